@@ -1,0 +1,73 @@
+// The whole docktor.yaml (version "1"), including the older single-service form that is
+// normalized into `services`.
+import { z } from 'zod';
+import { TlsSchema } from './queue';
+import { ServiceSchema } from './service';
+
+export const TemporalSchema = z.strictObject({
+  /** host:port of a Temporal frontend; without it `docktor dev` starts a local dev server. */
+  address: z.string().min(1).optional(),
+  namespace: z.string().min(1).default('default'),
+  task_queue: z.string().min(1).default('docktor'),
+  tls: TlsSchema.optional(),
+  api_key: z.string().min(1).optional(),
+  /** Port for Prometheus metrics of the worker's SDK runtime. */
+  metrics_port: z.number().int().min(1).max(65535).optional(),
+});
+export type TemporalConfig = z.infer<typeof TemporalSchema>;
+
+export const LlmSchema = z.looseObject({
+  provider: z.string().optional(),
+  model: z.string().optional(),
+  base_url: z.string().optional(),
+});
+
+/** The older single-service form: `service:` plus `scaling:`. */
+export const LegacyScalingSchema = z.strictObject({
+  cpu_high: z.number().default(75),
+  cpu_low: z.number().default(20),
+  min_replicas: z.number().int().min(0).default(1),
+  max_replicas: z.number().int().min(0).default(10),
+  scale_up_by: z.number().int().min(1).default(2),
+  scale_down_by: z.number().int().min(1).default(1),
+  check_interval: z.number().positive().default(10),
+  metrics_window: z.number().positive().default(10),
+});
+
+export const FileSchema = z
+  .strictObject({
+    version: z.literal('1', { error: 'must be "1" (quoted)' }).default('1'),
+    temporal: TemporalSchema.default({ namespace: 'default', task_queue: 'docktor' }),
+    compose_file: z.string().min(1).optional(),
+    project: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]*$/, 'lowercase letters, digits, "_" and "-" (a compose project name)')
+      .optional(),
+    llm: LlmSchema.optional(),
+    services: z.array(ServiceSchema).optional(),
+    service: z.string().min(1).optional(),
+    scaling: LegacyScalingSchema.optional(),
+  })
+  .superRefine((f, ctx) => {
+    if (f.services && (f.service !== undefined || f.scaling !== undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [f.service !== undefined ? 'service' : 'scaling'],
+        message: 'use either `services:` or the older `service:` + `scaling:` form, not both',
+      });
+    }
+    if (!f.services && f.service === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['services'], message: 'required: a list of services to scale' });
+    }
+    if (f.services?.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['services'], message: 'must list at least one service' });
+    }
+    const seen = new Map<string, number>();
+    f.services?.forEach((s, i) => {
+      const first = seen.get(s.name);
+      if (first !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['services', i, 'name'], message: `duplicate of services[${first}].name "${s.name}"` });
+      } else seen.set(s.name, i);
+    });
+  });
+export type FileConfig = z.infer<typeof FileSchema>;

@@ -1,0 +1,105 @@
+// Reads docktor.yaml: finds it, parses YAML (syntax errors with line and column), validates
+// with the schema (every issue at once), normalizes the legacy form and resolves paths.
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { InputError, UsageError } from '../errors';
+import { FileSchema, LegacyScalingSchema, type FileConfig, type TemporalConfig } from './file';
+import { toFieldIssues } from './issues';
+import { ServiceSchema, type ServiceConfig } from './service';
+
+export interface Config {
+  /** Absolute path of the config file. */
+  file: string;
+  version: '1';
+  temporal: TemporalConfig;
+  /** Absolute path, when set. */
+  compose_file?: string;
+  project: string;
+  llm?: FileConfig['llm'];
+  services: ServiceConfig[];
+}
+
+export const DEFAULT_CONFIG_FILES = ['docktor.yaml', 'docktor.yml'];
+
+/** `-c` wins, then DOCKTOR_CONFIG, then ./docktor.yaml, then ./docktor.yml. */
+export function findConfigFile(explicit?: string, cwd = process.cwd(), env = process.env): string {
+  const chosen = explicit ?? env.DOCKTOR_CONFIG;
+  if (chosen) {
+    const abs = path.resolve(cwd, chosen);
+    if (!fs.existsSync(abs)) throw new UsageError(`config file not found: ${chosen} (check -c/--config or DOCKTOR_CONFIG)`);
+    return abs;
+  }
+  for (const name of DEFAULT_CONFIG_FILES) {
+    const abs = path.join(cwd, name);
+    if (fs.existsSync(abs)) return abs;
+  }
+  throw new UsageError(`no config file: looked for ${DEFAULT_CONFIG_FILES.join(' and ')} in ${cwd}; pass -c FILE or set DOCKTOR_CONFIG`);
+}
+
+export function loadConfig(explicit?: string, cwd = process.cwd(), env = process.env): Config {
+  const file = findConfigFile(explicit, cwd, env);
+  return parseConfig(fs.readFileSync(file, 'utf8'), file);
+}
+
+/** Parses and validates config text; `file` names it in errors and anchors relative paths. */
+export function parseConfig(text: string, file: string): Config {
+  const label = path.basename(file);
+  const doc = YAML.parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new InputError(
+      label,
+      doc.errors.map((e) => {
+        const pos = e.linePos?.[0];
+        return { path: '', message: `${pos ? `line ${pos.line}, column ${pos.col}: ` : ''}YAML syntax error: ${firstLine(e.message)}` };
+      }),
+    );
+  }
+  const raw: unknown = doc.toJS() ?? {};
+  const parsed = FileSchema.safeParse(raw);
+  if (!parsed.success) throw new InputError(label, toFieldIssues(parsed.error));
+  return normalize(parsed.data, file, label);
+}
+
+function normalize(f: FileConfig, file: string, label: string): Config {
+  const dir = path.dirname(file);
+  const compose_file = f.compose_file ? path.resolve(dir, f.compose_file) : undefined;
+  const project = f.project ?? projectName(compose_file ? path.dirname(compose_file) : dir);
+  const services = (f.services ?? [legacyService(f, label)]).map((s) =>
+    s.runtime.kind === 'process' ? { ...s, runtime: { ...s.runtime, cwd: path.resolve(dir, s.runtime.cwd ?? '.') } } : s,
+  );
+  return { file, version: f.version, temporal: f.temporal, compose_file, project, llm: f.llm, services };
+}
+
+function legacyService(f: FileConfig, label: string): ServiceConfig {
+  const sc = f.scaling ?? LegacyScalingSchema.parse({});
+  const parsed = ServiceSchema.safeParse({
+    name: f.service,
+    min_replicas: sc.min_replicas,
+    max_replicas: sc.max_replicas,
+    check_interval: sc.check_interval,
+    metrics_window: sc.metrics_window,
+    strategy: 'rules',
+    rules: {
+      scale_up_when: [{ metric: 'cpu.avg_pct', op: '>', value: sc.cpu_high }],
+      scale_down_when: [{ metric: 'cpu.avg_pct', op: '<', value: sc.cpu_low }],
+      step: { up: sc.scale_up_by, down: sc.scale_down_by },
+    },
+  });
+  if (!parsed.success) {
+    // Only bounds can disagree here (e.g. max below min); name them as the user wrote them.
+    throw new InputError(label, toFieldIssues(parsed.error).map((i) => ({ ...i, path: `scaling.${i.path}` })));
+  }
+  return parsed.data;
+}
+
+
+/** A compose project name as `docker compose` derives it from a folder name. */
+export function projectName(dir: string): string {
+  const name = path.basename(path.resolve(dir)).toLowerCase().replace(/[^a-z0-9_-]/g, '');
+  return name.replace(/^[_-]+/, '') || 'default';
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0] ?? s;
+}

@@ -1,0 +1,39 @@
+// Queue sources a service can be scaled on. One variant per `kind`; the registry in
+// src/queues/ maps each kind to its implementation.
+import { z } from 'zod';
+
+export const NatsAuthSchema = z.strictObject({
+  token: z.string().min(1).optional(),
+  user: z.string().min(1).optional(),
+  password: z.string().optional(),
+  creds_file: z.string().min(1).optional(),
+});
+
+export const TlsSchema = z.strictObject({
+  ca_file: z.string().min(1).optional(),
+  cert_file: z.string().min(1).optional(),
+  key_file: z.string().min(1).optional(),
+  server_name: z.string().min(1).optional(),
+});
+export type Tls = z.infer<typeof TlsSchema>;
+
+export const NatsQueueSchema = z.strictObject({
+  kind: z.literal('nats'),
+  url: z.string().min(1).default('nats://127.0.0.1:4222'),
+  /** Accepted for the seed's config files; JetStream is always used. */
+  jetstream: z.boolean().optional(),
+  stream: z.string().min(1),
+  consumer: z.string().min(1),
+  subject: z.string().min(1).optional(),
+  /** Accepted for the seed's config files; every metric is always collected. */
+  metrics: z.array(z.string()).optional(),
+  auth: NatsAuthSchema.optional(),
+  tls: TlsSchema.optional(),
+});
+export type NatsQueueConfig = z.infer<typeof NatsQueueSchema>;
+
+export const QUEUE_KINDS = ['nats'] as const;
+export const QueueSchema = z.discriminatedUnion('kind', [NatsQueueSchema], {
+  error: (iss) => (iss.code === 'invalid_union' ? `kind must be one of: ${QUEUE_KINDS.join(', ')}` : undefined),
+});
+export type QueueConfig = z.infer<typeof QueueSchema>;

@@ -1,0 +1,62 @@
+// One scaled service: bounds, timing, the strategy and its policy, the queue it reads and the
+// runtime that holds its replicas. The same schema validates the config file, `docktor decide`
+// input and the workflow's `set_config` update.
+import { z } from 'zod';
+import {
+  BehaviorSchema,
+  CapacitySchema,
+  CooldownSchema,
+  FallbackSchema,
+  RulesSchema,
+  SlaSchema,
+  TargetSchema,
+} from './policy';
+import { QueueSchema } from './queue';
+import { RuntimeSchema } from './runtime';
+
+export const STRATEGIES = ['rules', 'target', 'predictive'] as const;
+export type StrategyName = (typeof STRATEGIES)[number];
+
+const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+export const ServiceSchema = z
+  .strictObject({
+    name: z.string().regex(SERVICE_NAME, 'letters, digits, "_", "." and "-", starting with a letter or digit'),
+    min_replicas: z.number().int().min(0).default(1),
+    max_replicas: z.number().int().min(0),
+    check_interval: z.number().positive().default(10),
+    metrics_window: z.number().positive().default(30),
+    strategy: z.enum(STRATEGIES).default('rules'),
+    rules: RulesSchema.optional(),
+    target: TargetSchema.optional(),
+    sla: SlaSchema.optional(),
+    capacity: CapacitySchema.optional(),
+    cooldown: CooldownSchema,
+    behavior: BehaviorSchema.optional(),
+    fallback: FallbackSchema.optional(),
+    dry_run: z.boolean().default(false),
+    queue: QueueSchema.optional(),
+    runtime: RuntimeSchema.default({ kind: 'compose' }),
+  })
+  .superRefine((s, ctx) => {
+    if (s.max_replicas < s.min_replicas) {
+      ctx.addIssue({ code: 'custom', path: ['max_replicas'], message: `must be >= min_replicas (${s.min_replicas})` });
+    }
+    const needs: Record<StrategyName, 'rules' | 'target' | 'sla'> = { rules: 'rules', target: 'target', predictive: 'sla' };
+    const block = needs[s.strategy];
+    if (s[block] === undefined) {
+      ctx.addIssue({ code: 'custom', path: [block], message: `required when strategy is ${s.strategy}` });
+    }
+    if (s.fallback && s.fallback.behavior === 'static' && (s.fallback.replicas < s.min_replicas || s.fallback.replicas > s.max_replicas)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fallback', 'replicas'],
+        message: `must be within min_replicas..max_replicas (${s.min_replicas}..${s.max_replicas})`,
+      });
+    }
+  });
+
+/** A service as written in the file (defaults not yet applied). */
+export type ServiceInput = z.input<typeof ServiceSchema>;
+/** A validated service with every default applied. */
+export type ServiceConfig = z.infer<typeof ServiceSchema>;

@@ -1,0 +1,33 @@
+// The plugin interface of a queue source (cf. KEDA's scalers, Nomad's APM plugins): it answers
+// the queue metrics of CONTRACT §2 for one service, and the live checks of `config validate`.
+import type { QueueConfig } from '../config/queue';
+import type { CheckResult, Json, Observations } from '../observations';
+
+export interface QueueReading {
+  /** Metric name -> value; metrics that could not be read are left out. */
+  observations: Observations;
+  /**
+   * Opaque, JSON-safe state the caller keeps and passes back on the next read (previous counter
+   * samples, so that rates need no sleeping inside an activity). Bounded in size.
+   */
+  state: Json;
+}
+
+export interface QueueReadOptions {
+  /** Seconds of samples rates are computed over (the service's `metrics_window`). */
+  window_seconds: number;
+  /** What the previous read returned as `state`, if any. */
+  state?: Json;
+  /** Wall-clock time of this read in ms; injectable for tests. */
+  now_ms?: number;
+}
+
+export interface QueueSource<C extends QueueConfig = QueueConfig> {
+  readonly kind: C['kind'];
+  /** Throws ConfigurationError (stream/consumer missing) or UnavailableError (server down). */
+  read(config: C, options: QueueReadOptions): Promise<QueueReading>;
+  /** Reachability, stream and consumer, one CheckResult each; never throws. */
+  check(config: C): Promise<CheckResult[]>;
+  /** Closes pooled connections. */
+  close(): Promise<void>;
+}
