@@ -24,7 +24,11 @@ export function toFieldIssues(error: z.ZodError, prefix: readonly PropertyKey[] 
   return out;
 }
 
+/** zod's own wording; anything else is a message the schema chose and is kept as it is. */
+const GENERIC = /^(Invalid|Too (small|big)|Expected)/;
+
 function describe(issue: z.core.$ZodIssue): string {
+  if (!GENERIC.test(issue.message)) return issue.message;
   switch (issue.code) {
     case 'invalid_type':
       if (issue.input === undefined) return 'required';

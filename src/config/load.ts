@@ -45,18 +45,18 @@ export function loadConfig(explicit?: string, cwd = process.cwd(), env = process
 /** Parses and validates config text; `file` names it in errors and anchors relative paths. */
 export function parseConfig(text: string, file: string): Config {
   const label = path.basename(file);
-  const doc = YAML.parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new InputError(
       label,
       doc.errors.map((e) => {
         const pos = e.linePos?.[0];
-        return { path: '', message: `${pos ? `line ${pos.line}, column ${pos.col}: ` : ''}YAML syntax error: ${firstLine(e.message)}` };
+        return { path: '', message: `${pos ? `line ${pos.line}, column ${pos.col}: ` : ''}YAML syntax error: ${firstLine(e.message).replace(/ at line \d+, column \d+:?$/, '')}` };
       }),
     );
   }
   const raw: unknown = doc.toJS() ?? {};
-  const parsed = FileSchema.safeParse(raw);
+  const parsed = FileSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) throw new InputError(label, toFieldIssues(parsed.error));
   return normalize(parsed.data, file, label);
 }
@@ -73,7 +73,7 @@ function normalize(f: FileConfig, file: string, label: string): Config {
 
 function legacyService(f: FileConfig, label: string): ServiceConfig {
   const sc = f.scaling ?? LegacyScalingSchema.parse({});
-  const parsed = ServiceSchema.safeParse({
+  const service = {
     name: f.service,
     min_replicas: sc.min_replicas,
     max_replicas: sc.max_replicas,
@@ -85,14 +85,12 @@ function legacyService(f: FileConfig, label: string): ServiceConfig {
       scale_down_when: [{ metric: 'cpu.avg_pct', op: '<', value: sc.cpu_low }],
       step: { up: sc.scale_up_by, down: sc.scale_down_by },
     },
-  });
-  if (!parsed.success) {
-    // Only bounds can disagree here (e.g. max below min); name them as the user wrote them.
-    throw new InputError(label, toFieldIssues(parsed.error).map((i) => ({ ...i, path: `scaling.${i.path}` })));
-  }
+  };
+  const parsed = ServiceSchema.safeParse(service, { reportInput: true });
+  // Only the bounds can disagree here (max below min); name them as the user wrote them.
+  if (!parsed.success) throw new InputError(label, toFieldIssues(parsed.error, ['scaling']));
   return parsed.data;
 }
-
 
 /** A compose project name as `docker compose` derives it from a folder name. */
 export function projectName(dir: string): string {
