@@ -1,0 +1,48 @@
+// Which actuator runs a service's replicas, by `runtime.kind`. The registry's type is a mapped type
+// over the config's kinds, so adding a kind to the schema does not compile until it has a runtime.
+import type Dockerode from 'dockerode';
+import type { RuntimeConfig } from '../config/runtime';
+import { ComposeRuntime } from './compose';
+import { ProcessRuntime, type ProcessRuntimeOptions } from './process';
+import type { Runtime, RuntimeTarget } from './runtime';
+import { SwarmRuntime } from './swarm';
+
+export type RuntimeKind = RuntimeConfig['kind'];
+export type RuntimeOf<K extends RuntimeKind> = Runtime<Extract<RuntimeConfig, { kind: K }>>;
+export type RuntimeRegistry = { [K in RuntimeKind]: RuntimeOf<K> };
+
+export interface RuntimeRegistryOptions {
+  /** Engine client for compose and swarm; default: from DOCKER_HOST, made on first use. */
+  docker?: Dockerode;
+  process?: ProcessRuntimeOptions;
+}
+
+export function createRuntimeRegistry(options: RuntimeRegistryOptions = {}): RuntimeRegistry {
+  const docker = options.docker ? { docker: options.docker } : {};
+  return {
+    compose: new ComposeRuntime(docker),
+    swarm: new SwarmRuntime(docker),
+    process: new ProcessRuntime(options.process),
+  };
+}
+
+let shared: RuntimeRegistry | undefined;
+
+/** The registry of this process, made on first use. */
+export function runtimes(): RuntimeRegistry {
+  shared ??= createRuntimeRegistry();
+  return shared;
+}
+
+/** The runtime for a target's `runtime.kind`, from the process's registry (or the one given). */
+export function runtimeFor(target: RuntimeTarget, registry: RuntimeRegistry = runtimes()): Runtime {
+  return registry[target.runtime.kind];
+}
+
+/** Releases the shared runtimes' connections (replicas stay); the next use makes new ones. */
+export async function closeRuntimes(): Promise<void> {
+  const current = shared;
+  shared = undefined;
+  if (!current) return;
+  await Promise.all(Object.values(current).map((r: Runtime) => r.close()));
+}
