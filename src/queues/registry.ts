@@ -1,0 +1,22 @@
+// The queue sources by `queue.kind`. The registry's type is mapped over the config schema's kinds,
+// so adding a kind to src/config/queue.ts does not compile until it has an implementation here.
+import type { QueueConfig } from '../config/queue';
+import { natsQueueSource } from './nats';
+import type { QueueSource } from './queue-source';
+
+export type QueueSourceRegistry = { [K in QueueConfig['kind']]: QueueSource<Extract<QueueConfig, { kind: K }>> };
+
+export const queueSources: QueueSourceRegistry = {
+  nats: natsQueueSource,
+};
+
+/** The (process-wide, connection-pooling) source that reads queues of this config's kind. */
+export function queueSourceFor(config: QueueConfig): QueueSource {
+  return queueSources[config.kind];
+}
+
+/** Closes every source's pooled connections (end of a worker or a CLI command). */
+export async function closeQueueSources(): Promise<void> {
+  const all: QueueSource[] = Object.values(queueSources);
+  await Promise.all(all.map((source) => source.close()));
+}
