@@ -6,6 +6,7 @@ import YAML from 'yaml';
 import { InputError, UsageError } from '../errors';
 import { FileSchema, LegacyScalingSchema, type FileConfig, type TemporalConfig } from './file';
 import { toFieldIssues } from './issues';
+import type { Tls } from './queue';
 import { ServiceSchema, type ServiceConfig } from './service';
 
 export interface Config {
@@ -65,10 +66,31 @@ function normalize(f: FileConfig, file: string, label: string): Config {
   const dir = path.dirname(file);
   const compose_file = f.compose_file ? path.resolve(dir, f.compose_file) : undefined;
   const project = f.project ?? projectName(compose_file ? path.dirname(compose_file) : dir);
-  const services = (f.services ?? [legacyService(f, label)]).map((s) =>
-    s.runtime.kind === 'process' ? { ...s, runtime: { ...s.runtime, cwd: path.resolve(dir, s.runtime.cwd ?? '.') } } : s,
-  );
-  return { file, version: f.version, temporal: f.temporal, compose_file, project, llm: f.llm, services };
+  const services = (f.services ?? [legacyService(f, label)]).map((s) => resolveServicePaths(s, dir));
+  const temporal = f.temporal.tls ? { ...f.temporal, tls: resolveTls(f.temporal.tls, dir) } : f.temporal;
+  return { file, version: f.version, temporal, compose_file, project, llm: f.llm, services };
+}
+
+/** Every file path in a service is relative to the config file, like compose_file. */
+function resolveServicePaths(s: ServiceConfig, dir: string): ServiceConfig {
+  let out = s;
+  if (s.runtime.kind === 'process') out = { ...out, runtime: { ...s.runtime, cwd: path.resolve(dir, s.runtime.cwd ?? '.') } };
+  const q = s.queue;
+  if (q) {
+    const auth = q.auth?.creds_file ? { ...q.auth, creds_file: path.resolve(dir, q.auth.creds_file) } : q.auth;
+    out = { ...out, queue: { ...q, ...(auth ? { auth } : {}), ...(q.tls ? { tls: resolveTls(q.tls, dir) } : {}) } };
+  }
+  return out;
+}
+
+function resolveTls(t: Tls, dir: string): Tls {
+  const r = (p: string | undefined) => (p === undefined ? undefined : path.resolve(dir, p));
+  return {
+    ...t,
+    ...(t.ca_file ? { ca_file: r(t.ca_file) } : {}),
+    ...(t.cert_file ? { cert_file: r(t.cert_file) } : {}),
+    ...(t.key_file ? { key_file: r(t.key_file) } : {}),
+  };
 }
 
 function legacyService(f: FileConfig, label: string): ServiceConfig {

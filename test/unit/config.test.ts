@@ -83,6 +83,16 @@ describe('config: valid files', () => {
     assert.equal(s.dry_run, false);
   });
 
+  it('resolves credential and TLS files relative to the config file', () => {
+    const c = parseConfig(
+      'temporal: { tls: { ca_file: certs/ca.pem, cert_file: /abs/c.pem, key_file: k.pem } }\nservices: [{ name: w, max_replicas: 3, rules: {}, queue: { kind: nats, stream: S, consumer: C, auth: { creds_file: nats.creds }, tls: { ca_file: ../ca.pem } } }]',
+      FILE,
+    );
+    assert.deepEqual(c.temporal.tls, { ca_file: '/srv/shop/certs/ca.pem', cert_file: '/abs/c.pem', key_file: '/srv/shop/k.pem' });
+    assert.equal(c.services[0]?.queue?.auth?.creds_file, '/srv/shop/nats.creds');
+    assert.equal(c.services[0]?.queue?.tls?.ca_file, '/srv/ca.pem');
+  });
+
   it("derives the project from the compose file's folder as docker compose does", () => {
     const c = parseConfig('compose_file: ../My Stack/compose.yaml\nservices: [{ name: w, max_replicas: 3, rules: {} }]', FILE);
     assert.equal(c.project, 'mystack');
