@@ -94,6 +94,14 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+function processName(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
 function readPid(file: string): number | undefined {
   try {
     const pid = Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
@@ -146,7 +154,8 @@ const DAEMON_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 
 async function launchDockerd(docker: Dockerode): Promise<void> {
   let running = readPid(DOCKERD_PIDFILE);
-  if (running !== undefined && !pidAlive(running)) running = undefined;
+  // A pidfile left by a daemon that died may name a pid now reused by something else.
+  if (running !== undefined && !(pidAlive(running) && processName(running) === 'dockerd')) running = undefined;
   if (running === undefined) {
     const dockerd = whichSync('dockerd', DAEMON_PATH) ?? (await installDockerIo());
     // An unclean stop can leave the socket behind; dockerd refuses to start over it.

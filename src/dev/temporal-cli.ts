@@ -1,0 +1,186 @@
+// Finds the `temporal` CLI, which carries the dev server `docktor dev` and the tests run.
+// Order: $TEMPORAL_CLI, `temporal` on PATH, a cached build, else a build with `go install`.
+// The SDK's own fallback downloads a release binary, which cannot work where only package
+// registries are reachable; the Go module proxy is, so we build from source once and cache it.
+import { spawn, spawnSync } from 'node:child_process';
+import { accessSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { OperationError } from '../errors';
+
+/** The newest tag whose go.mod still allows `go install` (later ones use replace directives). */
+export const TEMPORAL_CLI_VERSION = 'v1.5.1';
+export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal';
+
+export interface FindTemporalCliOptions {
+  /** Build with `go install` when nothing is found and Go is available (default true). */
+  build?: boolean;
+  /** Where progress lines go (default: stderr). */
+  log?: (line: string) => void;
+  /** Overrides the cache folder (default `~/.cache/docktor`). */
+  cacheDir?: string;
+}
+
+/** How to get the CLI when none can be found or built; shown in errors. */
+export const TEMPORAL_CLI_HOWTO =
+  'install Go 1.21 or newer (the CLI needs Go 1.25; a newer `go` fetches that toolchain itself; Debian 12\'s ' +
+  `golang-go is too old) and re-run to build the Temporal CLI ${TEMPORAL_CLI_VERSION} into ~/.cache/docktor, ` +
+  'or set TEMPORAL_CLI=/path/to/temporal';
+
+export function defaultCacheDir(): string {
+  return join(homedir(), '.cache', 'docktor');
+}
+
+/** The path of a usable `temporal` binary, or undefined when there is none and none can be built. */
+export async function findTemporalCli(opts: FindTemporalCliOptions = {}): Promise<string | undefined> {
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const fromEnv = process.env.TEMPORAL_CLI;
+  if (fromEnv) {
+    if (!isExecutable(fromEnv)) {
+      throw new OperationError(`TEMPORAL_CLI=${fromEnv} is not an executable file; fix the path or unset TEMPORAL_CLI`);
+    }
+    return fromEnv;
+  }
+  const onPath = whichSync('temporal');
+  if (onPath) return onPath;
+
+  const cacheDir = opts.cacheDir ?? defaultCacheDir();
+  const cached = join(cacheDir, 'temporal');
+  if (runsVersion(cached)) return cached;
+  if (opts.build === false) return undefined;
+  const go = whichSync('go') ?? (isExecutable('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
+  if (!go) return undefined;
+  return buildWithLock(go, cacheDir, log);
+}
+
+/** Searches PATH like `which`. */
+export function whichSync(name: string, path: string = process.env.PATH ?? ''): string | undefined {
+  for (const dir of path.split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, name);
+    if (isExecutable(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    if (!statSync(file).isFile()) return false;
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A binary copied half-way (e.g. by a `go install` still writing it) does not run: check it does. */
+function runsVersion(file: string): boolean {
+  if (!isExecutable(file)) return false;
+  const r = spawnSync(file, ['--version'], { stdio: 'ignore', timeout: 15_000 });
+  return r.status === 0;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * One build at a time per cache folder: the lock file holds the builder's pid. Others wait for it
+ * to go away and then use the result; a lock left by a dead process is taken over.
+ */
+async function buildWithLock(go: string, cacheDir: string, log: (line: string) => void): Promise<string | undefined> {
+  mkdirSync(cacheDir, { recursive: true });
+  const target = join(cacheDir, 'temporal');
+  const lockFile = join(cacheDir, 'temporal.build.lock');
+  let announced = false;
+  for (;;) {
+    let fd: number;
+    try {
+      fd = openSync(lockFile, 'wx');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const holder = Number.parseInt(readFileSafe(lockFile), 10);
+      if (Number.isInteger(holder) && holder > 0 && pidAlive(holder)) {
+        if (!announced) {
+          log(`docktor: another process (pid ${holder}) is building the Temporal CLI into ${cacheDir}; waiting for it…`);
+          announced = true;
+        }
+        await sleep(2000);
+        continue;
+      }
+      // No live holder (or a lock written a moment ago, pid not yet in it): give a writer a moment, then take over.
+      await sleep(500);
+      const again = readFileSafe(lockFile);
+      if (again === '' || !pidAlive(Number.parseInt(again, 10))) rmSync(lockFile, { force: true });
+      continue;
+    }
+    try {
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      // It may have been built while we waited for the lock.
+      if (runsVersion(target)) return target;
+      await goInstall(go, cacheDir, target, log);
+      return target;
+    } finally {
+      rmSync(lockFile, { force: true });
+    }
+  }
+}
+
+function readFileSafe(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+/** `go install` into a private folder, then rename into place: a half-built binary is never at `target`. */
+async function goInstall(go: string, cacheDir: string, target: string, log: (line: string) => void): Promise<void> {
+  const staging = mkdtempSync(join(cacheDir, 'build-'));
+  const started = Date.now();
+  log(
+    `docktor: no Temporal CLI found (TEMPORAL_CLI unset, none on PATH); building ${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION} ` +
+      `with ${go} into ${cacheDir}. This happens once and takes a few minutes…`,
+  );
+  const ticker = setInterval(() => {
+    log(`docktor: still building the Temporal CLI (${Math.round((Date.now() - started) / 1000)} s)…`);
+  }, 30_000);
+  try {
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const child = spawn(go, ['install', `${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`], {
+        env: { ...process.env, GOBIN: staging, CGO_ENABLED: process.env.CGO_ENABLED ?? '0' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let tail = '';
+      const onData = (chunk: Buffer) => {
+        tail = (tail + chunk.toString()).slice(-4000);
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+      child.on('error', reject);
+      child.on('close', (status) => {
+        if (status !== 0) log(tail.trimEnd());
+        resolve(status);
+      });
+    });
+    const built = join(staging, 'temporal');
+    if (code !== 0 || !existsSync(built)) {
+      throw new OperationError(
+        `building the Temporal CLI with \`go install ${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}\` failed (exit ${code}); ` +
+          `see the output above. To fix: ${TEMPORAL_CLI_HOWTO}`,
+      );
+    }
+    renameSync(built, target);
+    log(`docktor: built the Temporal CLI in ${Math.round((Date.now() - started) / 1000)} s: ${target}`);
+  } finally {
+    clearInterval(ticker);
+    rmSync(staging, { recursive: true, force: true });
+  }
+}

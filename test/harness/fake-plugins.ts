@@ -1,0 +1,68 @@
+// FAKES, named as such: an in-memory runtime and queue source for testing the scaler workflow's
+// loop (timers, signals, updates, durability) apart from real Docker/NATS, which have their own
+// tests. Everything else in those tests is real: the Temporal dev server, the worker, the engine.
+import type { QueueConfig } from '../../src/config/queue';
+import type { PluginLookup } from '../../src/activities/scaler-activities';
+import type { Json, Observations } from '../../src/observations';
+import type { QueueSource } from '../../src/queues/queue-source';
+import type { Runtime, RuntimeTarget, ScaleResult } from '../../src/runtimes/runtime';
+
+export class FakeRuntime implements Runtime {
+  readonly kind = 'compose' as const;
+  replicas: number;
+  /** Every ensure call that changed the count: [from, to]. */
+  readonly changes: Array<[number, number]> = [];
+  ensureCalls = 0;
+  /** When set, ensure throws this many times before succeeding. */
+  failNext = 0;
+
+  constructor(initial: number) {
+    this.replicas = initial;
+  }
+
+  async observe(): Promise<Observations> {
+    return { 'replicas.current': this.replicas, 'replicas.ready': this.replicas };
+  }
+
+  async ensure(_t: RuntimeTarget, n: number): Promise<ScaleResult> {
+    this.ensureCalls += 1;
+    if (this.failNext > 0) {
+      this.failNext -= 1;
+      throw new Error('fake runtime: injected failure');
+    }
+    const before = this.replicas;
+    if (n !== before) this.changes.push([before, n]);
+    this.replicas = n;
+    return { before, after: n, detail: `fake: ${before} -> ${n}` };
+  }
+
+  async check() {
+    return [{ ok: true, label: 'fake runtime' }];
+  }
+
+  async close(): Promise<void> {}
+}
+
+export class FakeQueueSource implements QueueSource {
+  readonly kind = 'nats' as const;
+  observations: Observations = {};
+  reads = 0;
+  /** When set, read throws with this message (a source outage). */
+  failWith: string | undefined;
+
+  async read(_c: QueueConfig, o: { state?: Json }): Promise<{ observations: Observations; state: Json }> {
+    this.reads += 1;
+    if (this.failWith) throw new Error(this.failWith);
+    return { observations: { ...this.observations }, state: { reads: this.reads, previous: o.state ?? null } };
+  }
+
+  async check() {
+    return [{ ok: true, label: 'fake queue' }];
+  }
+
+  async close(): Promise<void> {}
+}
+
+export function fakePlugins(runtime: FakeRuntime, queue: FakeQueueSource): PluginLookup {
+  return { runtimeFor: () => runtime, queueSourceFor: () => queue };
+}
