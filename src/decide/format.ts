@@ -1,0 +1,23 @@
+// Number formatting for reasons and details: short, stable, JSON-safe.
+
+/** A number as people read it in a reason: integers as is, others with at most 2 decimals. */
+export function fmt(n: number): string {
+  if (Number.isInteger(n)) return String(n);
+  if (!Number.isFinite(n)) return String(n);
+  const a = Math.abs(n);
+  if (a >= 1) return String(Math.round(n * 100) / 100);
+  return String(Number(n.toPrecision(2)));
+}
+
+/** Rounded to 4 decimals for details (keeps them readable; never NaN/Infinity: those become null). */
+export function r4(n: number): number | null {
+  if (!Number.isFinite(n)) return null;
+  if (Math.abs(n) >= 1e11) return n; // already no decimals worth rounding; n × 1e4 could overflow
+  const v = Math.round(n * 1e4) / 1e4;
+  return v === 0 ? 0 : v; // no -0: it would not survive JSON
+}
+
+/** `undefined` becomes `null` so details stay JSON. */
+export function orNull<T>(v: T | undefined): T | null {
+  return v === undefined ? null : v;
+}

@@ -1,0 +1,347 @@
+// Predictive (SLA-driven) strategy: keep every message's pickup time under
+// `sla.max_pickup_seconds` with as few replicas as possible. The components (docs/decide.md):
+// - steady state (Little's law): replicas = forecast arrival rate × service time / utilization;
+// - forecast: least-squares trend of the arrival rate, looked ahead startup + one check interval;
+// - backlog drain: serve arrivals plus the backlog before its oldest message reaches
+//   breach_threshold × SLA;
+// - capacity: never more replicas than the host's CPU/memory headroom allows;
+// then final = max(steady, drain), a scale-down only to the highest need of a recent window.
+// The service time never comes from the replica count alone when the queue shows it (ack-pending
+// over rate-out), so the estimate is not circular.
+import type { Sla } from '../../config/policy';
+import { fmt, r4 } from '../format';
+import { within } from '../history';
+import { MAX_PROPOSAL } from '../safety/bounds';
+import type { DecisionInput, PredictiveState, RateSample, TimedReplicas } from '../input';
+import { fitLine } from '../trend';
+import type { JsonObject, LimitedBy, Proposal, Strategy } from '../types';
+
+export const DEFAULT_SCALE_DOWN_WINDOW_SECONDS = 120;
+/** Trend samples kept per trend window (one per window/MAX_SAMPLES seconds). */
+export const MAX_SAMPLES = 60;
+export const MAX_NEEDS = 64;
+/**
+ * Weight of a new ack-pending/rate-out measurement in the smoothed service time. ack_pending is
+ * an instant count (Poisson-noisy), so one reading moves the estimate by a fifth.
+ */
+const SERVICE_TIME_SMOOTHING = 0.2;
+/** The drain target never asks to clear the backlog in less than this share of the budget. */
+const MIN_DRAIN_BUDGET_SHARE = 0.1;
+/** Steady-state excess over current replicas that is treated as noise (as the HPA's 0.1). */
+export const STEADY_UP_TOLERANCE = 0.1;
+/** Float noise allowance before rounding a replica need up. */
+const EPSILON = 1e-9;
+/** A service time beyond a day is treated as a day (keeps every product finite). */
+const MAX_SERVICE_TIME_SECONDS = 86_400;
+/** Arrival rates beyond this are treated as this (messages/s). */
+const MAX_RATE = 1e12;
+
+const EMPTY: PredictiveState = { samples: [], last_lag: null, service_time_s: null, needs: [], needs_since: null };
+
+interface ServiceTime {
+  seconds: number | undefined;
+  source: string;
+  /** From replicas / rate-out: an upper bound, only trusted for scaling up. */
+  upperBoundOnly: boolean;
+  /** What to keep for the next call. */
+  keep: number | null;
+}
+
+/** Seconds per message: configured, measured (ack-pending / rate-out), remembered, or bounded. */
+export function estimateServiceTime(sla: Sla, current: number, backlog: number | undefined, ackPending: number | undefined, rateOut: number | undefined, previous: number | null): ServiceTime {
+  if (sla.service_time_seconds !== undefined) {
+    return { seconds: sla.service_time_seconds, source: 'sla.service_time_seconds', upperBoundOnly: false, keep: previous };
+  }
+  const measured = ackPending !== undefined && rateOut !== undefined && rateOut > 0 ? Math.min(ackPending / rateOut, MAX_SERVICE_TIME_SECONDS) : 0;
+  if (measured > 0) {
+    // Little's law on the messages in service: L = X × W, so W = ack_pending / rate_out.
+    const seconds = previous === null ? measured : SERVICE_TIME_SMOOTHING * measured + (1 - SERVICE_TIME_SMOOTHING) * previous;
+    return { seconds, source: 'queue.ack_pending / queue.rate_out', upperBoundOnly: false, keep: seconds };
+  }
+  if (previous !== null) return { seconds: previous, source: 'previous estimate', upperBoundOnly: false, keep: previous };
+  if (backlog !== undefined && backlog > 0 && rateOut !== undefined && rateOut > 0 && current > 0) {
+    // With messages waiting every replica is busy, so replicas / rate_out bounds the time per
+    // message from above. Idle replicas would make it circular, hence only with a backlog.
+    return { seconds: Math.min(current / rateOut, MAX_SERVICE_TIME_SECONDS), source: 'replicas / queue.rate_out (busy upper bound)', upperBoundOnly: true, keep: previous };
+  }
+  return { seconds: undefined, source: 'unknown', upperBoundOnly: false, keep: previous };
+}
+
+/** One sample per window/MAX_SAMPLES seconds (the newest of each slot), within the window. */
+function addSample(samples: readonly RateSample[], now: number, rate: number, windowSeconds: number): RateSample[] {
+  const kept = within(samples, now, windowSeconds).filter((s) => s.at <= now);
+  const slot = windowSeconds / MAX_SAMPLES;
+  const bucket = Math.floor(now / slot);
+  const out = kept.filter((s) => Math.floor(s.at / slot) !== bucket);
+  out.push({ at: now, rate });
+  out.sort((a, b) => a.at - b.at);
+  return out.length > MAX_SAMPLES + 1 ? out.slice(out.length - MAX_SAMPLES - 1) : out;
+}
+
+/** Needs within the window, keeping only those no newer need is at least as high as (max queries). */
+function addNeed(needs: readonly TimedReplicas[], now: number, replicas: number, windowSeconds: number): TimedReplicas[] {
+  const all = within(needs, now, windowSeconds).filter((n) => n.at <= now);
+  all.push({ at: now, replicas });
+  all.sort((a, b) => a.at - b.at);
+  const kept: TimedReplicas[] = [];
+  let maxNewer = -Infinity;
+  for (let i = all.length - 1; i >= 0; i--) {
+    const n = all[i]!;
+    if (n.replicas > maxNewer) {
+      kept.push(n);
+      maxNewer = n.replicas;
+    }
+  }
+  kept.reverse();
+  return kept.length > MAX_NEEDS ? kept.slice(kept.length - MAX_NEEDS) : kept;
+}
+
+interface CapacityCap {
+  replicas: number | undefined;
+  reason: string;
+  details: JsonObject;
+}
+
+/**
+ * Most replicas the host can carry: current + floor(headroom / per-replica footprint), per
+ * resource, where headroom = max_pct - host.<cpu|mem>_pct. It never asks for fewer than current
+ * (an overloaded host stops growth, it does not shed workers).
+ */
+export function capacityCap(input: DecisionInput): CapacityCap {
+  const obs = input.observations;
+  const current = input.current_replicas;
+  const cap = input.service.capacity;
+  const maxCpu = cap?.max_cpu_pct ?? 85;
+  const maxMem = cap?.max_mem_pct ?? 85;
+  const hostCpu = obs['host.cpu_pct'];
+  const hostMem = obs['host.mem_pct'];
+  const cores = obs['host.cpus'];
+  const containerCpu = obs['cpu.avg_pct'];
+  const perCpu = cap?.replica_cpu_pct ?? (containerCpu !== undefined && cores !== undefined && cores > 0 ? containerCpu / cores : undefined);
+  const perMem = cap?.replica_mem_pct ?? obs['mem.avg_pct'];
+  let replicas: number | undefined;
+  const parts: string[] = [];
+  let cpuCap: number | null = null;
+  let memCap: number | null = null;
+  // A footprint too small to matter gives no finite cap: that resource does not limit.
+  const headroom = (max: number, used: number, per: number): number | null => {
+    const extra = Math.floor((max - used) / per + EPSILON);
+    return Number.isFinite(extra) ? current + Math.max(0, extra) : null;
+  };
+  if (hostCpu !== undefined && perCpu !== undefined && perCpu > 0) {
+    cpuCap = headroom(maxCpu, hostCpu, perCpu);
+    if (cpuCap !== null) {
+      replicas = cpuCap;
+      parts.push(`host.cpu_pct ${fmt(hostCpu)} of ${fmt(maxCpu)}, ${fmt(perCpu)}%/replica`);
+    }
+  }
+  if (hostMem !== undefined && perMem !== undefined && perMem > 0) {
+    memCap = headroom(maxMem, hostMem, perMem);
+    if (memCap !== null) {
+      if (replicas === undefined || memCap < replicas) replicas = memCap;
+      parts.push(`host.mem_pct ${fmt(hostMem)} of ${fmt(maxMem)}, ${fmt(perMem)}%/replica`);
+    }
+  }
+  return {
+    replicas,
+    reason: parts.join(', '),
+    details: {
+      max_cpu_pct: maxCpu,
+      max_mem_pct: maxMem,
+      host_cpu_pct: hostCpu ?? null,
+      host_mem_pct: hostMem ?? null,
+      replica_cpu_pct: perCpu === undefined ? null : r4(perCpu),
+      replica_mem_pct: perMem ?? null,
+      cpu_cap: cpuCap,
+      mem_cap: memCap,
+      replicas: replicas ?? null,
+    },
+  };
+}
+
+function largest(...values: (number | undefined)[]): number | undefined {
+  let out: number | undefined;
+  for (const v of values) if (v !== undefined && (out === undefined || v > out)) out = v;
+  return out;
+}
+
+export const predictiveStrategy: Strategy = {
+  propose(input: DecisionInput): Proposal {
+    const current = input.current_replicas;
+    const sla = input.service.sla;
+    if (sla === undefined) return { replicas: current, reason: 'no sla configured', details: {} };
+    const now = input.now;
+    const obs = input.observations;
+    const prev = input.state?.predictive ?? EMPTY;
+    const backlog = obs['queue.backlog'];
+    const ackPending = obs['queue.ack_pending'];
+    const rateIn = obs['queue.rate_in'];
+    const rateOut = obs['queue.rate_out'];
+    const oldestAge = obs['queue.oldest_age_s'];
+    const missing: string[] = [];
+    if (backlog === undefined) missing.push('queue.backlog');
+
+    // Service time.
+    const st = estimateServiceTime(sla, current, backlog, ackPending, rateOut, prev.service_time_s);
+    const T = st.seconds === undefined ? undefined : Math.min(st.seconds, MAX_SERVICE_TIME_SECONDS);
+
+    // Arrival rate: measured rate-in, and rate-out plus the growth of backlog + ack-pending.
+    const lag = backlog === undefined ? undefined : backlog + (ackPending ?? 0);
+    let fromBacklog: number | undefined;
+    if (lag !== undefined && prev.last_lag !== null && now > prev.last_lag.at && rateOut !== undefined) {
+      fromBacklog = Math.min(MAX_RATE, Math.max(0, rateOut + (lag - prev.last_lag.lag) / (now - prev.last_lag.at)));
+    }
+    // Both estimate the same rate: rate_in over the metrics window (smooth, lagging), the backlog
+    // change over the last interval (fresh, noisy). Their mean halves the lag of one and the
+    // noise of the other; a growing backlog itself is served by the drain component.
+    let rate: number | undefined;
+    if (rateIn !== undefined) rate = Math.min(rateIn, MAX_RATE);
+    if (fromBacklog !== undefined) rate = rate === undefined ? fromBacklog : (rate + fromBacklog) / 2;
+    if (rate === undefined) missing.push('queue.rate_in');
+
+    // Forecast over startup + one check interval.
+    const horizon = sla.startup_seconds + input.service.check_interval;
+    let samples = within(prev.samples, now, sla.trend_window_seconds);
+    let forecast: number | undefined;
+    let slope: number | null = null;
+    if (rate !== undefined) {
+      samples = addSample(prev.samples, now, rate, sla.trend_window_seconds);
+      forecast = rate;
+      const fit = fitLine(samples);
+      if (fit !== null) {
+        slope = fit.slope;
+        // Only ahead of a rise (a fall is left to the scale-down window), at most doubling.
+        const ahead = Math.min(fit.at(now + horizon), 2 * Math.max(rate, fit.meanRate));
+        if (ahead > forecast) forecast = ahead;
+      }
+    }
+
+    // Steady state (Little's law). No arrivals: nothing needed, whatever the service time.
+    const utilization = st.upperBoundOnly ? 1 : sla.target_utilization;
+    let steady: number | undefined;
+    if (forecast !== undefined) {
+      if (forecast === 0) steady = 0;
+      else if (T !== undefined) steady = (forecast * T) / utilization;
+    }
+
+    // Backlog drain before the oldest message reaches breach_threshold × SLA.
+    const budget = sla.breach_threshold * sla.max_pickup_seconds;
+    let drain: number | undefined;
+    let drainSeconds: number | null = null;
+    if (backlog !== undefined) {
+      if (backlog === 0) drain = 0;
+      else if (T !== undefined) {
+        const remaining = budget - (oldestAge ?? 0);
+        drainSeconds = Math.max(remaining, T, MIN_DRAIN_BUDGET_SHARE * budget);
+        drain = T * ((forecast ?? 0) + backlog / drainSeconds);
+      }
+    }
+    if (T === undefined && (steady === undefined || drain === undefined)) {
+      missing.push('service time (queue.ack_pending with queue.rate_out, or sla.service_time_seconds)');
+    }
+
+    // Raw need: the largest known component. A steady state within STEADY_UP_TOLERANCE above
+    // current is noise, not a reason to add a replica (a real excess grows a backlog, which the
+    // drain component sees).
+    const steadyUp = steady !== undefined && steady > current && steady <= current * (1 + STEADY_UP_TOLERANCE) ? current : steady;
+    const need = largest(steadyUp, drain);
+    const busy = (backlog ?? 0) > 0 || (ackPending ?? 0) > 0 || (forecast ?? 0) > 0;
+    const toReplicas = (n: number | undefined): number => {
+      let r = n === undefined ? current : Math.min(MAX_PROPOSAL, Math.max(0, Math.ceil(n - EPSILON)));
+      if (busy && r < 1) r = 1; // work waiting or arriving: at least one replica (scale from zero)
+      if (st.upperBoundOnly && r < current) r = current;
+      return r;
+    };
+    const raw = toReplicas(need);
+
+    // The steady need a scale-down may go to: on the mean arrival rate of the trend window
+    // (smooth, and lagging on purpose: a falling load is followed, not anticipated). A backlog
+    // is not remembered: once drained, its extra replicas may go (after cooldown.down).
+    let meanRate: number | undefined;
+    if (rate !== undefined) meanRate = samples.reduce((sum, x) => sum + x.rate, 0) / samples.length;
+    let steadyDown: number | undefined;
+    if (meanRate !== undefined) {
+      if (meanRate === 0) steadyDown = 0;
+      else if (T !== undefined) steadyDown = (meanRate * T) / utilization;
+    }
+    const rawDown = toReplicas(steadyDown);
+
+    // Conservative scale-down: only once needs cover a whole window, and only to the highest
+    // raw need of that window.
+    const downWindow = sla.scale_down_window_seconds ?? DEFAULT_SCALE_DOWN_WINDOW_SECONDS;
+    const lastNeedAt = prev.needs.length > 0 ? prev.needs[prev.needs.length - 1]!.at : null;
+    const continuous = prev.needs_since !== null && lastNeedAt !== null && now - lastNeedAt <= downWindow && now >= prev.needs_since;
+    const needsSince = continuous ? prev.needs_since! : now;
+    const needs = addNeed(prev.needs, now, rawDown, downWindow);
+    let windowMax = raw;
+    for (const n of needs) if (n.replicas > windowMax) windowMax = n.replicas;
+    const windowCovered = now - needsSince >= downWindow;
+    let replicas = raw >= current ? raw : windowCovered ? Math.min(current, windowMax) : current;
+
+    // Capacity.
+    const capacity = capacityCap(input);
+    let limitedBy: LimitedBy | undefined;
+    if (capacity.replicas !== undefined && replicas > capacity.replicas) {
+      replicas = capacity.replicas;
+      limitedBy = 'capacity';
+    }
+
+    // Reason: the deciding component, then what held or capped it.
+    const parts: string[] = [];
+    const rateText = rate === undefined ? 'rate unknown' : `${fmt(rate)}/s${forecast !== undefined && forecast > rate ? ` (trend → ${fmt(forecast)}/s in ${fmt(horizon)}s)` : ''}`;
+    const tText = T === undefined ? 'service time unknown' : `${fmt(T)}s/msg`;
+    if (need === undefined) {
+      parts.push(raw > current ? `work waiting (queue.backlog ${fmt(backlog ?? 0)}), ${missing.join(', ')} unknown → ${raw}` : `hold: ${missing.join(', ')} missing`);
+    } else if (drain !== undefined && drain >= (steady ?? -1) && drain > 0) {
+      parts.push(
+        `backlog drain: queue.backlog ${fmt(backlog ?? 0)} before ${fmt(drainSeconds ?? 0)}s (queue.oldest_age_s ${fmt(oldestAge ?? 0)} of ${fmt(budget)}s = ${fmt(sla.breach_threshold)} × sla ${fmt(sla.max_pickup_seconds)}s) at ${tText} + arrivals ${rateText} → ${raw}`,
+      );
+    } else if (steady !== undefined && steady > 0) {
+      parts.push(`steady state: arrivals ${rateText} × ${tText} / utilization ${fmt(utilization)} = ${fmt(steady)} → ${raw}`);
+    } else {
+      parts.push(`idle: queue.backlog ${fmt(backlog ?? 0)}, arrivals ${rateText} → ${raw}`);
+    }
+    if (raw < current && replicas > raw) {
+      parts.push(
+        windowCovered
+          ? `scale-down held at ${replicas}: need was ${windowMax} within the last ${fmt(downWindow)}s`
+          : `scale-down waits: needs recorded for ${fmt(now - needsSince)}s of the ${fmt(downWindow)}s window`,
+      );
+    }
+    if (limitedBy === 'capacity') parts.push(`host capacity caps at ${replicas} (${capacity.reason})`);
+
+    const state: PredictiveState = {
+      samples,
+      last_lag: lag === undefined ? prev.last_lag : { at: now, lag },
+      service_time_s: st.keep,
+      needs,
+      needs_since: needsSince,
+    };
+    const details: JsonObject = {
+      service_time_s: T === undefined ? null : r4(T),
+      service_time_source: st.source,
+      arrival_rate: rate === undefined ? null : r4(rate),
+      arrival_rate_in: rateIn ?? null,
+      arrival_rate_from_backlog: fromBacklog === undefined ? null : r4(fromBacklog),
+      trend_slope: slope === null ? null : r4(slope),
+      trend_samples: samples.length,
+      horizon_s: horizon,
+      forecast_rate: forecast === undefined ? null : r4(forecast),
+      utilization,
+      steady_state: steady === undefined ? null : r4(steady),
+      breach_budget_s: r4(budget),
+      drain_seconds: drainSeconds === null ? null : r4(drainSeconds),
+      backlog_drain: drain === undefined ? null : r4(drain),
+      raw_need: raw,
+      mean_rate: meanRate === undefined ? null : r4(meanRate),
+      scale_down_need: rawDown,
+      scale_down_window_s: downWindow,
+      scale_down_window_max: windowMax,
+      scale_down_window_covered: windowCovered,
+      capacity: capacity.details,
+    };
+    const proposal: Proposal = { replicas, reason: parts.join('; '), details, missing, predictive: state };
+    if (limitedBy !== undefined) proposal.limited_by = limitedBy;
+    return proposal;
+  },
+};

@@ -1,0 +1,184 @@
+// Predictive (SLA) strategy: each component on hand-computed inputs, the non-circular service
+// time, scale from zero, the conservative scale-down and the host capacity cap.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Sla } from '../../src/config/policy';
+import type { Decision } from '../../src/decide/index';
+import { decide } from '../../src/decide/index';
+import type { EngineState } from '../../src/decide/input';
+import { input, NOW, service } from './decide-fixtures';
+
+type SlaInput = Partial<Sla> & { max_pickup_seconds: number };
+const svc = (sla: SlaInput, extra: Parameters<typeof service>[0] = {}) => service({ min_replicas: 0, max_replicas: 100, strategy: 'predictive', sla, ...extra });
+const num = (d: Decision, key: string): unknown => (d.details.proposal as Record<string, unknown>)[key];
+
+describe('predictive: steady state (Little\'s law)', () => {
+  it('replicas = arrival rate × service time / target utilization', () => {
+    const s = svc({ max_pickup_seconds: 30, service_time_seconds: 0.5 });
+    const d = decide(input({ service: s, current: 3, observations: { 'queue.backlog': 0, 'queue.rate_in': 10 } }));
+    assert.equal(num(d, 'steady_state'), 6.25); // 10 × 0.5 / 0.8
+    assert.deepEqual([d.action, d.target_replicas], ['scale_up', 7]);
+    assert.match(d.reason, /^steady state: arrivals 10\/s × 0\.5s\/msg \/ utilization 0\.8 = 6\.25 → 7$/);
+  });
+
+  it('the service time comes from ack_pending / rate_out, not from the replica count', () => {
+    const s = svc({ max_pickup_seconds: 30 });
+    const obs = { 'queue.backlog': 0, 'queue.ack_pending': 4, 'queue.rate_out': 8, 'queue.rate_in': 8 };
+    // 4 messages in service at 8 acks/s: 0.5 s each; 8/s × 0.5 s / 0.8 = 5 replicas, whatever runs now.
+    for (const current of [3, 5, 12]) {
+      const d = decide(input({ service: s, current, observations: obs, state: { predictive: { needs: [{ at: NOW - 10, replicas: 5 }], needs_since: NOW - 200 } } }));
+      assert.equal(num(d, 'service_time_s'), 0.5);
+      assert.equal(num(d, 'service_time_source'), 'queue.ack_pending / queue.rate_out');
+      assert.equal(d.target_replicas, 5, `from ${current} replicas`);
+    }
+  });
+
+  it('the measured service time is smoothed and remembered', () => {
+    const s = svc({ max_pickup_seconds: 30 });
+    const first = decide(input({ service: s, current: 4, observations: { 'queue.backlog': 0, 'queue.ack_pending': 4, 'queue.rate_out': 4, 'queue.rate_in': 4 } }));
+    assert.equal(first.state.predictive?.service_time_s, 1);
+    const second = decide(input({ service: s, current: 4, now: NOW + 10, state: first.state, observations: { 'queue.backlog': 0, 'queue.ack_pending': 2, 'queue.rate_out': 4, 'queue.rate_in': 4 } }));
+    assert.equal(second.state.predictive?.service_time_s, 0.9); // 0.2 × 0.5 + 0.8 × 1
+    const idle = decide(input({ service: s, current: 4, now: NOW + 20, state: second.state, observations: { 'queue.backlog': 0, 'queue.ack_pending': 0, 'queue.rate_out': 0, 'queue.rate_in': 4 } }));
+    assert.equal(num(idle, 'service_time_source'), 'previous estimate');
+    assert.equal(num(idle, 'service_time_s'), 0.9);
+  });
+
+  it('with only replicas / rate_out (busy upper bound) it never proposes fewer than current', () => {
+    const s = svc({ max_pickup_seconds: 30 });
+    const d = decide(input({ service: s, current: 4, observations: { 'queue.backlog': 10, 'queue.rate_out': 5, 'queue.rate_in': 1 } }));
+    assert.equal(num(d, 'service_time_source'), 'replicas / queue.rate_out (busy upper bound)');
+    assert.ok(d.target_replicas >= 4);
+  });
+});
+
+describe('predictive: forecast', () => {
+  it('a rising arrival rate is extrapolated over startup + one check interval', () => {
+    const s = svc({ max_pickup_seconds: 30, service_time_seconds: 1, startup_seconds: 10 }, { check_interval: 10 });
+    let state: EngineState | undefined;
+    let d: Decision | undefined;
+    for (const [i, rate] of [10, 12, 14, 16, 18].entries()) {
+      d = decide(input({ service: s, current: 30, now: NOW + i * 10, observations: { 'queue.backlog': 0, 'queue.rate_in': rate }, ...(state ? { state } : {}) }));
+      state = d.state;
+    }
+    assert.ok(d);
+    assert.equal(num(d, 'trend_slope'), 0.2);
+    assert.equal(num(d, 'horizon_s'), 20);
+    assert.equal(num(d, 'forecast_rate'), 22); // 18 + 0.2 × 20
+    assert.equal(num(d, 'steady_state'), 27.5); // 22 × 1 / 0.8
+    assert.match(d.reason, /arrivals 18\/s \(trend → 22\/s in 20s\)/);
+  });
+
+  it('a falling rate is not extrapolated downwards', () => {
+    const s = svc({ max_pickup_seconds: 30, service_time_seconds: 1 });
+    let state: EngineState | undefined;
+    let d: Decision | undefined;
+    for (const [i, rate] of [18, 16, 14, 12, 10].entries()) {
+      d = decide(input({ service: s, current: 30, now: NOW + i * 10, observations: { 'queue.backlog': 0, 'queue.rate_in': rate }, ...(state ? { state } : {}) }));
+      state = d.state;
+    }
+    assert.ok(d);
+    assert.equal(num(d, 'forecast_rate'), 10);
+  });
+
+  it('the backlog growth raises the arrival estimate above a lagging rate_in (mean of both)', () => {
+    const s = svc({ max_pickup_seconds: 30, service_time_seconds: 1 });
+    const first = decide(input({ service: s, current: 5, observations: { 'queue.backlog': 100, 'queue.ack_pending': 5, 'queue.rate_in': 5, 'queue.rate_out': 5 } }));
+    const d = decide(input({ service: s, current: 5, now: NOW + 10, state: first.state, observations: { 'queue.backlog': 300, 'queue.ack_pending': 5, 'queue.rate_in': 6, 'queue.rate_out': 5 } }));
+    assert.equal(num(d, 'arrival_rate_from_backlog'), 25); // 5 + (305 - 105) / 10
+    assert.equal(num(d, 'arrival_rate'), 15.5); // (6 + 25) / 2
+  });
+});
+
+describe('predictive: backlog drain', () => {
+  it('clears the backlog before the oldest message reaches breach_threshold × SLA', () => {
+    const s = svc({ max_pickup_seconds: 30, breach_threshold: 0.8, service_time_seconds: 0.5 });
+    const d = decide(input({ service: s, current: 3, observations: { 'queue.backlog': 2400, 'queue.oldest_age_s': 5, 'queue.rate_in': 10 } }));
+    // budget 24 s, 19 s left: 0.5 × (10 + 2400 / 19) = 68.16
+    assert.equal(num(d, 'drain_seconds'), 19);
+    assert.equal(num(d, 'backlog_drain'), 68.1579);
+    assert.equal(d.target_replicas, 69);
+    assert.match(d.reason, /^backlog drain: queue\.backlog 2400 before 19s \(queue\.oldest_age_s 5 of 24s = 0\.8 × sla 30s\)/);
+  });
+
+  it('past the budget it drains within a tenth of it', () => {
+    const s = svc({ max_pickup_seconds: 30, service_time_seconds: 0.5 });
+    const d = decide(input({ service: s, current: 3, observations: { 'queue.backlog': 120, 'queue.oldest_age_s': 40, 'queue.rate_in': 0 } }));
+    assert.equal(num(d, 'drain_seconds'), 2.4);
+    assert.equal(d.target_replicas, 25); // 0.5 × 120 / 2.4
+  });
+
+  it('scales from zero when work waits and nothing is known yet', () => {
+    const s = svc({ max_pickup_seconds: 30 });
+    const d = decide(input({ service: s, current: 0, observations: { 'queue.backlog': 5, 'queue.ack_pending': 0, 'queue.rate_out': 0 } }));
+    assert.deepEqual([d.action, d.target_replicas], ['scale_up', 1]);
+    assert.match(d.reason, /^work waiting \(queue\.backlog 5\), .* unknown → 1$/);
+  });
+
+  it('stays at zero when idle', () => {
+    const s = svc({ max_pickup_seconds: 30 });
+    const d = decide(input({ service: s, current: 0, observations: { 'queue.backlog': 0, 'queue.ack_pending': 0, 'queue.rate_in': 0, 'queue.rate_out': 0 } }));
+    assert.deepEqual([d.action, d.target_replicas], ['hold', 0]);
+  });
+});
+
+describe('predictive: conservative scale-down', () => {
+  const s = svc({ max_pickup_seconds: 30, service_time_seconds: 1, scale_down_window_seconds: 60 });
+  const at = (rate: number) => ({ 'queue.backlog': 0, 'queue.rate_in': rate });
+
+  it('waits for a full window of history, then follows the mean-rate need down', () => {
+    let d = decide(input({ service: s, current: 13, now: NOW, observations: at(10) })); // need 12.5 → 13
+    assert.equal(d.target_replicas, 13);
+    const seen: number[] = [];
+    for (let t = 10; t <= 120; t += 10) {
+      d = decide(input({ service: s, current: 13, now: NOW + t, state: d.state, observations: at(t <= 30 ? 8 : 2) }));
+      seen.push(d.target_replicas);
+    }
+    // Scale-down needs on the trend window's mean rate: t10 9/s → 12, t20..30 → 11, t40 7.2/s → 9,
+    // t50..60 → 8, t70 → 7 ... The 60 s window is covered from t=60; each step goes to the
+    // highest need of the last 60 s, never below the raw need (2/s → 3).
+    assert.deepEqual(seen, [13, 13, 13, 13, 13, 12, 11, 11, 9, 8, 8, 7]);
+    assert.equal(num(d, 'raw_need'), 3);
+  });
+
+  it('noise around a boundary does not flap', () => {
+    let d = decide(input({ service: s, current: 6, now: NOW, observations: at(4.1) })); // 4.1 / 0.8 = 5.1 → 6
+    let changes = 0;
+    for (let t = 10; t <= 600; t += 10) {
+      const rate = t % 20 === 0 ? 4.1 : 3.9; // raw needs 6 and 5 in turn
+      const before = d.target_replicas;
+      d = decide(input({ service: s, current: before, now: NOW + t, state: d.state, observations: at(rate) }));
+      if (d.target_replicas !== before) changes++;
+    }
+    assert.ok(changes <= 1, `${changes} changes`);
+    assert.ok(d.target_replicas === 5 || d.target_replicas === 6);
+  });
+
+  it('never scales down while a metric is missing', () => {
+    const d = decide(input({ service: s, current: 8, observations: { 'queue.rate_in': 0 }, state: { predictive: { needs: [{ at: NOW - 30, replicas: 0 }], needs_since: NOW - 100 } } }));
+    assert.deepEqual([d.action, d.limited_by], ['hold', 'missing_metrics']);
+    assert.match(d.reason, /queue\.backlog missing/);
+  });
+});
+
+describe('predictive: host capacity', () => {
+  it('caps growth at the CPU headroom: current + floor((max - host) / per-replica)', () => {
+    const s = svc({ max_pickup_seconds: 30, service_time_seconds: 1 }, { capacity: { max_cpu_pct: 85 } });
+    // 4 cores; each replica uses 20% of one core = 5% of the host; 70% used: 3 more fit.
+    const d = decide(input({ service: s, current: 4, observations: { 'queue.backlog': 0, 'queue.rate_in': 20, 'host.cpu_pct': 70, 'host.cpus': 4, 'cpu.avg_pct': 20 } }));
+    assert.deepEqual([d.target_replicas, d.limited_by], [7, 'capacity']);
+    assert.match(d.reason, /host capacity caps at 7 \(host\.cpu_pct 70 of 85, 5%\/replica\)/);
+  });
+
+  it('memory too, with a configured footprint; an overloaded host stops growth without shedding', () => {
+    const s = svc({ max_pickup_seconds: 30, service_time_seconds: 1 }, { capacity: { max_mem_pct: 80, replica_mem_pct: 10 } });
+    const d = decide(input({ service: s, current: 4, observations: { 'queue.backlog': 0, 'queue.rate_in': 20, 'host.mem_pct': 95 } }));
+    assert.deepEqual([d.target_replicas, d.limited_by], [4, 'capacity']);
+  });
+
+  it('no cap without host observations', () => {
+    const s = svc({ max_pickup_seconds: 30, service_time_seconds: 1 });
+    const d = decide(input({ service: s, current: 4, observations: { 'queue.backlog': 0, 'queue.rate_in': 20 } }));
+    assert.deepEqual([d.target_replicas, d.limited_by], [25, null]);
+  });
+});
