@@ -1,0 +1,49 @@
+// `docktor config validate` and `docktor config schema`.
+import path from 'node:path';
+import { z } from 'zod';
+import { FileSchema } from '../../config/file';
+import { loadConfig, type Config } from '../../config/load';
+import type { CheckResult } from '../../observations';
+import type { CliIO } from '../io';
+
+export function configSchema(io: CliIO): number {
+  const schema = z.toJSONSchema(FileSchema, { io: 'input', unrepresentable: 'any' });
+  io.out(JSON.stringify({ title: 'docktor.yaml (version "1")', ...schema }, null, 2) + '\n');
+  return 0;
+}
+
+/** Schema first (invalid: exit 2 from the thrown InputError), then live checks (any ✗: exit 1). */
+export async function configValidate(io: CliIO, file: string | undefined): Promise<number> {
+  const config = loadConfig(file, io.cwd, io.env);
+  io.out(`✓ Config ${path.relative(io.cwd, config.file) || config.file} is valid (${config.services.length} service(s), project '${config.project}')\n`);
+  const results = await liveChecks(config);
+  for (const r of results) io.out(`${r.ok ? '✓' : '✗'} ${r.label}${r.detail ? `: ${r.detail}` : ''}\n`);
+  const failed = results.filter((r) => !r.ok).length;
+  io.out(failed === 0 ? 'All checks passed!\n' : `${failed} check(s) failed.\n`);
+  return failed === 0 ? 0 : 1;
+}
+
+/** Every runtime and queue check, each distinct line once (Docker reachability is shared by services). */
+export async function liveChecks(config: Config): Promise<CheckResult[]> {
+  const { runtimeFor, closeRuntimes } = await import('../../runtimes/registry.js');
+  const { queueSourceFor, closeQueueSources } = await import('../../queues/registry.js');
+  try {
+    const perService = await Promise.all(
+      config.services.map(async (service) => {
+        const target = { project: config.project, compose_file: config.compose_file, service, runtime: service.runtime };
+        const runtimeChecks = await runtimeFor(target).check(target);
+        const queueChecks = service.queue ? await queueSourceFor(service.queue).check(service.queue) : [];
+        return [...runtimeChecks, ...queueChecks];
+      }),
+    );
+    const seen = new Set<string>();
+    return perService.flat().filter((r) => {
+      const key = `${r.ok}|${r.label}|${r.detail ?? ''}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+  } finally {
+    await Promise.all([closeRuntimes(), closeQueueSources()]);
+  }
+}

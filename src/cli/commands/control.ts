@@ -1,0 +1,116 @@
+// `docktor up/down/status/explain/pause/resume/override`: a client of the scaler workflows.
+import { loadConfig, type Config } from '../../config/load';
+import { connectClient, type ControlClient } from '../../control/client';
+import * as scalers from '../../control/scalers';
+import type { OverrideArgs } from '../../workflows/definitions';
+import { clock, relative, table } from '../format';
+import type { CliIO } from '../io';
+
+export interface ConfigOption {
+  config?: string;
+}
+
+async function withClient<T>(io: CliIO, file: string | undefined, work: (c: ControlClient, config: Config) => Promise<T>): Promise<T> {
+  const config = loadConfig(file, io.cwd, io.env);
+  const c = await connectClient(config.temporal, io.env.DOCKTOR_TEMPORAL_ADDRESS);
+  try {
+    return await work(c, config);
+  } finally {
+    await c.close();
+  }
+}
+
+export function upCommand(io: CliIO, names: string[], o: ConfigOption): Promise<number> {
+  return withClient(io, o.config, async (c, config) => {
+    for (const r of await scalers.up(c, config, names)) io.out(`${r.service}: ${r.outcome} (${r.workflowId})\n`);
+    return 0;
+  });
+}
+
+export function downCommand(io: CliIO, names: string[], o: ConfigOption): Promise<number> {
+  return withClient(io, o.config, async (c, config) => {
+    for (const r of await scalers.down(c, config, names)) io.out(`${r.service}: ${r.stopped ? 'stopped' : 'was not running'}\n`);
+    return 0;
+  });
+}
+
+export function statusCommand(io: CliIO, name: string | undefined, o: ConfigOption & { json?: boolean }): Promise<number> {
+  return withClient(io, o.config, async (c, config) => {
+    const all = await scalers.status(c, config, name);
+    if (o.json) {
+      io.out(JSON.stringify(name ? all[0] : all, null, 2) + '\n');
+      return 0;
+    }
+    const now = Date.now() / 1000;
+    const rows = all.map((s) => {
+      if (!s.running) return [s.service, '-', '-', 'not running', '-', '-'];
+      const mode = s.paused ? `paused${s.paused.reason ? ` (${s.paused.reason})` : ''}`
+        : s.override ? `override ${s.override.replicas}${s.override.until ? ` until ${clock(s.override.until)}` : ''}`
+          : s.dry_run ? 'dry run' : 'active';
+      const last = s.last_decision;
+      return [
+        s.service,
+        `${s.replicas ?? '?'} (${s.min_replicas}..${s.max_replicas})`,
+        s.strategy,
+        mode,
+        last ? `${last.action} ${last.from}→${last.to}: ${last.reason}` : '-',
+        s.next_check_at ? relative(s.next_check_at, now) : '-',
+      ];
+    });
+    io.out(table(['SERVICE', 'REPLICAS', 'STRATEGY', 'MODE', 'LAST DECISION', 'NEXT CHECK'], rows));
+    return 0;
+  });
+}
+
+export function explainCommand(io: CliIO, name: string | undefined, o: ConfigOption & { tail: number; json?: boolean }): Promise<number> {
+  return withClient(io, o.config, async (c, config) => {
+    const entries = await scalers.explain(c, config, name, o.tail);
+    if (o.json) {
+      io.out(JSON.stringify(entries, null, 2) + '\n');
+      return 0;
+    }
+    const rows = entries.map((e) => [
+      e.service,
+      clock(e.at),
+      e.action,
+      `${e.from}→${e.to}`,
+      e.reason + (e.limited_by ? ` [${e.limited_by}]` : '') + (e.errors?.length ? ` (errors: ${e.errors.join('; ')})` : ''),
+    ]);
+    io.out(table(['SERVICE', 'TIME', 'ACTION', 'FROM→TO', 'REASON'], rows));
+    return 0;
+  });
+}
+
+export function pauseCommand(io: CliIO, service: string, o: ConfigOption & { reason?: string }): Promise<number> {
+  return withClient(io, o.config, async (c, config) => {
+    await scalers.pause(c, config, service, o.reason);
+    io.out(`${service}: paused\n`);
+    return 0;
+  });
+}
+
+export function resumeCommand(io: CliIO, service: string, o: ConfigOption): Promise<number> {
+  return withClient(io, o.config, async (c, config) => {
+    await scalers.resume(c, config, service);
+    io.out(`${service}: resumed\n`);
+    return 0;
+  });
+}
+
+export function overrideCommand(
+  io: CliIO,
+  service: string,
+  o: ConfigOption & { replicas: number; for?: number; reason?: string; force?: boolean },
+): Promise<number> {
+  return withClient(io, o.config, async (c, config) => {
+    const args: OverrideArgs = {
+      replicas: o.replicas,
+      ...(o.for !== undefined ? { duration_seconds: o.for } : {}),
+      ...(o.reason ? { reason: o.reason } : {}),
+      ...(o.force ? { force: true } : {}),
+    };
+    const st = await scalers.override(c, config, service, args);
+    io.out(`${service}: pinned to ${o.replicas} replica(s)${st.override?.until ? ` until ${clock(st.override.until)}` : ' until `docktor resume`'}\n`);
+    return 0;
+  });
+}

@@ -1,0 +1,74 @@
+// `docktor worker` and `docktor dev`.
+import path from 'node:path';
+import { loadConfig } from '../../config/load';
+import { connectClient } from '../../control/client';
+import { up } from '../../control/scalers';
+import { startDevServer, type DevServer } from '../../dev/temporal-server';
+import { DEFAULT_TEMPORAL_ADDRESS } from '../../temporal-connection';
+import { runWorkerUntil } from '../../worker';
+import type { CliIO } from '../io';
+import type { ConfigOption } from './control';
+
+/** Aborts on the first SIGINT/SIGTERM; a second one exits at once. */
+function stopSignal(io: CliIO): AbortSignal {
+  const ac = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (ac.signal.aborted) process.exit(130);
+    io.err(`\n${sig}: stopping (again to force)…\n`);
+    ac.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return ac.signal;
+}
+
+export async function workerCommand(io: CliIO, o: ConfigOption): Promise<number> {
+  const config = loadConfig(o.config, io.cwd, io.env);
+  const address = io.env.DOCKTOR_TEMPORAL_ADDRESS ?? config.temporal.address ?? DEFAULT_TEMPORAL_ADDRESS;
+  io.out(`docktor worker: ${address}, namespace ${config.temporal.namespace}, task queue ${config.temporal.task_queue}\n`);
+  await runWorkerUntil({ temporal: config.temporal, address }, stopSignal(io));
+  io.out('docktor worker: stopped\n');
+  return 0;
+}
+
+/**
+ * The embedded default: a local Temporal dev server (unless temporal.address is set), the worker
+ * in this process, and one scaler per service. State lives in .docktor/temporal.db beside the
+ * config file, so running it again continues the same workflows with their history.
+ */
+export async function devCommand(io: CliIO, o: ConfigOption): Promise<number> {
+  const config = loadConfig(o.config, io.cwd, io.env);
+  const signal = stopSignal(io);
+  let server: DevServer | undefined;
+  let address = io.env.DOCKTOR_TEMPORAL_ADDRESS ?? config.temporal.address;
+  if (!address) {
+    server = await startDevServer({
+      port: 7233,
+      uiPort: 8233,
+      dbFilename: path.join(path.dirname(config.file), '.docktor', 'temporal.db'),
+      namespace: config.temporal.namespace,
+      log: (line) => io.err(`${line}\n`),
+    });
+    address = server.address;
+    io.out(`Temporal dev server: ${address}${server.uiUrl ? `, UI ${server.uiUrl}` : ''}\n`);
+  }
+  try {
+    const running = runWorkerUntil({ temporal: config.temporal, address }, signal);
+    const c = await connectClient(config.temporal, address);
+    try {
+      for (const r of await up(c, config)) io.out(`${r.service}: ${r.outcome} (${r.workflowId}, ${serviceRuntime(config.services, r.service)})\n`);
+    } finally {
+      await c.close();
+    }
+    io.out(`Watching ${config.services.length} service(s). \`docktor explain\` shows decisions; Ctrl-C stops.\n`);
+    await running;
+    return 0;
+  } finally {
+    await server?.stop();
+    io.out('docktor dev: stopped\n');
+  }
+}
+
+function serviceRuntime(services: { name: string; runtime: { kind: string } }[], name: string): string {
+  return `runtime ${services.find((s) => s.name === name)?.runtime.kind ?? '?'}`;
+}

@@ -1,0 +1,147 @@
+// The `docktor` command line (CONTRACT §1). Parses arguments with commander and maps typed
+// errors to exit codes: 2 for usage and invalid input, 1 for failed checks and operations.
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { DocktorError, InputError, OperationError, UsageError } from '../errors';
+import { configSchema, configValidate } from './commands/config';
+import {
+  downCommand,
+  explainCommand,
+  overrideCommand,
+  pauseCommand,
+  resumeCommand,
+  statusCommand,
+  upCommand,
+} from './commands/control';
+import { decideCommand } from './commands/decide';
+import { devCommand, workerCommand } from './commands/worker';
+import { parseDuration } from './duration';
+import { processIO, type CliIO } from './io';
+
+const VERSION: string = (require('../../../package.json') as { version: string }).version;
+
+function positiveInt(what: string) {
+  return (v: string): number => {
+    if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${what} must be a whole number >= 0, got "${v}"`);
+    return Number(v);
+  };
+}
+
+function durationArg(what: string) {
+  return (v: string): number => {
+    try {
+      return parseDuration(v, what);
+    } catch (e) {
+      throw new InvalidArgumentError((e as Error).message);
+    }
+  };
+}
+
+const configOption = () => new Option('-c, --config <file>', 'config file (default ./docktor.yaml, else ./docktor.yml, or $DOCKTOR_CONFIG)');
+
+/** Builds the program; `run` receives each command's result code. */
+export function buildProgram(io: CliIO, run: (work: () => Promise<number> | number) => void): Command {
+  const program = new Command('docktor')
+    .description('A durable, queue-aware autoscaler on Temporal for Docker Compose, Swarm and local processes.')
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .exitOverride();
+
+  const notYet = (what: string, issue: number) => (): number => {
+    throw new OperationError(`docktor ${what} is not implemented yet (tracked in issue ${issue})`);
+  };
+
+  program.command('dev').description('start a local Temporal dev server (unless temporal.address is set), a worker and one scaler per service')
+    .addOption(configOption()).action((o) => run(() => devCommand(io, o)));
+  program.command('worker').description('run only the Temporal worker (production: many may run)')
+    .addOption(configOption()).action((o) => run(() => workerCommand(io, o)));
+  program.command('up').description('ensure one running scaler workflow per service; push changed config to running ones')
+    .addOption(configOption()).argument('[service...]', 'only these services').action((names: string[], o) => run(() => upCommand(io, names, o)));
+  program.command('down').description('stop scaler workflows; replicas stay as they are')
+    .addOption(configOption()).argument('[service...]', 'only these services').action((names: string[], o) => run(() => downCommand(io, names, o)));
+  program.command('status').description('replicas, last decision, paused/override state, next check time')
+    .addOption(configOption()).argument('[service]').option('--json', 'print JSON').action((name: string | undefined, o) => run(() => statusCommand(io, name, o)));
+  program.command('explain').description('decision history (the workflow query `history`)')
+    .addOption(configOption()).argument('[service]')
+    .option('--tail <n>', 'how many decisions per service', positiveInt('--tail'), 10)
+    .option('--json', 'print JSON').action((name: string | undefined, o) => run(() => explainCommand(io, name, o)));
+  program.command('pause').description('stop acting; metrics and decisions are still recorded')
+    .addOption(configOption()).argument('<service>').option('--reason <text>', 'why, shown in status and history')
+    .action((service: string, o) => run(() => pauseCommand(io, service, o)));
+  program.command('resume').description('act again (also ends an override)')
+    .addOption(configOption()).argument('<service>').action((service: string, o) => run(() => resumeCommand(io, service, o)));
+  program.command('override').description('pin the replica count until the duration ends or `resume`')
+    .addOption(configOption()).argument('<service>')
+    .requiredOption('--replicas <n>', 'replicas to pin', positiveInt('--replicas'))
+    .option('--for <duration>', 'how long, e.g. 90s, 10m, 1h30m (default: until resume)', durationArg('--for'))
+    .option('--reason <text>', 'why, shown in status and history')
+    .option('--force', 'allow a count outside min_replicas..max_replicas')
+    .action((service: string, o) => run(() => overrideCommand(io, service, o)));
+
+  const config = program.command('config').description('check or describe the config file');
+  config.command('validate').description('schema check, then live checks (compose, Docker, queue); exit 1 if any fails')
+    .addOption(configOption()).action((o: { config?: string }) => run(() => configValidate(io, o.config)));
+  config.command('schema').description('print the JSON Schema of the config file').action(() => run(() => configSchema(io)));
+
+  program.command('decide').description('read one decision input (JSON) on stdin, print the decision as JSON')
+    .action(() => run(() => decideCommand(io)));
+
+  program.command('simulate').description("replay an arrival trace through a simulated queue and workers under a service's policy")
+    .addOption(configOption()).requiredOption('--service <name>', 'the service whose policy to use')
+    .requiredOption('--trace <file>', 'arrival trace (see --trace-format)')
+    .addOption(new Option('--trace-format <format>', 'auto: CSV of time,count or one number per line; requests: one row per arrival').choices(['auto', 'counts', 'requests']).default('auto'))
+    .option('--service-time <s>', 'seconds per message', '1')
+    .addOption(new Option('--service-time-dist <dist>', 'deterministic or exponential service times').choices(['fixed', 'exp']).default('fixed'))
+    .option('--startup-delay <s>', 'seconds before a new replica serves', '10')
+    .option('--scale <f>', 'multiply arrivals', '1')
+    .option('--start <s>', 'skip the first S seconds of the trace', '0')
+    .option('--duration <s>', 'replay only S seconds')
+    .option('--seed <n>', 'random seed', '1')
+    .option('--json', 'print the figures as JSON')
+    .option('--plot <file.svg>', 'draw arrivals, backlog, replicas and pickup latency')
+    .action(() => run(notYet('simulate', 7)));
+  return program;
+}
+
+/** Runs the CLI; resolves to the exit code. */
+export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
+  let pending: Promise<number> | undefined;
+  const program = buildProgram(io, (work) => {
+    pending = Promise.resolve().then(work);
+  });
+  try {
+    await program.parseAsync(argv);
+    if (!pending) {
+      // `docktor` alone or `docktor config` alone: show help, as a usage error.
+      io.err(program.helpInformation());
+      return 2;
+    }
+    return await pending;
+  } catch (e) {
+    return report(e, io);
+  }
+}
+
+function report(e: unknown, io: CliIO): number {
+  if (e instanceof CommanderError) {
+    // --help and --version are exit 0; help shown for a missing command, and every other parse
+    // failure, is bad usage.
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
+    if (e.code === 'commander.help' && e.exitCode === 0) return 0;
+    return 2;
+  }
+  if (e instanceof InputError) {
+    io.err(e.describe() + '\n');
+    return 2;
+  }
+  if (e instanceof UsageError) {
+    io.err(`docktor: ${e.message}\n`);
+    return 2;
+  }
+  if (e instanceof DocktorError) {
+    io.err(`docktor: ${e.message}\n`);
+    return e.exitCode;
+  }
+  io.err(`docktor: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  return 1;
+}

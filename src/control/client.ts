@@ -1,0 +1,40 @@
+// A Temporal client for the control commands, and what it can tell about the namespace.
+import { Client, Connection } from '@temporalio/client';
+import type { TemporalConfig } from '../config/file';
+import { UnavailableError } from '../errors';
+import { connectOptions } from '../temporal-connection';
+import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+
+export interface ControlClient {
+  client: Client;
+  namespace: string;
+  taskQueue: string;
+  close(): Promise<void>;
+}
+
+export async function connectClient(t: TemporalConfig, address?: string): Promise<ControlClient> {
+  const opts = connectOptions(t, address);
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({ ...opts, connectTimeout: '5s' });
+  } catch (e) {
+    throw new UnavailableError(`cannot reach Temporal at ${opts.address} (${(e as Error).message}); is \`docktor dev\` or your Temporal server running? (config: temporal.address)`);
+  }
+  return {
+    client: new Client({ connection, namespace: t.namespace }),
+    namespace: t.namespace,
+    taskQueue: t.task_queue,
+    close: () => connection.close(),
+  };
+}
+
+/** Whether the namespace has every Docktor* search attribute, so workflows may set them. */
+export async function hasSearchAttributes(c: ControlClient): Promise<boolean> {
+  try {
+    const res = await c.client.connection.operatorService.listSearchAttributes({ namespace: c.namespace });
+    const custom = res.customAttributes ?? {};
+    return SEARCH_ATTRIBUTES.every((k) => k.name in custom);
+  } catch {
+    return false;
+  }
+}

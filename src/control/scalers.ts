@@ -1,0 +1,150 @@
+// The control operations behind `docktor up/down/status/explain/pause/resume/override`, as
+// Temporal starts, cancels, queries, signals and updates of the scaler workflows.
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { isDeepStrictEqual } from 'node:util';
+import type { Config } from '../config/load';
+import type { ServiceConfig } from '../config/service';
+import { OperationError, UsageError } from '../errors';
+import {
+  WORKFLOW_TYPE,
+  historyQuery,
+  overrideUpdate,
+  pauseSignal,
+  resumeSignal,
+  scalerWorkflowId,
+  setConfigUpdate,
+  statusQuery,
+  type OverrideArgs,
+} from '../workflows/definitions';
+import type { HistoryEntry, ScalerInput, ScalerStatus } from '../workflows/scaler-state';
+import { DocktorProject, DocktorService } from '../workflows/search-attributes';
+import { hasSearchAttributes, type ControlClient } from './client';
+
+/** The services named (all when none), each checked against the config. */
+export function selectServices(config: Config, names: string[] = []): ServiceConfig[] {
+  if (names.length === 0) return config.services;
+  return names.map((n) => {
+    const s = config.services.find((x) => x.name === n);
+    if (!s) throw new UsageError(`unknown service '${n}': ${config.file} defines ${config.services.map((x) => x.name).join(', ')}`);
+    return s;
+  });
+}
+
+function handleOf(c: ControlClient, config: Config, service: string): WorkflowHandle {
+  return c.client.workflow.getHandle(scalerWorkflowId(config.project, service));
+}
+
+async function isRunning(h: WorkflowHandle): Promise<boolean> {
+  try {
+    return (await h.describe()).status.name === 'RUNNING';
+  } catch (e) {
+    if (e instanceof WorkflowNotFoundError) return false;
+    throw e;
+  }
+}
+
+async function runningHandle(c: ControlClient, config: Config, service: string): Promise<WorkflowHandle> {
+  selectServices(config, [service]);
+  const h = handleOf(c, config, service);
+  if (!(await isRunning(h))) {
+    throw new OperationError(`the scaler of '${service}' is not running (workflow ${h.workflowId}); start it with \`docktor up ${service}\``);
+  }
+  return h;
+}
+
+export type UpOutcome = 'started' | 'updated' | 'unchanged';
+
+/** One running scaler per service: starts missing ones, pushes changed config through `set_config`. */
+export async function up(c: ControlClient, config: Config, names?: string[]): Promise<Array<{ service: string; outcome: UpOutcome; workflowId: string }>> {
+  const services = selectServices(config, names);
+  const withAttributes = await hasSearchAttributes(c);
+  return Promise.all(
+    services.map(async (service) => {
+      const workflowId = scalerWorkflowId(config.project, service.name);
+      const h = c.client.workflow.getHandle(workflowId);
+      if (await isRunning(h)) {
+        const status = await h.query(statusQuery);
+        if (isDeepStrictEqual(status.config, service)) return { service: service.name, outcome: 'unchanged' as const, workflowId };
+        await h.executeUpdate(setConfigUpdate, { args: [service] });
+        return { service: service.name, outcome: 'updated' as const, workflowId };
+      }
+      const input: ScalerInput = {
+        project: config.project,
+        ...(config.compose_file ? { compose_file: config.compose_file } : {}),
+        service,
+        search_attributes: withAttributes,
+      };
+      await c.client.workflow.start(WORKFLOW_TYPE, {
+        workflowId,
+        taskQueue: c.taskQueue,
+        args: [input],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        staticSummary: `docktor scaler for ${config.project}/${service.name}`,
+        ...(withAttributes
+          ? { typedSearchAttributes: [{ key: DocktorService, value: service.name }, { key: DocktorProject, value: config.project }] }
+          : {}),
+      });
+      return { service: service.name, outcome: 'started' as const, workflowId };
+    }),
+  );
+}
+
+/** Cancels the scalers; the workflow ends cleanly and replicas stay as they are. */
+export async function down(c: ControlClient, config: Config, names?: string[]): Promise<Array<{ service: string; stopped: boolean }>> {
+  return Promise.all(
+    selectServices(config, names).map(async (s) => {
+      const h = handleOf(c, config, s.name);
+      if (!(await isRunning(h))) return { service: s.name, stopped: false };
+      await h.cancel();
+      await h.result().catch(() => undefined);
+      return { service: s.name, stopped: true };
+    }),
+  );
+}
+
+export type ServiceStatus = { service: string; running: false } | ({ running: true } & ScalerStatus);
+
+export async function status(c: ControlClient, config: Config, name?: string): Promise<ServiceStatus[]> {
+  if (name) return [{ running: true, ...(await (await runningHandle(c, config, name)).query(statusQuery)) }];
+  return Promise.all(
+    config.services.map(async (s): Promise<ServiceStatus> => {
+      const h = handleOf(c, config, s.name);
+      return (await isRunning(h)) ? { running: true, ...(await h.query(statusQuery)) } : { service: s.name, running: false };
+    }),
+  );
+}
+
+export interface ExplainedEntry extends HistoryEntry {
+  service: string;
+}
+
+/** The last `tail` decisions of each (running) service, merged in time order. */
+export async function explain(c: ControlClient, config: Config, name: string | undefined, tail: number): Promise<ExplainedEntry[]> {
+  const services = name ? [name] : config.services.map((s) => s.name);
+  const per = await Promise.all(
+    services.map(async (service) => {
+      const h = name ? await runningHandle(c, config, service) : handleOf(c, config, service);
+      if (!name && !(await isRunning(h))) return [];
+      return (await h.query(historyQuery, { tail })).map((e) => ({ service, ...e }));
+    }),
+  );
+  return per.flat().sort((a, b) => a.at - b.at);
+}
+
+export async function pause(c: ControlClient, config: Config, service: string, reason?: string): Promise<void> {
+  await (await runningHandle(c, config, service)).signal(pauseSignal, reason ? { reason } : {});
+}
+
+export async function resume(c: ControlClient, config: Config, service: string): Promise<void> {
+  await (await runningHandle(c, config, service)).signal(resumeSignal);
+}
+
+export async function override(c: ControlClient, config: Config, service: string, args: OverrideArgs): Promise<ScalerStatus> {
+  const h = await runningHandle(c, config, service);
+  try {
+    return await h.executeUpdate(overrideUpdate, { args: [args] });
+  } catch (e) {
+    if (e instanceof WorkflowUpdateFailedError) throw new UsageError(`override rejected: ${e.cause?.message ?? e.message}`);
+    throw e;
+  }
+}

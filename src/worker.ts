@@ -1,0 +1,88 @@
+// The Temporal worker: hosts the `serviceScaler` workflows and their activities.
+import path from 'node:path';
+import { NativeConnection, Runtime, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createScalerActivities, type PluginLookup } from './activities/scaler-activities';
+import type { TemporalConfig } from './config/file';
+import { connectOptions } from './temporal-connection';
+
+export const WORKFLOWS_PATH = path.join(__dirname, 'workflows', 'index.js');
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+/** Bundled once per process: several workers (tests, the fleet benchmark) share it. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+  return bundle;
+}
+
+const quietBundlerLogger = {
+  log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined,
+  warn: (m: string) => process.stderr.write(`bundler: ${m}\n`),
+  error: (m: string) => process.stderr.write(`bundler: ${m}\n`),
+};
+
+let metricsInstalled: number | undefined;
+
+/** Prometheus metrics of the SDK runtime; the runtime can be installed once per process. */
+export function installMetrics(port: number): void {
+  if (metricsInstalled === port) return;
+  if (metricsInstalled !== undefined) throw new Error(`SDK metrics already on port ${metricsInstalled}`);
+  Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: `0.0.0.0:${port}` } } } });
+  metricsInstalled = port;
+}
+
+export interface ScalerWorkerOptions {
+  temporal: TemporalConfig;
+  /** Overrides temporal.address (e.g. the dev server's). */
+  address?: string;
+  /** Where activities find queue sources and runtimes; default: the built-in registries. */
+  plugins?: PluginLookup;
+  connection?: NativeConnection;
+  maxConcurrentActivities?: number;
+}
+
+export async function createScalerWorker(o: ScalerWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection; ownsConnection: boolean }> {
+  if (o.temporal.metrics_port !== undefined) installMetrics(o.temporal.metrics_port);
+  const plugins = o.plugins ?? (await defaultPlugins());
+  const connection = o.connection ?? (await NativeConnection.connect(connectOptions(o.temporal, o.address)));
+  const worker = await Worker.create({
+    connection,
+    namespace: o.temporal.namespace,
+    taskQueue: o.temporal.task_queue,
+    workflowBundle: await workflowBundle(),
+    activities: createScalerActivities(plugins),
+    maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities ?? 100,
+  });
+  return { worker, connection, ownsConnection: o.connection === undefined };
+}
+
+async function defaultPlugins(): Promise<PluginLookup> {
+  const { runtimeFor } = await import('./runtimes/registry.js');
+  const { queueSourceFor } = await import('./queues/registry.js');
+  return { runtimeFor, queueSourceFor };
+}
+
+/** Closes what the built-in plugins hold open (NATS connections, Docker clients, process supervisors). */
+export async function closePlugins(): Promise<void> {
+  const { closeRuntimes } = await import('./runtimes/registry.js');
+  const { closeQueueSources } = await import('./queues/registry.js');
+  await Promise.allSettled([closeRuntimes(), closeQueueSources()]);
+}
+
+/**
+ * Runs a worker until `signal` aborts (SIGINT/SIGTERM in the CLI), then shuts down gracefully:
+ * running activities finish, then plugins are closed (replicas stay as they are).
+ */
+export async function runWorkerUntil(o: ScalerWorkerOptions, signal: AbortSignal): Promise<void> {
+  const { worker, connection, ownsConnection } = await createScalerWorker(o);
+  const onAbort = () => worker.shutdown();
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    await worker.run();
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    if (ownsConnection) await connection.close();
+    if (!o.plugins) await closePlugins();
+  }
+}

@@ -1,0 +1,2 @@
+// The workflow bundle's entry: only deterministic modules may be imported from here.
+export { serviceScaler } from './service-scaler';

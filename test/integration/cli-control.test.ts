@@ -1,0 +1,114 @@
+// The control commands against the real dev server: a scaler that is not running is a clear
+// failure (exit 1), and the table/JSON outputs come from the workflow's queries.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Worker } from '@temporalio/worker';
+import type { CliIO } from '../../src/cli/io';
+import { main } from '../../src/cli/main';
+import { createScalerWorker } from '../../src/worker';
+import { FakeQueueSource, FakeRuntime, fakePlugins } from '../harness/fake-plugins';
+import { testTemporal } from '../harness/services';
+
+const TASK_QUEUE = `cli-control-${process.pid}`;
+let dir = '';
+let env: NodeJS.ProcessEnv = {};
+
+async function docktor(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: CliIO = { out: (t) => void (out += t), err: (t) => void (err += t), readStdin: async () => '', env, cwd: dir };
+  const code = await main(['node', 'docktor', ...args], io);
+  return { code, out, err };
+}
+
+describe('docktor control commands (real dev server)', () => {
+  let worker: Worker;
+  let running: Promise<void>;
+  const runtime = new FakeRuntime(2);
+  const queue = new FakeQueueSource();
+  const replicas = (): number => runtime.replicas;
+
+  before(async () => {
+    const t = await testTemporal();
+    env = { DOCKTOR_TEMPORAL_ADDRESS: t.address };
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'docktor-cli-control-'));
+    fs.writeFileSync(
+      path.join(dir, 'docktor.yaml'),
+      `project: cli${Date.now().toString(36)}
+temporal: { namespace: ${t.namespace}, task_queue: ${TASK_QUEUE} }
+services:
+  - name: api
+    max_replicas: 4
+    check_interval: 0.5
+    rules: { scale_up_when: [{ metric: queue.backlog, op: ">", value: 100 }] }
+    queue: { kind: nats, stream: S, consumer: C }
+  - name: idle
+    max_replicas: 2
+    rules: {}
+`,
+    );
+    const w = await createScalerWorker({ temporal: { namespace: t.namespace, task_queue: TASK_QUEUE }, address: t.address, plugins: fakePlugins(runtime, queue) });
+    worker = w.worker;
+    running = worker.run().finally(() => w.connection.close());
+  });
+
+  after(async () => {
+    await docktor('down');
+    worker.shutdown();
+    await running;
+  });
+
+  it('exits 1 with a clear message for a scaler that is not running', async () => {
+    for (const args of [['status', 'api'], ['explain', 'api'], ['pause', 'api'], ['resume', 'api'], ['override', 'api', '--replicas', '2']]) {
+      const r = await docktor(...args);
+      assert.equal(r.code, 1, args.join(' '));
+      assert.match(r.err, /the scaler of 'api' is not running \(workflow docktor\/cli[a-z0-9]+\/api\); start it with `docktor up api`/);
+    }
+    assert.equal((await docktor('status', 'nosuch')).code, 2, 'an unknown service is bad usage');
+  });
+
+  it('up, status, explain, override, down', async () => {
+    queue.observations = { 'queue.backlog': 400 };
+    const up = await docktor('up', 'api');
+    assert.equal(up.code, 0, up.err);
+    assert.match(up.out, /^api: started \(docktor\/cli[a-z0-9]+\/api\)$/m);
+    for (let i = 0; i < 100 && replicas() !== 4; i++) await sleep(100);
+    assert.equal(replicas(), 4, (await docktor('explain', '--json')).out);
+
+    const st = await docktor('status');
+    assert.equal(st.code, 0, st.err);
+    assert.match(st.out, /^SERVICE\s+REPLICAS\s+STRATEGY\s+MODE\s+LAST DECISION\s+NEXT CHECK$/m);
+    assert.match(st.out, /^api\s+4 \(1\.\.4\)\s+rules\s+active\s+/m);
+    assert.match(st.out, /^idle\s+-\s+-\s+not running/m);
+
+    for (let i = 0; i < 100 && (JSON.parse((await docktor('explain', 'api', '--json')).out) as unknown[]).length < 3; i++) await sleep(100);
+    const ex = await docktor('explain', 'api', '--tail', '3');
+    assert.equal(ex.code, 0, ex.err);
+    const lines = ex.out.trimEnd().split('\n');
+    assert.match(lines[0] ?? '', /^SERVICE\s+TIME\s+ACTION\s+FROM→TO\s+REASON$/);
+    assert.equal(lines.length, 4);
+    assert.ok(ex.out.includes('scale_up') || ex.out.includes('hold'));
+    const json = JSON.parse((await docktor('explain', 'api', '--json', '--tail', '50')).out) as Array<{ service: string; action: string; reason: string; from: number; to: number }>;
+    assert.ok(json.some((e) => e.service === 'api' && e.action === 'scale_up' && e.reason === 'queue.backlog 400 > 100' && e.from === 2 && e.to === 4));
+
+    const bad = await docktor('override', 'api', '--replicas', '9');
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /override rejected: replicas 9 is outside api's min_replicas\.\.max_replicas \(1\.\.4\)/);
+    const ov = await docktor('override', 'api', '--replicas', '1', '--for', '1h', '--reason', 'drain');
+    assert.equal(ov.code, 0, ov.err);
+    for (let i = 0; i < 100 && replicas() !== 1; i++) await sleep(100);
+    assert.equal(replicas(), 1);
+    const stj = JSON.parse((await docktor('status', 'api', '--json')).out) as { override: { replicas: number; reason: string } };
+    assert.deepEqual([stj.override.replicas, stj.override.reason], [1, 'drain']);
+
+    const down = await docktor('down', 'api');
+    assert.equal(down.code, 0, down.err);
+    assert.equal(down.out, 'api: stopped\n');
+    assert.equal((await docktor('status', 'api')).code, 1);
+    assert.equal(runtime.replicas, 1, 'down leaves replicas as they are');
+  });
+});

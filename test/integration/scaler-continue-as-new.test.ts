@@ -1,0 +1,65 @@
+// Continue-as-new on a dev server whose history limit is low, so Temporal suggests it after a few
+// checks: the new run must carry the state (replicas, pause, engine state, history) on.
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, Connection } from '@temporalio/client';
+import { parseConfig } from '../../src/config/load';
+import { startDevServer, type DevServer } from '../../src/dev/temporal-server';
+import { WORKFLOW_TYPE, historyQuery, pauseSignal, scalerWorkflowId, statusQuery } from '../../src/workflows/definitions';
+import type { ScalerInput } from '../../src/workflows/scaler-state';
+import { createScalerWorker } from '../../src/worker';
+import { FakeQueueSource, FakeRuntime, fakePlugins } from '../harness/fake-plugins';
+
+const TASK_QUEUE = 'can-test';
+let server: DevServer;
+let connection: Connection;
+
+before(async () => {
+  server = await startDevServer({ port: 0, ui: false, dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 60 } });
+  connection = await Connection.connect({ address: server.address });
+});
+
+after(async () => {
+  await connection?.close();
+  await server?.stop();
+});
+
+it('continues as new when Temporal suggests it, keeping state and history', async () => {
+  const runtime = new FakeRuntime(1);
+  const queue = new FakeQueueSource();
+  queue.observations = { 'queue.backlog': 500 };
+  const { worker, connection: wc } = await createScalerWorker({ temporal: { namespace: 'default', task_queue: TASK_QUEUE }, address: server.address, plugins: fakePlugins(runtime, queue) });
+  const client = new Client({ connection });
+  const service = parseConfig(
+    `services:\n  - { name: can, min_replicas: 1, max_replicas: 3, check_interval: 0.1, rules: { scale_up_when: [{ metric: queue.backlog, op: ">", value: 100 }] }, queue: { kind: nats, stream: S, consumer: C } }`,
+    '/tmp/can/docktor.yaml',
+  ).services[0];
+  assert.ok(service);
+  const input: ScalerInput = { project: 'can', service };
+  await worker.runUntil(async () => {
+    const h = await client.workflow.start(WORKFLOW_TYPE, { workflowId: scalerWorkflowId('can', 'can'), taskQueue: TASK_QUEUE, args: [input] });
+    const firstRun = h.firstExecutionRunId;
+    await sleep(300);
+    await h.signal(pauseSignal, { reason: 'kept across runs' });
+    const deadline = Date.now() + 30_000;
+    let runId = firstRun;
+    while (runId === firstRun && Date.now() < deadline) {
+      await sleep(200);
+      runId = (await h.describe()).runId;
+    }
+    assert.notEqual(runId, firstRun, 'expected a continue-as-new within 30 s');
+    const latest = client.workflow.getHandle(h.workflowId);
+    // History first: checks keep running, so a later status can only count more.
+    const hist = await latest.query(historyQuery, {});
+    const st = await latest.query(statusQuery);
+    assert.equal(st.paused?.reason, 'kept across runs');
+    assert.equal(st.replicas, 3);
+    assert.ok(st.checks >= hist.length, `checks counter carried over: ${st.checks} checks, ${hist.length} entries`);
+    assert.ok(hist.length >= 5, `history carried over: ${hist.length} entries`);
+    assert.ok(hist.some((e) => e.action === 'scale_up' && e.applied), 'entries from the first run are still there');
+    assert.deepEqual(runtime.changes, [[1, 3]]);
+    await latest.terminate();
+  });
+  await wc.close();
+});

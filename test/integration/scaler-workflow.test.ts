@@ -1,0 +1,226 @@
+// The scaler workflow on the real Temporal dev server and a real worker, with the in-memory
+// FAKE runtime and queue source of test/harness/fake-plugins.ts (real Docker/NATS have their own tests).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import { parseConfig, type Config } from '../../src/config/load';
+import { connectClient, type ControlClient } from '../../src/control/client';
+import * as scalers from '../../src/control/scalers';
+import { WORKFLOW_TYPE, historyQuery, scalerWorkflowId, setConfigUpdate, statusQuery } from '../../src/workflows/definitions';
+import type { HistoryEntry, ScalerInput, ScalerStatus } from '../../src/workflows/scaler-state';
+import { createScalerWorker, workflowBundle } from '../../src/worker';
+import { FakeQueueSource, FakeRuntime, fakePlugins } from '../harness/fake-plugins';
+import { testTemporal } from '../harness/services';
+
+const TASK_QUEUE = `scaler-test-${process.pid}`;
+let project = '';
+
+function configFor(serviceYaml: string): Config {
+  return parseConfig(
+    `project: ${project}\ntemporal: { task_queue: ${TASK_QUEUE} }\nservices:\n${serviceYaml}`,
+    '/tmp/docktor-scaler-test/docktor.yaml',
+  );
+}
+
+const RULES_SERVICE = (name: string, extra = '') => `  - name: ${name}
+    min_replicas: 1
+    max_replicas: 6
+    check_interval: 0.3
+    rules:
+      scale_up_when: [{ metric: queue.backlog, op: ">", value: 100 }]
+      scale_down_when: [{ metric: queue.backlog, op: "<=", value: 10 }]
+      step: { up: 2, down: 1 }
+    queue: { kind: nats, stream: S, consumer: C }
+${extra}`;
+
+async function until<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await probe();
+    if (ok(last)) return last;
+    await sleep(100);
+  }
+  assert.fail(`timed out waiting for ${what}; last: ${JSON.stringify(last)?.slice(0, 800)}`);
+}
+
+describe('serviceScaler workflow (real dev server, fake plugins)', () => {
+  let c: ControlClient;
+  const runtime = new FakeRuntime(1);
+  const queue = new FakeQueueSource();
+  let worker: Worker;
+  let running: Promise<void>;
+  const handles: WorkflowHandle[] = [];
+
+  async function startWorker(): Promise<void> {
+    const t = await testTemporal();
+    const w = await createScalerWorker({ temporal: { namespace: t.namespace, task_queue: TASK_QUEUE }, address: t.address, plugins: fakePlugins(runtime, queue) });
+    worker = w.worker;
+    running = worker.run().finally(() => w.connection.close());
+  }
+
+  before(async () => {
+    project = `t${Date.now().toString(36)}`;
+    const t = await testTemporal();
+    c = await connectClient({ namespace: t.namespace, task_queue: TASK_QUEUE }, t.address);
+    await startWorker();
+  });
+
+  after(async () => {
+    await Promise.all(handles.map((h) => h.terminate().catch(() => undefined)));
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running;
+    await c.close();
+  });
+
+  async function history(h: WorkflowHandle): Promise<HistoryEntry[]> {
+    return h.query(historyQuery, {});
+  }
+
+  it('scales up on the rule, holds at max, honours the scale-down cooldown', async () => {
+    const config = configFor(RULES_SERVICE('up', '    cooldown: { up: 0, down: 3600 }'));
+    runtime.replicas = 1;
+    queue.observations = { 'queue.backlog': 500 };
+    const [res] = await scalers.up(c, config);
+    assert.equal(res?.outcome, 'started');
+    const h = c.client.workflow.getHandle(scalerWorkflowId(project, 'up'));
+    handles.push(h);
+    await until('replicas at max', async () => runtime.replicas, (n) => n === 6);
+    assert.deepEqual(runtime.changes.slice(0, 3), [[1, 3], [3, 5], [5, 6]]);
+    const hist = await history(h);
+    const ups = hist.filter((e) => e.action === 'scale_up');
+    assert.equal(ups[0]?.reason, 'queue.backlog 500 > 100');
+    assert.equal(ups[0]?.applied, true);
+    assert.deepEqual(ups[0]?.observations, { 'queue.backlog': 500, 'replicas.current': 1, 'replicas.ready': 1 });
+
+    queue.observations = { 'queue.backlog': 0 };
+    const held = await until('a cooldown hold', () => history(h), (hs) => hs.some((e) => e.limited_by === 'cooldown'));
+    assert.equal(runtime.replicas, 6, 'no scale-down during the cooldown');
+    assert.ok(held.every((e) => e.action !== 'scale_down' || !e.applied));
+    assert.equal((await scalers.up(c, config))[0]?.outcome, 'unchanged');
+  });
+
+  it('records but does not act while paused; resume acts again', async () => {
+    runtime.replicas = 1;
+    runtime.changes.length = 0;
+    queue.observations = { 'queue.backlog': 0 };
+    const config = configFor(RULES_SERVICE('pause'));
+    await scalers.up(c, config);
+    const h = c.client.workflow.getHandle(scalerWorkflowId(project, 'pause'));
+    handles.push(h);
+    await until('a first check', () => history(h), (hs) => hs.length > 0);
+    await scalers.pause(c, config, 'pause', 'maintenance');
+    queue.observations = { 'queue.backlog': 1000 };
+    const paused = await until('a paused decision', () => history(h), (hs) => hs.some((e) => e.limited_by === 'paused'));
+    assert.equal(runtime.changes.length, 0, 'nothing applied while paused');
+    assert.ok(paused.filter((e) => e.limited_by === 'paused').every((e) => !e.applied));
+    const st = await h.query(statusQuery);
+    assert.equal(st.paused?.reason, 'maintenance');
+    await scalers.resume(c, config, 'pause');
+    await until('a scale-up after resume', async () => runtime.changes.length, (n) => n > 0);
+    assert.deepEqual(runtime.changes[0], [1, 3]);
+  });
+
+  it('applies an override at once, validates it, and lets it expire', async () => {
+    runtime.replicas = 2;
+    runtime.changes.length = 0;
+    queue.observations = { 'queue.backlog': 50 }; // neither up nor down: hold
+    const config = configFor(RULES_SERVICE('ovr', '    check_interval: 30').replace('    check_interval: 0.3\n', ''));
+    await scalers.up(c, config);
+    const h = c.client.workflow.getHandle(scalerWorkflowId(project, 'ovr'));
+    handles.push(h);
+    await until('a first check', () => history(h), (hs) => hs.length > 0);
+
+    await assert.rejects(scalers.override(c, config, 'ovr', { replicas: 9 }), /outside ovr's min_replicas\.\.max_replicas \(1\.\.6\); use --force/);
+    await assert.rejects(scalers.override(c, config, 'ovr', { replicas: -1 }), /replicas must be a whole number >= 0/);
+
+    const started = Date.now();
+    const st = await scalers.override(c, config, 'ovr', { replicas: 5, duration_seconds: 2, reason: 'load test' });
+    assert.equal(st.override?.replicas, 5);
+    // check_interval is 30 s: only the wake-up of the update can explain a change within seconds.
+    await until('the override applied', async () => runtime.replicas, (n) => n === 5, 10_000);
+    assert.ok(Date.now() - started < 10_000);
+    const hist = await until('the override to expire', () => history(h), (hs) => hs.some((e) => e.limited_by !== 'override' && e.at * 1000 > started + 2000), 15_000);
+    assert.ok(hist.some((e) => e.limited_by === 'override' && e.applied));
+
+    // A forced override may leave min..max.
+    await scalers.override(c, config, 'ovr', { replicas: 9, force: true });
+    await until('the forced override applied', async () => runtime.replicas, (n) => n === 9);
+    await scalers.resume(c, config, 'ovr');
+    assert.equal((await h.query(statusQuery)).override, null);
+  });
+
+  it('validates set_config and takes a valid one', async () => {
+    const config = configFor(RULES_SERVICE('cfg'));
+    await scalers.up(c, config);
+    const h = c.client.workflow.getHandle(scalerWorkflowId(project, 'cfg'));
+    handles.push(h);
+    const service = config.services[0];
+    assert.ok(service);
+    const reject = async (raw: unknown, pattern: RegExp) => {
+      await assert.rejects(h.executeUpdate(setConfigUpdate, { args: [raw] }), (e: unknown) => e instanceof WorkflowUpdateFailedError && pattern.test(String(e.cause?.message)));
+    };
+    await reject({ ...service, colour: 'blue' }, /colour: unknown field/);
+    await reject({ ...service, max_replicas: 0 }, /max_replicas: must be >= min_replicas \(1\)/);
+    await reject({ ...service, name: 'other' }, /this scaler is for "cfg"/);
+    const changed = configFor(RULES_SERVICE('cfg').replace('max_replicas: 6', 'max_replicas: 4'));
+    assert.equal((await scalers.up(c, changed))[0]?.outcome, 'updated');
+    const st: ScalerStatus = await h.query(statusQuery);
+    assert.equal(st.max_replicas, 4);
+  });
+
+  it('keeps a bounded history', async () => {
+    runtime.replicas = 1;
+    queue.observations = { 'queue.backlog': 50 };
+    const service = configFor(RULES_SERVICE('bounded').replace('check_interval: 0.3', 'check_interval: 0.05')).services[0];
+    assert.ok(service);
+    const input: ScalerInput = { project, service, history_limit: 5 };
+    const h = await c.client.workflow.start(WORKFLOW_TYPE, { workflowId: scalerWorkflowId(project, 'bounded'), taskQueue: TASK_QUEUE, args: [input] });
+    handles.push(h);
+    const st = await until('12 checks', () => h.query(statusQuery), (s) => s.checks >= 12);
+    const hist = await history(h);
+    assert.equal(hist.length, 5);
+    assert.ok(st.checks > 5);
+    assert.equal((await h.query(historyQuery, { tail: 2 })).length, 2);
+  });
+
+  it('survives a worker restart: history continues and no scale is applied twice', async () => {
+    runtime.replicas = 1;
+    runtime.changes.length = 0;
+    queue.observations = { 'queue.backlog': 500 };
+    const config = configFor(RULES_SERVICE('restart', '    max_replicas: 20').replace('    max_replicas: 6\n', '').replace('check_interval: 0.3', 'check_interval: 1'));
+    await scalers.up(c, config);
+    const h = c.client.workflow.getHandle(scalerWorkflowId(project, 'restart'));
+    handles.push(h);
+    await until('two scale-ups', async () => runtime.changes.length, (n) => n >= 2);
+    const before = (await history(h)).length;
+    worker.shutdown();
+    await running;
+    // Checks fall due while no worker runs; they must run once, after the restart.
+    await sleep(1500);
+    await startWorker();
+    await until('history to continue', () => history(h), (hs) => hs.length >= before + 3);
+    // Pause, so that no scale is in flight while the two records are compared.
+    await scalers.pause(c, config, 'restart');
+    const hist = await until('a paused check', () => history(h), (hs) => hs[hs.length - 1]?.limited_by === 'paused');
+    // Each applied decision matches exactly one change of the fake runtime, in order.
+    const applied = hist.filter((e) => e.applied).map((e) => [e.from, e.to]);
+    assert.deepEqual(runtime.changes, applied);
+    for (let i = 1; i < runtime.changes.length; i++) assert.equal(runtime.changes[i]?.[0], runtime.changes[i - 1]?.[1]);
+    const st = await h.query(statusQuery);
+    assert.equal(st.scales_applied, runtime.changes.length);
+  });
+
+  it('replays every recorded history deterministically', async () => {
+    const histories = await Promise.all(handles.map(async (h) => ({ workflowId: h.workflowId, history: await h.fetchHistory() })));
+    const bundle = await workflowBundle();
+    let replayed = 0;
+    for await (const r of Worker.runReplayHistories({ workflowBundle: bundle }, histories)) {
+      assert.equal(r.error, undefined, `${r.workflowId}: ${String(r.error)}`);
+      replayed += 1;
+    }
+    assert.equal(replayed, handles.length);
+  });
+});

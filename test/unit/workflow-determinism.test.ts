@@ -1,0 +1,67 @@
+// Guards the workflow sandbox: code reachable from src/workflows/index.ts may only import
+// deterministic modules (no I/O, clocks or Node built-ins), so a careless import cannot break
+// replay. Type-only imports are erased and do not count.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { it } from 'node:test';
+import ts from 'typescript';
+
+const ROOT = process.cwd();
+const ENTRY = path.join(ROOT, 'src/workflows/index.ts');
+const ALLOWED_PACKAGES = new Set(['@temporalio/workflow', '@temporalio/common', 'zod']);
+/** Source folders and files that are pure by design. */
+const ALLOWED_SOURCES = ['src/workflows/', 'src/decide/', 'src/config/service.ts', 'src/config/policy.ts', 'src/config/queue.ts', 'src/config/runtime.ts', 'src/config/issues.ts', 'src/observations.ts', 'src/errors.ts'];
+
+function runtimeImports(file: string): string[] {
+  const sf = ts.createSourceFile(file, fs.readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true);
+  const out: string[] = [];
+  for (const st of sf.statements) {
+    if ((ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) && st.moduleSpecifier && ts.isStringLiteral(st.moduleSpecifier)) {
+      if (ts.isImportDeclaration(st)) {
+        const clause = st.importClause;
+        if (clause?.isTypeOnly) continue;
+        const named = clause?.namedBindings;
+        if (clause && !clause.name && named && ts.isNamedImports(named) && named.elements.length > 0 && named.elements.every((e) => e.isTypeOnly)) continue;
+      } else if (st.isTypeOnly) continue;
+      out.push(st.moduleSpecifier.text);
+    }
+  }
+  return out;
+}
+
+function resolveLocal(from: string, spec: string): string {
+  const base = path.resolve(path.dirname(from), spec.replace(/\.js$/, ''));
+  for (const candidate of [`${base}.ts`, path.join(base, 'index.ts')]) if (fs.existsSync(candidate)) return candidate;
+  throw new Error(`${path.relative(ROOT, from)}: cannot resolve ${spec}`);
+}
+
+it('workflow code imports only deterministic modules', () => {
+  const seen = new Set<string>();
+  const problems: string[] = [];
+  const queue = [ENTRY];
+  while (queue.length) {
+    const file = queue.pop() as string;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const rel = path.relative(ROOT, file);
+    if (!ALLOWED_SOURCES.some((a) => (a.endsWith('/') ? rel.startsWith(a) : rel === a))) problems.push(`${rel} is reachable from workflow code but not on the deterministic list`);
+    for (const spec of runtimeImports(file)) {
+      if (spec.startsWith('.')) queue.push(resolveLocal(file, spec));
+      else if (!ALLOWED_PACKAGES.has(spec)) problems.push(`${rel} imports '${spec}', which workflow code must not use`);
+    }
+  }
+  assert.deepEqual(problems, []);
+  assert.ok(seen.size >= 4, `walked ${seen.size} files`);
+});
+
+it('the guard notices a forbidden import', () => {
+  const tmp = path.join(os.tmpdir(), `docktor-guard-probe-${process.pid}.ts`);
+  fs.writeFileSync(tmp, "import fs from 'node:fs';\nimport type { Stats } from 'node:fs';\nexport const x = fs;\nexport type S = Stats;\n");
+  try {
+    assert.deepEqual(runtimeImports(tmp), ['node:fs']);
+  } finally {
+    fs.unlinkSync(tmp);
+  }
+});
