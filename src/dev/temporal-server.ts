@@ -11,18 +11,32 @@ import { OperationError } from '../errors';
 import type { Json } from '../observations';
 import { startChild, type ManagedChild } from './child-process';
 import { freePort, isPortFree } from './free-port';
+import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { TEMPORAL_CLI_HOWTO, findTemporalCli } from './temporal-cli';
 
 /** Search attribute types as the CLI's `--search-attribute NAME=TYPE` spells them. */
 export type SearchAttributeKind = 'Text' | 'Keyword' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList';
 
-/** Every scaler workflow sets these (CONTRACT §3); the server must know them before one starts. */
-export const DOCKTOR_SEARCH_ATTRIBUTES: Readonly<Record<string, SearchAttributeKind>> = {
-  DocktorService: 'Keyword',
-  DocktorProject: 'Keyword',
-  DocktorReplicas: 'Int',
-  DocktorPaused: 'Bool',
+const SDK_TYPES: Record<SearchAttributeKind, SearchAttributeType> = {
+  Text: SearchAttributeType.TEXT,
+  Keyword: SearchAttributeType.KEYWORD,
+  Int: SearchAttributeType.INT,
+  Double: SearchAttributeType.DOUBLE,
+  Bool: SearchAttributeType.BOOL,
+  Datetime: SearchAttributeType.DATETIME,
+  KeywordList: SearchAttributeType.KEYWORD_LIST,
 };
+
+/** Every scaler workflow sets these (CONTRACT §3); the server must know them before one starts. */
+export const DOCKTOR_SEARCH_ATTRIBUTES: Readonly<Record<string, SearchAttributeKind>> = Object.fromEntries(
+  SEARCH_ATTRIBUTES.map((k) => [k.name, cliKind(k.type)]),
+);
+
+function cliKind(t: SearchAttributeType): SearchAttributeKind {
+  const found = (Object.keys(SDK_TYPES) as SearchAttributeKind[]).find((k) => SDK_TYPES[k] === t);
+  if (!found) throw new Error(`no CLI name for search attribute type ${t}`);
+  return found;
+}
 
 export interface DevServerOptions {
   /** Address the frontend and UI bind to (default 127.0.0.1). */
@@ -188,15 +202,6 @@ function tcpAnswers(address: string): Promise<boolean> {
   });
 }
 
-const SDK_TYPES: Record<SearchAttributeKind, SearchAttributeType> = {
-  Text: SearchAttributeType.TEXT,
-  Keyword: SearchAttributeType.KEYWORD,
-  Int: SearchAttributeType.INT,
-  Double: SearchAttributeType.DOUBLE,
-  Bool: SearchAttributeType.BOOL,
-  Datetime: SearchAttributeType.DATETIME,
-  KeywordList: SearchAttributeType.KEYWORD_LIST,
-};
 
 /** Last resort: the SDK's ephemeral server, which downloads the CLI (needs internet access). */
 async function startWithSdk(opts: DevServerOptions, log: (line: string) => void): Promise<DevServer> {
