@@ -41,11 +41,13 @@ import {
 import { DocktorPaused, DocktorReplicas } from './search-attributes';
 
 const { collectObservations } = proxyActivities<ScalerActivities>({
+  summary: 'collect queue and runtime metrics',
   startToCloseTimeout: '30s',
   retry: { maximumAttempts: 2, initialInterval: '1s' },
 });
 
 const { decideService } = proxyLocalActivities<ScalerActivities>({
+  summary: 'decide (pure engine)',
   startToCloseTimeout: '10s',
   retry: { maximumAttempts: 3 },
 });
@@ -55,6 +57,7 @@ function applyActivity(service: ServiceConfig) {
   const rt = service.runtime;
   const grace = 'grace_period' in rt && rt.grace_period !== undefined ? rt.grace_period : 30;
   return proxyActivities<ScalerActivities>({
+    summary: `apply replicas (${rt.kind})`,
     startToCloseTimeout: `${Math.max(60, Math.ceil(grace * 2 + 60))}s`,
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: ['ConfigurationError'] },
   }).applyReplicas;
