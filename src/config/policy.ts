@@ -81,6 +81,11 @@ export const SlaSchema = z.strictObject({
   startup_seconds: nonNegative.default(10),
   /** Seconds of arrival-rate samples the trend is fitted over. */
   trend_window_seconds: positive.default(120),
+  /**
+   * Seconds a lower replica need must hold before the predictive strategy scales down (the highest
+   * need in this window wins, so noise does not flap). Default 120 (see docs/decide.md).
+   */
+  scale_down_window_seconds: nonNegative.optional(),
 });
 export type Sla = z.infer<typeof SlaSchema>;
 

@@ -16,8 +16,3 @@ export function r4(n: number): number | null {
   const v = Math.round(n * 1e4) / 1e4;
   return v === 0 ? 0 : v; // no -0: it would not survive JSON
 }
-
-/** `undefined` becomes `null` so details stay JSON. */
-export function orNull<T>(v: T | undefined): T | null {
-  return v === undefined ? null : v;
-}

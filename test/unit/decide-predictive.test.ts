@@ -35,13 +35,27 @@ describe('predictive: steady state (Little\'s law)', () => {
 
   it('the measured service time is smoothed and remembered', () => {
     const s = svc({ max_pickup_seconds: 30 });
-    const first = decide(input({ service: s, current: 4, observations: { 'queue.backlog': 0, 'queue.ack_pending': 4, 'queue.rate_out': 4, 'queue.rate_in': 4 } }));
+    const first = decide(input({ service: s, current: 5, observations: { 'queue.backlog': 0, 'queue.ack_pending': 4, 'queue.rate_out': 4, 'queue.rate_in': 4 } }));
+    assert.equal(first.action, 'hold');
     assert.equal(first.state.predictive?.service_time_s, 1);
-    const second = decide(input({ service: s, current: 4, now: NOW + 10, state: first.state, observations: { 'queue.backlog': 0, 'queue.ack_pending': 2, 'queue.rate_out': 4, 'queue.rate_in': 4 } }));
+    const second = decide(input({ service: s, current: 5, now: NOW + 10, state: first.state, observations: { 'queue.backlog': 0, 'queue.ack_pending': 2, 'queue.rate_out': 4, 'queue.rate_in': 4 } }));
     assert.equal(second.state.predictive?.service_time_s, 0.9); // 0.2 × 0.5 + 0.8 × 1
-    const idle = decide(input({ service: s, current: 4, now: NOW + 20, state: second.state, observations: { 'queue.backlog': 0, 'queue.ack_pending': 0, 'queue.rate_out': 0, 'queue.rate_in': 4 } }));
+    const idle = decide(input({ service: s, current: 5, now: NOW + 20, state: second.state, observations: { 'queue.backlog': 0, 'queue.ack_pending': 0, 'queue.rate_out': 0, 'queue.rate_in': 4 } }));
     assert.equal(num(idle, 'service_time_source'), 'previous estimate');
     assert.equal(num(idle, 'service_time_s'), 0.9);
+  });
+
+  it('is not re-measured while the flow is not steady (recent scale change, or arrivals != acks)', () => {
+    const s = svc({ max_pickup_seconds: 30 }, { metrics_window: 30 });
+    const prev = { predictive: { service_time_s: 1 } };
+    const obs = { 'queue.backlog': 0, 'queue.ack_pending': 20, 'queue.rate_out': 10, 'queue.rate_in': 10 };
+    // 20 in service at 10/s would say 2 s, but replicas changed 20 s ago (< 30 s window + 10 s startup).
+    const recent = decide(input({ service: s, current: 20, observations: obs, state: { ...prev, last_scale_up_at: NOW - 20 } }));
+    assert.deepEqual([num(recent, 'service_time_s'), num(recent, 'service_time_source')], [1, 'previous estimate (flow not steady)']);
+    const swing = decide(input({ service: s, current: 20, observations: { ...obs, 'queue.rate_in': 5 }, state: prev }));
+    assert.equal(num(swing, 'service_time_s'), 1);
+    const steady = decide(input({ service: s, current: 20, observations: obs, state: { ...prev, last_scale_up_at: NOW - 40 } }));
+    assert.equal(num(steady, 'service_time_s'), 1.2); // 0.2 × 2 + 0.8 × 1
   });
 
   it('with only replicas / rate_out (busy upper bound) it never proposes fewer than current', () => {
@@ -81,12 +95,15 @@ describe('predictive: forecast', () => {
     assert.equal(num(d, 'forecast_rate'), 10);
   });
 
-  it('the backlog growth raises the arrival estimate above a lagging rate_in (mean of both)', () => {
+  it('the backlog\'s change stands in for a missing rate_in', () => {
     const s = svc({ max_pickup_seconds: 30, service_time_seconds: 1 });
-    const first = decide(input({ service: s, current: 5, observations: { 'queue.backlog': 100, 'queue.ack_pending': 5, 'queue.rate_in': 5, 'queue.rate_out': 5 } }));
-    const d = decide(input({ service: s, current: 5, now: NOW + 10, state: first.state, observations: { 'queue.backlog': 300, 'queue.ack_pending': 5, 'queue.rate_in': 6, 'queue.rate_out': 5 } }));
+    const first = decide(input({ service: s, current: 5, observations: { 'queue.backlog': 100, 'queue.ack_pending': 5, 'queue.rate_out': 5 } }));
+    const d = decide(input({ service: s, current: 5, now: NOW + 10, state: first.state, observations: { 'queue.backlog': 300, 'queue.ack_pending': 5, 'queue.rate_out': 5 } }));
     assert.equal(num(d, 'arrival_rate_from_backlog'), 25); // 5 + (305 - 105) / 10
-    assert.equal(num(d, 'arrival_rate'), 15.5); // (6 + 25) / 2
+    assert.equal(num(d, 'arrival_rate'), 25);
+    // With rate_in it is only reported: rate_out is a window average, biased after a burst.
+    const withIn = decide(input({ service: s, current: 5, now: NOW + 10, state: first.state, observations: { 'queue.backlog': 300, 'queue.ack_pending': 5, 'queue.rate_out': 5, 'queue.rate_in': 6 } }));
+    assert.deepEqual([num(withIn, 'arrival_rate'), num(withIn, 'arrival_rate_from_backlog')], [6, 25]);
   });
 });
 

@@ -5,7 +5,8 @@
 // - backlog drain: serve arrivals plus the backlog before its oldest message reaches
 //   breach_threshold × SLA;
 // - capacity: never more replicas than the host's CPU/memory headroom allows;
-// then final = max(steady, drain), a scale-down only to the highest need of a recent window.
+// then final = max(steady, drain); a scale-down only after a full window of history and only
+// to the highest steady need (on the window's mean arrival rate) of that window.
 // The service time never comes from the replica count alone when the queue shows it (ack-pending
 // over rate-out), so the estimate is not circular.
 import type { Sla } from '../../config/policy';
@@ -48,17 +49,27 @@ interface ServiceTime {
 }
 
 /** Seconds per message: configured, measured (ack-pending / rate-out), remembered, or bounded. */
-export function estimateServiceTime(sla: Sla, current: number, backlog: number | undefined, ackPending: number | undefined, rateOut: number | undefined, previous: number | null): ServiceTime {
+export function estimateServiceTime(
+  sla: Sla,
+  current: number,
+  backlog: number | undefined,
+  ackPending: number | undefined,
+  rateOut: number | undefined,
+  previous: number | null,
+  settled: boolean,
+): ServiceTime {
   if (sla.service_time_seconds !== undefined) {
     return { seconds: sla.service_time_seconds, source: 'sla.service_time_seconds', upperBoundOnly: false, keep: previous };
   }
   const measured = ackPending !== undefined && rateOut !== undefined && rateOut > 0 ? Math.min(ackPending / rateOut, MAX_SERVICE_TIME_SECONDS) : 0;
-  if (measured > 0) {
+  // ack_pending is an instant count, rate_out a window average: the ratio is only right when
+  // the flow is steady (see `settled`); otherwise it is taken only when nothing better is known.
+  if (measured > 0 && (settled || previous === null)) {
     // Little's law on the messages in service: L = X × W, so W = ack_pending / rate_out.
     const seconds = previous === null ? measured : SERVICE_TIME_SMOOTHING * measured + (1 - SERVICE_TIME_SMOOTHING) * previous;
     return { seconds, source: 'queue.ack_pending / queue.rate_out', upperBoundOnly: false, keep: seconds };
   }
-  if (previous !== null) return { seconds: previous, source: 'previous estimate', upperBoundOnly: false, keep: previous };
+  if (previous !== null) return { seconds: previous, source: measured > 0 ? 'previous estimate (flow not steady)' : 'previous estimate', upperBoundOnly: false, keep: previous };
   if (backlog !== undefined && backlog > 0 && rateOut !== undefined && rateOut > 0 && current > 0) {
     // With messages waiting every replica is busy, so replicas / rate_out bounds the time per
     // message from above. Idle replicas would make it circular, hence only with a backlog.
@@ -182,21 +193,28 @@ export const predictiveStrategy: Strategy = {
     if (backlog === undefined) missing.push('queue.backlog');
 
     // Service time.
-    const st = estimateServiceTime(sla, current, backlog, ackPending, rateOut, prev.service_time_s);
+    // Steady flow: no scale change within metrics_window + startup (ack_pending follows the
+    // replica count at once, rate_out lags it), and arrivals within 10% of acknowledgements (a
+    // load swing skews the window average against the instant count).
+    const lastChange = Math.max(input.state?.last_scale_up_at ?? -Infinity, input.state?.last_scale_down_at ?? -Infinity);
+    const balanced = rateIn === undefined || rateOut === undefined || Math.abs(rateIn - rateOut) <= 0.1 * Math.max(rateIn, rateOut);
+    const settled = balanced && now - lastChange >= input.service.metrics_window + sla.startup_seconds;
+    const st = estimateServiceTime(sla, current, backlog, ackPending, rateOut, prev.service_time_s, settled);
     const T = st.seconds === undefined ? undefined : Math.min(st.seconds, MAX_SERVICE_TIME_SECONDS);
 
-    // Arrival rate: measured rate-in, and rate-out plus the growth of backlog + ack-pending.
+    // Arrival rate: measured rate-in, else rate-out plus the growth of backlog + ack-pending.
     const lag = backlog === undefined ? undefined : backlog + (ackPending ?? 0);
     let fromBacklog: number | undefined;
     if (lag !== undefined && prev.last_lag !== null && now > prev.last_lag.at && rateOut !== undefined) {
       fromBacklog = Math.min(MAX_RATE, Math.max(0, rateOut + (lag - prev.last_lag.lag) / (now - prev.last_lag.at)));
     }
-    // Both estimate the same rate: rate_in over the metrics window (smooth, lagging), the backlog
-    // change over the last interval (fresh, noisy). Their mean halves the lag of one and the
-    // noise of the other; a growing backlog itself is served by the drain component.
+    // rate_in counts arrivals directly. The backlog's change stands in when it is missing, but is
+    // not mixed in otherwise: it pairs an instant count with rate_out, a window average, so after
+    // a burst it reports the burst's drain rate as arrivals. A growing backlog itself is served by
+    // the drain component.
     let rate: number | undefined;
     if (rateIn !== undefined) rate = Math.min(rateIn, MAX_RATE);
-    if (fromBacklog !== undefined) rate = rate === undefined ? fromBacklog : (rate + fromBacklog) / 2;
+    else if (fromBacklog !== undefined) rate = fromBacklog;
     if (rate === undefined) missing.push('queue.rate_in');
 
     // Forecast over startup + one check interval.
@@ -210,9 +228,10 @@ export const predictiveStrategy: Strategy = {
       const fit = fitLine(samples);
       if (fit !== null) {
         slope = fit.slope;
-        // Only ahead of a rise (a fall is left to the scale-down window), at most doubling.
-        const ahead = Math.min(fit.at(now + horizon), 2 * Math.max(rate, fit.meanRate));
-        if (ahead > forecast) forecast = ahead;
+        // Only ahead of a rise that is still going on (the current rate at or above the fitted
+        // line: after a spike the line still slopes up while the rate has fallen), anchored at
+        // the current rate, at most doubling it. A fall is left to the scale-down window.
+        if (fit.slope > 0 && rate >= fit.at(now)) forecast = rate + Math.min(fit.slope * horizon, Math.max(rate, fit.meanRate));
       }
     }
 
@@ -266,8 +285,8 @@ export const predictiveStrategy: Strategy = {
     }
     const rawDown = toReplicas(steadyDown);
 
-    // Conservative scale-down: only once needs cover a whole window, and only to the highest
-    // raw need of that window.
+    // Conservative scale-down: only once scale-down needs cover a whole window, and only to the
+    // highest of them (never below the raw need).
     const downWindow = sla.scale_down_window_seconds ?? DEFAULT_SCALE_DOWN_WINDOW_SECONDS;
     const lastNeedAt = prev.needs.length > 0 ? prev.needs[prev.needs.length - 1]!.at : null;
     const continuous = prev.needs_since !== null && lastNeedAt !== null && now - lastNeedAt <= downWindow && now >= prev.needs_since;
@@ -297,7 +316,8 @@ export const predictiveStrategy: Strategy = {
         `backlog drain: queue.backlog ${fmt(backlog ?? 0)} before ${fmt(drainSeconds ?? 0)}s (queue.oldest_age_s ${fmt(oldestAge ?? 0)} of ${fmt(budget)}s = ${fmt(sla.breach_threshold)} × sla ${fmt(sla.max_pickup_seconds)}s) at ${tText} + arrivals ${rateText} → ${raw}`,
       );
     } else if (steady !== undefined && steady > 0) {
-      parts.push(`steady state: arrivals ${rateText} × ${tText} / utilization ${fmt(utilization)} = ${fmt(steady)} → ${raw}`);
+      const noise = steadyUp !== steady ? ` (within ${fmt(STEADY_UP_TOLERANCE * 100)}% of current)` : '';
+      parts.push(`steady state: arrivals ${rateText} × ${tText} / utilization ${fmt(utilization)} = ${fmt(steady)}${noise} → ${raw}`);
     } else {
       parts.push(`idle: queue.backlog ${fmt(backlog ?? 0)}, arrivals ${rateText} → ${raw}`);
     }
