@@ -1,6 +1,7 @@
 // `docktor worker` and `docktor dev`.
 import path from 'node:path';
 import { loadConfig } from '../../config/load';
+import { UsageError } from '../../errors';
 import { connectClient } from '../../control/client';
 import { up } from '../../control/scalers';
 import { startDevServer, type DevServer } from '../../dev/temporal-server';
@@ -43,8 +44,8 @@ export async function devCommand(io: CliIO, o: ConfigOption): Promise<number> {
   let address = io.env.DOCKTOR_TEMPORAL_ADDRESS ?? config.temporal.address;
   if (!address) {
     server = await startDevServer({
-      port: 7233,
-      uiPort: 8233,
+      port: portFromEnv(io.env, 'DOCKTOR_DEV_PORT', 7233),
+      uiPort: portFromEnv(io.env, 'DOCKTOR_DEV_UI_PORT', 8233),
       dbFilename: path.join(path.dirname(config.file), '.docktor', 'temporal.db'),
       namespace: config.temporal.namespace,
       log: (line) => io.err(`${line}\n`),
@@ -67,6 +68,14 @@ export async function devCommand(io: CliIO, o: ConfigOption): Promise<number> {
     await server?.stop();
     io.out('docktor dev: stopped\n');
   }
+}
+
+/** The dev server's ports can be moved (0: any free port) when 7233/8233 are taken. */
+function portFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const v = env[name];
+  if (v === undefined || v === '') return fallback;
+  if (!/^\d+$/.test(v) || Number(v) > 65535) throw new UsageError(`${name}: "${v}" is not a port number (0..65535)`);
+  return Number(v);
 }
 
 function serviceRuntime(services: { name: string; runtime: { kind: string } }[], name: string): string {
