@@ -52,13 +52,18 @@ const { decideService } = proxyLocalActivities<ScalerActivities>({
   retry: { maximumAttempts: 3 },
 });
 
-/** Scale-downs wait for the grace period of every stopped replica; leave room for it. */
+/**
+ * Scale-downs wait for the grace period of every stopped replica; leave room for it. A compose
+ * service without `runtime.grace_period` uses its compose file's stop_grace_period, which the
+ * workflow cannot see: allow 10 minutes then (a retried ensure is harmless, but wasteful).
+ */
 function applyActivity(service: ServiceConfig) {
   const rt = service.runtime;
-  const grace = 'grace_period' in rt && rt.grace_period !== undefined ? rt.grace_period : 30;
+  const grace = 'grace_period' in rt ? rt.grace_period : undefined;
+  const timeoutS = grace === undefined ? 600 : Math.max(60, Math.ceil(grace * 2 + 60));
   return proxyActivities<ScalerActivities>({
     summary: `apply replicas (${rt.kind})`,
-    startToCloseTimeout: `${Math.max(60, Math.ceil(grace * 2 + 60))}s`,
+    startToCloseTimeout: `${timeoutS}s`,
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: ['ConfigurationError'] },
   }).applyReplicas;
 }

@@ -66,3 +66,29 @@ export class FakeQueueSource implements QueueSource {
 export function fakePlugins(runtime: FakeRuntime, queue: FakeQueueSource): PluginLookup {
   return { runtimeFor: () => runtime, queueSourceFor: () => queue };
 }
+
+/**
+ * One fake runtime and queue per service name, so that scalers running side by side on one
+ * worker cannot act on each other's replicas.
+ */
+export class FakeFleet implements PluginLookup {
+  private readonly runtimes = new Map<string, FakeRuntime>();
+  private readonly queues = new Map<string, FakeQueueSource>();
+
+  runtime(service: string, initial = 1): FakeRuntime {
+    let r = this.runtimes.get(service);
+    if (!r) this.runtimes.set(service, (r = new FakeRuntime(initial)));
+    return r;
+  }
+
+  queue(service: string): FakeQueueSource {
+    let q = this.queues.get(service);
+    if (!q) this.queues.set(service, (q = new FakeQueueSource()));
+    return q;
+  }
+
+  runtimeFor = (t: RuntimeTarget): Runtime => this.runtime(t.service.name);
+
+  /** Queue configs carry no service name: the fleet keys queues by `consumer`. */
+  queueSourceFor = (c: QueueConfig): QueueSource => this.queue(c.consumer);
+}

@@ -11,7 +11,7 @@ import * as scalers from '../../src/control/scalers';
 import { WORKFLOW_TYPE, historyQuery, scalerWorkflowId, setConfigUpdate, statusQuery } from '../../src/workflows/definitions';
 import type { HistoryEntry, ScalerInput, ScalerStatus } from '../../src/workflows/scaler-state';
 import { createScalerWorker, workflowBundle } from '../../src/worker';
-import { FakeQueueSource, FakeRuntime, fakePlugins } from '../harness/fake-plugins';
+import { FakeFleet } from '../harness/fake-plugins';
 import { testTemporal } from '../harness/services';
 
 const TASK_QUEUE = `scaler-test-${process.pid}`;
@@ -32,7 +32,7 @@ const RULES_SERVICE = (name: string, extra = '') => `  - name: ${name}
       scale_up_when: [{ metric: queue.backlog, op: ">", value: 100 }]
       scale_down_when: [{ metric: queue.backlog, op: "<=", value: 10 }]
       step: { up: 2, down: 1 }
-    queue: { kind: nats, stream: S, consumer: C }
+    queue: { kind: nats, stream: S, consumer: ${name} }
 ${extra}`;
 
 async function until<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
@@ -48,15 +48,14 @@ async function until<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boo
 
 describe('serviceScaler workflow (real dev server, fake plugins)', () => {
   let c: ControlClient;
-  const runtime = new FakeRuntime(1);
-  const queue = new FakeQueueSource();
+  const fleet = new FakeFleet();
   let worker: Worker;
   let running: Promise<void>;
   const handles: WorkflowHandle[] = [];
 
   async function startWorker(): Promise<void> {
     const t = await testTemporal();
-    const w = await createScalerWorker({ temporal: { namespace: t.namespace, task_queue: TASK_QUEUE }, address: t.address, plugins: fakePlugins(runtime, queue) });
+    const w = await createScalerWorker({ temporal: { namespace: t.namespace, task_queue: TASK_QUEUE }, address: t.address, plugins: fleet });
     worker = w.worker;
     running = worker.run().finally(() => w.connection.close());
   }
@@ -80,6 +79,8 @@ describe('serviceScaler workflow (real dev server, fake plugins)', () => {
   }
 
   it('scales up on the rule, holds at max, honours the scale-down cooldown', async () => {
+    const runtime = fleet.runtime('up');
+    const queue = fleet.queue('up');
     const config = configFor(RULES_SERVICE('up', '    cooldown: { up: 0, down: 3600 }'));
     runtime.replicas = 1;
     queue.observations = { 'queue.backlog': 500 };
@@ -103,8 +104,9 @@ describe('serviceScaler workflow (real dev server, fake plugins)', () => {
   });
 
   it('records but does not act while paused; resume acts again', async () => {
+    const runtime = fleet.runtime('pause');
+    const queue = fleet.queue('pause');
     runtime.replicas = 1;
-    runtime.changes.length = 0;
     queue.observations = { 'queue.backlog': 0 };
     const config = configFor(RULES_SERVICE('pause'));
     await scalers.up(c, config);
@@ -124,8 +126,9 @@ describe('serviceScaler workflow (real dev server, fake plugins)', () => {
   });
 
   it('applies an override at once, validates it, and lets it expire', async () => {
+    const runtime = fleet.runtime('ovr');
+    const queue = fleet.queue('ovr');
     runtime.replicas = 2;
-    runtime.changes.length = 0;
     queue.observations = { 'queue.backlog': 50 }; // neither up nor down: hold
     const config = configFor(RULES_SERVICE('ovr', '    check_interval: 30').replace('    check_interval: 0.3\n', ''));
     await scalers.up(c, config);
@@ -172,6 +175,8 @@ describe('serviceScaler workflow (real dev server, fake plugins)', () => {
   });
 
   it('keeps a bounded history', async () => {
+    const runtime = fleet.runtime('bounded');
+    const queue = fleet.queue('bounded');
     runtime.replicas = 1;
     queue.observations = { 'queue.backlog': 50 };
     const service = configFor(RULES_SERVICE('bounded').replace('check_interval: 0.3', 'check_interval: 0.05')).services[0];
@@ -187,8 +192,9 @@ describe('serviceScaler workflow (real dev server, fake plugins)', () => {
   });
 
   it('survives a worker restart: history continues and no scale is applied twice', async () => {
+    const runtime = fleet.runtime('restart');
+    const queue = fleet.queue('restart');
     runtime.replicas = 1;
-    runtime.changes.length = 0;
     queue.observations = { 'queue.backlog': 500 };
     const config = configFor(RULES_SERVICE('restart', '    max_replicas: 20').replace('    max_replicas: 6\n', '').replace('check_interval: 0.3', 'check_interval: 1'));
     await scalers.up(c, config);
