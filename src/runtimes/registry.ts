@@ -4,6 +4,7 @@ import type Dockerode from 'dockerode';
 import type { RuntimeConfig } from '../config/runtime';
 import { ComposeRuntime } from './compose';
 import { ProcessRuntime, type ProcessRuntimeOptions } from './process';
+import type { ProcessEvent } from './process-pool';
 import type { Runtime, RuntimeTarget } from './runtime';
 import { SwarmRuntime } from './swarm';
 
@@ -28,10 +29,16 @@ export function createRuntimeRegistry(options: RuntimeRegistryOptions = {}): Run
 
 let shared: RuntimeRegistry | undefined;
 
-/** The registry of this process, made on first use. */
+/** The registry of this process, made on first use; process replicas' life events go to stderr. */
 export function runtimes(): RuntimeRegistry {
-  shared ??= createRuntimeRegistry();
+  shared ??= createRuntimeRegistry({ process: { onEvent: logProcessEvent } });
   return shared;
+}
+
+/** One line per replica start, exit, restart or adoption, so an operator sees crash loops. */
+function logProcessEvent(e: ProcessEvent): void {
+  const { type, replica, ...rest } = e;
+  process.stderr.write(`docktor process ${replica}: ${type} ${JSON.stringify(rest)}\n`);
 }
 
 /** The runtime for a target's `runtime.kind`, from the process's registry (or the one given). */
