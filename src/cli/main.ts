@@ -4,6 +4,8 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { DocktorError, InputError, OperationError, UsageError } from '../errors';
 import { configSchema, configValidate } from './commands/config';
 import {
+  type ConfigOption,
+  type OverrideOptions,
   downCommand,
   explainCommand,
   overrideCommand,
@@ -52,35 +54,35 @@ export function buildProgram(io: CliIO, run: (work: () => Promise<number> | numb
   };
 
   program.command('dev').description('start a local Temporal dev server (unless temporal.address is set), a worker and one scaler per service')
-    .addOption(configOption()).action((o) => run(() => devCommand(io, o)));
+    .addOption(configOption()).action((o: ConfigOption) => run(() => devCommand(io, o)));
   program.command('worker').description('run only the Temporal worker (production: many may run)')
-    .addOption(configOption()).action((o) => run(() => workerCommand(io, o)));
+    .addOption(configOption()).action((o: ConfigOption) => run(() => workerCommand(io, o)));
   program.command('up').description('ensure one running scaler workflow per service; push changed config to running ones')
-    .addOption(configOption()).argument('[service...]', 'only these services').action((names: string[], o) => run(() => upCommand(io, names, o)));
+    .addOption(configOption()).argument('[service...]', 'only these services').action((names: string[], o: ConfigOption) => run(() => upCommand(io, names, o)));
   program.command('down').description('stop scaler workflows; replicas stay as they are')
-    .addOption(configOption()).argument('[service...]', 'only these services').action((names: string[], o) => run(() => downCommand(io, names, o)));
+    .addOption(configOption()).argument('[service...]', 'only these services').action((names: string[], o: ConfigOption) => run(() => downCommand(io, names, o)));
   program.command('status').description('replicas, last decision, paused/override state, next check time')
-    .addOption(configOption()).argument('[service]').option('--json', 'print JSON').action((name: string | undefined, o) => run(() => statusCommand(io, name, o)));
+    .addOption(configOption()).argument('[service]').option('--json', 'print JSON').action((name: string | undefined, o: ConfigOption & { json?: boolean }) => run(() => statusCommand(io, name, o)));
   program.command('explain').description('decision history (the workflow query `history`)')
     .addOption(configOption()).argument('[service]')
     .option('--tail <n>', 'how many decisions per service', positiveInt('--tail'), 10)
-    .option('--json', 'print JSON').action((name: string | undefined, o) => run(() => explainCommand(io, name, o)));
+    .option('--json', 'print JSON').action((name: string | undefined, o: ConfigOption & { tail: number; json?: boolean }) => run(() => explainCommand(io, name, o)));
   program.command('pause').description('stop acting; metrics and decisions are still recorded')
     .addOption(configOption()).argument('<service>').option('--reason <text>', 'why, shown in status and history')
-    .action((service: string, o) => run(() => pauseCommand(io, service, o)));
+    .action((service: string, o: ConfigOption & { reason?: string }) => run(() => pauseCommand(io, service, o)));
   program.command('resume').description('act again (also ends an override)')
-    .addOption(configOption()).argument('<service>').action((service: string, o) => run(() => resumeCommand(io, service, o)));
+    .addOption(configOption()).argument('<service>').action((service: string, o: ConfigOption) => run(() => resumeCommand(io, service, o)));
   program.command('override').description('pin the replica count until the duration ends or `resume`')
     .addOption(configOption()).argument('<service>')
     .requiredOption('--replicas <n>', 'replicas to pin', positiveInt('--replicas'))
     .option('--for <duration>', 'how long, e.g. 90s, 10m, 1h30m (default: until resume)', durationArg('--for'))
     .option('--reason <text>', 'why, shown in status and history')
     .option('--force', 'allow a count outside min_replicas..max_replicas')
-    .action((service: string, o) => run(() => overrideCommand(io, service, o)));
+    .action((service: string, o: OverrideOptions) => run(() => overrideCommand(io, service, o)));
 
   const config = program.command('config').description('check or describe the config file');
   config.command('validate').description('schema check, then live checks (compose, Docker, queue); exit 1 if any fails')
-    .addOption(configOption()).action((o: { config?: string }) => run(() => configValidate(io, o.config)));
+    .addOption(configOption()).action((o: ConfigOption) => run(() => configValidate(io, o.config)));
   config.command('schema').description('print the JSON Schema of the config file').action(() => run(() => configSchema(io)));
 
   program.command('decide').description('read one decision input (JSON) on stdin, print the decision as JSON')

@@ -97,11 +97,9 @@ export function resumeCommand(io: CliIO, service: string, o: ConfigOption): Prom
   });
 }
 
-export function overrideCommand(
-  io: CliIO,
-  service: string,
-  o: ConfigOption & { replicas: number; for?: number; reason?: string; force?: boolean },
-): Promise<number> {
+export type OverrideOptions = ConfigOption & { replicas: number; for?: number; reason?: string; force?: boolean };
+
+export function overrideCommand(io: CliIO, service: string, o: OverrideOptions): Promise<number> {
   return withClient(io, o.config, async (c, config) => {
     const args: OverrideArgs = {
       replicas: o.replicas,
