@@ -58,6 +58,12 @@ export function statusCommand(io: CliIO, name: string | undefined, o: ConfigOpti
       ];
     });
     io.out(table(['SERVICE', 'REPLICAS', 'STRATEGY', 'MODE', 'LAST DECISION', 'NEXT CHECK'], rows));
+    // Failing sources (a missing stream is a config error) under the table, one line each.
+    for (const s of all) {
+      if (s.running && s.failures.consecutive > 0) {
+        io.out(`${s.service}: metrics failing (${s.failures.consecutive} check(s) in a row): ${s.failures.last_error ?? 'unknown error'}\n`);
+      }
+    }
     return 0;
   });
 }
