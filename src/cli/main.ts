@@ -1,7 +1,7 @@
 // The `docktor` command line (CONTRACT §1). Parses arguments with commander and maps typed
 // errors to exit codes: 2 for usage and invalid input, 1 for failed checks and operations.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { DocktorError, InputError, OperationError, UsageError } from '../errors';
+import { DocktorError, InputError, UsageError } from '../errors';
 import { configSchema, configValidate } from './commands/config';
 import {
   type ConfigOption,
@@ -15,6 +15,7 @@ import {
   upCommand,
 } from './commands/control';
 import { decideCommand } from './commands/decide';
+import { runSimulate, type SimulateOptions } from './commands/simulate';
 import { devCommand, workerCommand } from './commands/worker';
 import { parseDuration } from './duration';
 import { processIO, type CliIO } from './io';
@@ -48,10 +49,6 @@ export function buildProgram(io: CliIO, run: (work: () => Promise<number> | numb
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride();
-
-  const notYet = (what: string, issue: number) => (): number => {
-    throw new OperationError(`docktor ${what} is not implemented yet (tracked in issue ${issue})`);
-  };
 
   program.command('dev').description('start a local Temporal dev server (unless temporal.address is set), a worker and one scaler per service')
     .addOption(configOption()).action((o: ConfigOption) => run(() => devCommand(io, o)));
@@ -101,7 +98,7 @@ export function buildProgram(io: CliIO, run: (work: () => Promise<number> | numb
     .option('--seed <n>', 'random seed', '1')
     .option('--json', 'print the figures as JSON')
     .option('--plot <file.svg>', 'draw arrivals, backlog, replicas and pickup latency')
-    .action(() => run(notYet('simulate', 7)));
+    .action((o: SimulateOptions) => run(() => runSimulate(io, o)));
   return program;
 }
 

@@ -1,0 +1,148 @@
+// `npm run bench` (through scripts/run-bench.js, after the build): runs each part in its own
+// process (so one part's memory does not show in another's figures), then prints
+// docs/benchmarks.md and writes it with the SVG plots in docs/bench/.
+//
+//   node dist/bench/main.js [--parts quality,speed,fleet] [--fleet-sizes 50,200,500]
+//                           [--fleet-seconds 60] [--fleet-interval 5] [--no-write]
+import { fork } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { benchDecide } from './decide.bench';
+import { benchFleet } from './fleet.bench';
+import { machine } from './machine';
+import { benchQuality } from './quality.bench';
+import { benchmarksMarkdown, type BenchResults, type QualitySummary } from './report';
+import { benchSimulator } from './simulate.bench';
+
+const PARTS = ['quality', 'speed', 'fleet'] as const;
+type Part = (typeof PARTS)[number];
+
+interface Args {
+  parts: Part[];
+  fleetSizes: number[];
+  fleetSeconds: number;
+  fleetInterval: number;
+  write: boolean;
+  /** Internal: run one part and write its JSON here. */
+  part?: Part;
+  out?: string;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { parts: [...PARTS], fleetSizes: [50, 200, 500], fleetSeconds: 60, fleetInterval: 5, write: true };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    const numbers = (v: string) =>
+      v.split(',').map((x) => {
+        const n = Number(x);
+        if (!(n > 0)) throw new Error(`${flag}: "${x}" is not a number > 0`);
+        return n;
+      });
+    if (flag === '--parts') {
+      a.parts = value().split(',').map((p) => {
+        if (!(PARTS as readonly string[]).includes(p)) throw new Error(`--parts: "${p}" is not one of ${PARTS.join(', ')}`);
+        return p as Part;
+      });
+    } else if (flag === '--fleet-sizes') a.fleetSizes = numbers(value());
+    else if (flag === '--fleet-seconds') a.fleetSeconds = numbers(value())[0]!;
+    else if (flag === '--fleet-interval') a.fleetInterval = numbers(value())[0]!;
+    else if (flag === '--no-write') a.write = false;
+    else if (flag === '--part') a.part = value() as Part;
+    else if (flag === '--out') a.out = value();
+    else throw new Error(`unknown flag ${flag} (known: --parts, --fleet-sizes, --fleet-seconds, --fleet-interval, --no-write)`);
+  }
+  return a;
+}
+
+const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+const root = process.cwd();
+const docs = path.join(root, 'docs');
+
+async function runPart(part: Part, a: Args): Promise<Partial<BenchResults>> {
+  switch (part) {
+    case 'quality': {
+      const q = benchQuality(root, path.join(docs, 'bench'), log);
+      const quality: QualitySummary[] = q.map((t) => ({
+        trace: { name: t.trace.name, file: t.trace.file, what: t.trace.what },
+        messages: t.messages,
+        span: t.span,
+        serviceTime: t.serviceTime,
+        startupDelay: t.startupDelay,
+        work: t.work,
+        runs: t.runs.map((r) => ({ policy: r.policy, figures: r.figures, coldStartBreach: r.coldStartBreach, elapsed: r.elapsed })),
+        goal: t.goal,
+        plot: t.plot,
+      }));
+      return { quality };
+    }
+    case 'speed': {
+      let decide: BenchResults['decide'];
+      try {
+        log('decide(): 2 s per strategy');
+        decide = await benchDecide(2);
+      } catch (e) {
+        decide = { error: e instanceof Error ? e.message : String(e) };
+      }
+      return { decide, simulator: benchSimulator(root, log) };
+    }
+    case 'fleet':
+      try {
+        return { fleet: await benchFleet({ sizes: a.fleetSizes, checkInterval: a.fleetInterval, measureSeconds: a.fleetSeconds, log }) };
+      } catch (e) {
+        log(`fleet failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+        return { fleet: { error: e instanceof Error ? e.message : String(e) } };
+      }
+  }
+}
+
+/** Runs one part in a child process (this file with --part), returning its results. */
+function inChild(part: Part, argv: string[]): Promise<Partial<BenchResults>> {
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'docktor-bench-')), `${part}.json`);
+  return new Promise((resolve, reject) => {
+    const child = fork(__filename, [...argv, '--part', part, '--out', out], { stdio: 'inherit', execArgv: ['--expose-gc'] });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      if (code === 0 && fs.existsSync(out)) resolve(JSON.parse(fs.readFileSync(out, 'utf8')) as Partial<BenchResults>);
+      else reject(new Error(`bench part ${part} failed (exit ${code ?? signal})`));
+    });
+  });
+}
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  const a = parseArgs(argv);
+  if (a.part) {
+    const result = await runPart(a.part, a);
+    fs.writeFileSync(a.out!, JSON.stringify(result));
+    return 0;
+  }
+  const began = Date.now();
+  const results: BenchResults = { machine: machine(), totalSeconds: 0 };
+  for (const part of a.parts) {
+    log(`part ${part}`);
+    Object.assign(results, await inChild(part, argv));
+  }
+  results.totalSeconds = (Date.now() - began) / 1000;
+  const markdown = benchmarksMarkdown(results);
+  process.stdout.write(markdown);
+  if (a.write) {
+    fs.mkdirSync(docs, { recursive: true });
+    fs.writeFileSync(path.join(docs, 'benchmarks.md'), markdown);
+    log(`wrote docs/benchmarks.md${a.parts.includes('quality') ? ' and docs/bench/*.svg' : ''}`);
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    log(e instanceof Error ? (e.stack ?? e.message) : String(e));
+    process.exit(1);
+  },
+);

@@ -1,0 +1,24 @@
+// A small seeded pseudo-random generator (mulberry32) for `--service-time-dist exp`: the same seed
+// gives the same run on every machine, which Math.random cannot.
+
+/** Uniform numbers in [0, 1) from a 32-bit seed. */
+export function seededUniform(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export type ServiceTimeDist = 'fixed' | 'exp';
+
+/** Seconds per message: always `mean` (fixed), or exponential with that mean from the seed. */
+export function serviceTimes(mean: number, dist: ServiceTimeDist, seed: number): () => number {
+  if (dist === 'fixed') return () => mean;
+  const uniform = seededUniform(seed);
+  // 1 - u is in (0, 1]: the logarithm stays finite.
+  return () => -mean * Math.log(1 - uniform());
+}
