@@ -132,15 +132,18 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
     },
   );
 
+  // Search attributes cost a command and an event each: upsert only what changed.
+  let published: { replicas: number; paused: boolean } | undefined;
   const publish = () => {
-    const status = statusOf(current(), state);
-    setCurrentDetails(detailsMarkdown(status));
-    if (input.search_attributes) {
-      upsertSearchAttributes([
-        { key: DocktorReplicas, value: state.replicas ?? 0 },
-        { key: DocktorPaused, value: state.paused !== null },
-      ]);
-    }
+    setCurrentDetails(detailsMarkdown(statusOf(current(), state)));
+    if (!input.search_attributes) return;
+    const now = { replicas: state.replicas ?? 0, paused: state.paused !== null };
+    if (published?.replicas === now.replicas && published.paused === now.paused) return;
+    upsertSearchAttributes([
+      { key: DocktorReplicas, value: now.replicas },
+      { key: DocktorPaused, value: now.paused },
+    ]);
+    published = now;
   };
 
   async function check(): Promise<void> {

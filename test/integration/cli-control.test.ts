@@ -9,6 +9,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Worker } from '@temporalio/worker';
 import type { CliIO } from '../../src/cli/io';
 import { main } from '../../src/cli/main';
+import { connectClient } from '../../src/control/client';
+import { scalerWorkflowId } from '../../src/workflows/definitions';
+import { DocktorPaused, DocktorProject, DocktorReplicas, DocktorService } from '../../src/workflows/search-attributes';
 import { createScalerWorker } from '../../src/worker';
 import { FakeQueueSource, FakeRuntime, fakePlugins } from '../harness/fake-plugins';
 import { testTemporal } from '../harness/services';
@@ -78,6 +81,25 @@ services:
     assert.match(up.out, /^api: started \(docktor\/cli[a-z0-9]+\/api\)$/m);
     for (let i = 0; i < 100 && replicas() !== 4; i++) await sleep(100);
     assert.equal(replicas(), 4, (await docktor('explain', '--json')).out);
+
+    // The search attributes of CONTRACT §3 are kept current (the dev server has them registered).
+    const t = await testTemporal();
+    const c = await connectClient({ namespace: t.namespace, task_queue: TASK_QUEUE }, t.address);
+    try {
+      const project = /^project: (\S+)$/m.exec(fs.readFileSync(path.join(dir, 'docktor.yaml'), 'utf8'))?.[1] ?? '';
+      const h = c.client.workflow.getHandle(scalerWorkflowId(project, 'api'));
+      let attrs = (await h.describe()).typedSearchAttributes;
+      for (let i = 0; i < 50 && attrs.get(DocktorReplicas) !== 4; i++) {
+        await sleep(100);
+        attrs = (await h.describe()).typedSearchAttributes;
+      }
+      assert.equal(attrs.get(DocktorService), 'api');
+      assert.equal(attrs.get(DocktorProject), project);
+      assert.equal(attrs.get(DocktorReplicas), 4);
+      assert.equal(attrs.get(DocktorPaused), false);
+    } finally {
+      await c.close();
+    }
 
     const st = await docktor('status');
     assert.equal(st.code, 0, st.err);
