@@ -3,11 +3,11 @@
 // The SDK's own fallback downloads a release binary, which cannot work where only package
 // registries are reachable; the Go module proxy is, so we build from source once and cache it.
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { OperationError } from '../errors';
+import { withPidLock } from './pid-lock';
 
 /** The newest tag whose go.mod still allows `go install` (later ones use replace directives). */
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
@@ -81,15 +81,6 @@ function runsVersion(file: string): boolean {
   return r.status === 0;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * One build at a time per cache folder: the lock file holds the builder's pid. Others wait for it
  * to go away and then use the result; a lock left by a dead process is taken over.
@@ -97,48 +88,19 @@ function pidAlive(pid: number): boolean {
 async function buildWithLock(go: string, cacheDir: string, log: (line: string) => void): Promise<string | undefined> {
   mkdirSync(cacheDir, { recursive: true });
   const target = join(cacheDir, 'temporal');
-  const lockFile = join(cacheDir, 'temporal.build.lock');
-  let announced = false;
-  for (;;) {
-    let fd: number;
-    try {
-      fd = openSync(lockFile, 'wx');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const holder = Number.parseInt(readFileSafe(lockFile), 10);
-      if (Number.isInteger(holder) && holder > 0 && pidAlive(holder)) {
-        if (!announced) {
-          log(`docktor: another process (pid ${holder}) is building the Temporal CLI into ${cacheDir}; waiting for it…`);
-          announced = true;
-        }
-        await sleep(2000);
-        continue;
-      }
-      // No live holder (or a lock written a moment ago, pid not yet in it): give a writer a moment, then take over.
-      await sleep(500);
-      const again = readFileSafe(lockFile);
-      if (again === '' || !pidAlive(Number.parseInt(again, 10))) rmSync(lockFile, { force: true });
-      continue;
-    }
-    try {
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
+  return withPidLock(
+    join(cacheDir, 'temporal.build.lock'),
+    async () => {
       // It may have been built while we waited for the lock.
       if (runsVersion(target)) return target;
       await goInstall(go, cacheDir, target, log);
       return target;
-    } finally {
-      rmSync(lockFile, { force: true });
-    }
-  }
-}
-
-function readFileSafe(file: string): string {
-  try {
-    return readFileSync(file, 'utf8').trim();
-  } catch {
-    return '';
-  }
+    },
+    {
+      pollMs: 2000,
+      onWait: (holder) => log(`docktor: another process (pid ${holder}) is building the Temporal CLI into ${cacheDir}; waiting for it…`),
+    },
+  );
 }
 
 /** `go install` into a private folder, then rename into place: a half-built binary is never at `target`. */

@@ -5,11 +5,12 @@
 // No registry is reachable here, so images are built from nothing: `docktor-base` is an empty
 // image, and containers see the host's /usr, /lib, ... read-only and run the host's Node.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Dockerode from 'dockerode';
+import { pidAlive, readPid, withPidLock } from '../../src/dev/pid-lock';
 import { whichSync } from '../../src/dev/temporal-cli';
 
 export const DOCKERD_DIR = '/tmp/docktor-dockerd';
@@ -85,29 +86,11 @@ async function findOrStartEngine(): Promise<DockerHarness> {
   return ours;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function processName(pid: number): string {
   try {
     return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
   } catch {
     return '';
-  }
-}
-
-function readPid(file: string): number | undefined {
-  try {
-    const pid = Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
   }
 }
 
@@ -120,34 +103,10 @@ async function startPrivateDockerd(docker: Dockerode): Promise<void> {
     );
   }
   mkdirSync(DOCKERD_DIR, { recursive: true });
-  const lockFile = `${DOCKERD_DIR}/start.lock`;
-  const deadline = Date.now() + 5 * 60_000;
-  for (;;) {
-    let fd: number;
-    try {
-      fd = openSync(lockFile, 'wx');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const holder = readPid(lockFile);
-      if (holder !== undefined && pidAlive(holder) && Date.now() < deadline) {
-        await sleep(500);
-        continue;
-      }
-      await sleep(300); // a lock just created may not hold its pid yet
-      const again = readPid(lockFile);
-      if (again === undefined || !pidAlive(again)) rmSync(lockFile, { force: true });
-      continue;
-    }
-    try {
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      if (await answers(docker)) return; // started by whoever held the lock
-      await launchDockerd(docker);
-      return;
-    } finally {
-      rmSync(lockFile, { force: true });
-    }
-  }
+  await withPidLock(`${DOCKERD_DIR}/start.lock`, async () => {
+    if (await answers(docker)) return; // started by whoever held the lock
+    await launchDockerd(docker);
+  });
 }
 
 const DAEMON_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
