@@ -3,7 +3,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -12,6 +11,7 @@ import { connect, type NodeConnectionOptions } from '@nats-io/transport-node';
 import type { NatsQueueConfig } from '../../src/config/queue';
 import { ConfigurationError, UnavailableError } from '../../src/errors';
 import { NatsQueueSource } from '../../src/queues/nats';
+import { freePort } from '../../src/dev/free-port';
 
 const NATS_SERVER = process.env.NATS_SERVER_BIN ?? '/usr/sbin/nats-server';
 const STREAM = 'AUTH_EVENTS';
@@ -226,16 +226,6 @@ class NatsServer {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** A throwaway CA, a server certificate for nats.docktor.test and a client certificate (openssl). */
 function makePki(dir: string) {

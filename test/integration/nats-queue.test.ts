@@ -1,7 +1,6 @@
 // The NATS JetStream queue source against the real NATS on this machine (127.0.0.1:4222 or
 // $NATS_URL). Each test makes its own stream and consumer with unique names and deletes them.
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -11,6 +10,7 @@ import type { Json } from '../../src/observations';
 import { NatsQueueSource, natsQueueSource } from '../../src/queues/nats';
 import { MAX_SAMPLES } from '../../src/queues/nats-rates';
 import { closeQueueSources, queueSourceFor } from '../../src/queues/registry';
+import { freePort } from '../../src/dev/free-port';
 
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 
@@ -325,7 +325,7 @@ describe('NATS JetStream queue source (real NATS)', () => {
   });
 
   test('server down: UnavailableError with the URL, fast; check() does not throw', { timeout: 15_000 }, async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const url = `nats://127.0.0.1:${port}`;
     const down = new NatsQueueSource({ connect_timeout_ms: 2000 });
     try {
@@ -386,14 +386,3 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** A local port nobody listens on. */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
