@@ -35,7 +35,8 @@ const RIGHT = 20;
 const TOP = 58;
 const GAP = 44;
 const BOTTOM = 40;
-const LEGEND_WIDTH = 130;
+/** Swatch, gap, ~7 px per character at the chart's font size, and space before the next entry. */
+const legendWidth = (s: { name: string }): number => 22 + s.name.length * 7 + 18;
 
 export function svgChart(panels: Panel[], o: ChartOptions): string {
   const width = o.width ?? 960;
@@ -83,9 +84,11 @@ export function svgChart(panels: Panel[], o: ChartOptions): string {
         out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="1.2"${s.dashed ? ' stroke-dasharray="4 3"' : ''} points="${pts.join(' ')}"/>`);
       }
       if (panel.series.length > 1) {
-        // Legend on the panel's title line, right-aligned, never over the title.
-        const legendStart = Math.max(LEFT + panel.title.length * 7 + 24, LEFT + plotW - panel.series.length * LEGEND_WIDTH);
-        const lx = legendStart + j * LEGEND_WIDTH;
+        // Legend on the panel's title line, right-aligned, never over the title; each entry as wide as its name.
+        const widths = panel.series.map(legendWidth);
+        const total = widths.reduce((a, b) => a + b, 0);
+        const legendStart = Math.max(LEFT + panel.title.length * 7 + 24, LEFT + plotW - total);
+        const lx = legendStart + widths.slice(0, j).reduce((a, b) => a + b, 0);
         out.push(`<line x1="${lx}" x2="${lx + 18}" y1="${top - 12}" y2="${top - 12}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="4 3"' : ''}/>`);
         out.push(`<text x="${lx + 22}" y="${top - 12}" dominant-baseline="middle">${esc(s.name)}</text>`);
       }
