@@ -26,6 +26,7 @@ import { createScalerWorker } from '../src/worker';
 import { WORKFLOW_TYPE, scalerWorkflowId } from '../src/workflows/definitions';
 import type { ScalerInput } from '../src/workflows/scaler-state';
 import { FakeQueueSource, FakeRuntime } from '../test/harness/fake-plugins';
+import { readProcStat, readVmRssKb, ticksPerSecond, type ProcStat } from '../src/runtimes/proc-stats';
 
 export interface FleetRun {
   services: number;
@@ -139,42 +140,31 @@ interface ProcTimes {
 /** RSS and CPU ticks of this process's descendants (the dev server), from /proc; null off Linux. */
 function descendants(): ProcTimes | null {
   try {
-    const parents = new Map<number, number>();
-    const stats = new Map<number, string[]>();
+    const stats = new Map<number, ProcStat>();
     for (const name of fs.readdirSync('/proc')) {
       if (!/^\d+$/.test(name)) continue;
-      try {
-        const text = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
-        const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-        parents.set(Number(name), Number(fields[1]));
-        stats.set(Number(name), fields);
-      } catch {
-        // the process ended meanwhile
-      }
+      const st = readProcStat(Number(name)); // undefined when the process ended meanwhile
+      if (st) stats.set(st.pid, st);
     }
     const mine = new Set<number>([process.pid]);
     let grew = true;
     while (grew) {
       grew = false;
-      for (const [pid, ppid] of parents) if (!mine.has(pid) && mine.has(ppid)) (mine.add(pid), (grew = true));
+      for (const st of stats.values()) if (!mine.has(st.pid) && mine.has(st.ppid)) (mine.add(st.pid), (grew = true));
     }
     mine.delete(process.pid);
     if (mine.size === 0) return null;
-    let rssPages = 0;
+    let rssKb = 0;
     let ticks = 0;
     for (const pid of mine) {
-      const f = stats.get(pid)!;
-      // After the command: state(0) ppid(1) … utime(11) stime(12) … rss(21).
-      ticks += Number(f[11]) + Number(f[12]);
-      rssPages += Number(f[21]);
+      ticks += stats.get(pid)?.ticks ?? 0;
+      rssKb += readVmRssKb(pid) ?? 0;
     }
-    return { rssMiB: (rssPages * 4096) / 2 ** 20, cpuTicks: ticks };
+    return { rssMiB: rssKb / 1024, cpuTicks: ticks };
   } catch {
     return null;
   }
 }
-
-const CLOCK_TICKS = 100;
 
 // temporal.api.enums.v1.EventType values.
 const WORKFLOW_TASK_SCHEDULED = 5;
@@ -333,7 +323,7 @@ async function runOne(client: Client, taskQueue: string, n: number, o: FleetOpti
     workerRssMiB: workerRss,
     serverRssMiB: serverRss,
     workerCpuPct: ((cpu.user + cpu.system) / 1e6 / wall) * 100,
-    serverCpuPct: serverBefore && serverAfter ? ((serverAfter.cpuTicks - serverBefore.cpuTicks) / CLOCK_TICKS / wall) * 100 : null,
+    serverCpuPct: serverBefore && serverAfter ? ((serverAfter.cpuTicks - serverBefore.cpuTicks) / ticksPerSecond() / wall) * 100 : null,
     loadAverage: loads.length ? loads.reduce((a, b) => a + b, 0) / loads.length : NaN,
     failures: startFailures + events.filter((h) => h === null).length,
   };
