@@ -11,7 +11,7 @@ import { after, test } from 'node:test';
 import type Dockerode from 'dockerode';
 import { parse, stringify } from 'yaml';
 import { COMPOSE_LABELS } from '../../src/runtimes/compose-spec';
-import { nodeContainerBinds, nodeInContainer, TEST_LABEL, type DockerHarness } from '../harness/docker';
+import { followEngineEvents, nodeContainerBinds, nodeInContainer, TEST_LABEL, type DockerHarness } from '../harness/docker';
 import { stopTestServices, testDocker } from '../harness/services';
 import { DIST_ROOT } from './cli';
 import { EXAMPLE_DIST, POLICY, runScenario, type ScenarioContext, type Variant } from './scenario';
@@ -51,30 +51,19 @@ function testComposeFile(ctx: Pick<ScenarioContext, 'dir' | 'consumerEnv'>, h: D
 class EngineEvents {
   created = 0;
   removed = 0;
-  private stream: (NodeJS.ReadableStream & { destroy?: () => void }) | undefined;
+  private stopFollowing: (() => void) | undefined;
 
   async watch(docker: Dockerode, project: string): Promise<void> {
-    this.stream = (await docker.getEvents({
-      filters: { type: ['container'], event: ['create', 'destroy'], label: [`${COMPOSE_LABELS.project}=${project}`] },
-    })) as NodeJS.ReadableStream & { destroy?: () => void };
-    let buffer = '';
-    this.stream.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      let nl: number;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, nl).trim();
-        buffer = buffer.slice(nl + 1);
-        if (!line) continue;
-        const event = JSON.parse(line) as { Action?: string; status?: string };
-        const action = event.Action ?? event.status;
-        if (action === 'create') this.created++;
-        if (action === 'destroy') this.removed++;
-      }
+    const filters = { type: ['container'], event: ['create', 'destroy'], label: [`${COMPOSE_LABELS.project}=${project}`] };
+    this.stopFollowing = await followEngineEvents(docker, filters, (event) => {
+      const action = event.Action ?? event.status;
+      if (action === 'create') this.created++;
+      if (action === 'destroy') this.removed++;
     });
   }
 
   stop(): void {
-    this.stream?.destroy?.();
+    this.stopFollowing?.();
   }
 }
 

@@ -221,3 +221,33 @@ export function demuxLogs(raw: Buffer): { stdout: string; stderr: string } {
   }
   return { stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
 }
+
+/** One Engine event (`docker events` JSON); only the fields tests read. */
+export interface EngineEvent {
+  Action?: string;
+  status?: string;
+  Actor?: { Attributes?: Record<string, string> };
+}
+
+/**
+ * Follows the Engine's event stream with `filters`, calling `onEvent` for each event as it comes
+ * (the stream is newline-separated JSON, split across chunks arbitrarily). Returns a stop function.
+ */
+export async function followEngineEvents(
+  docker: Dockerode,
+  filters: Record<string, string[]>,
+  onEvent: (e: EngineEvent) => void,
+): Promise<() => void> {
+  const stream = (await docker.getEvents({ filters })) as NodeJS.ReadableStream & { destroy?: () => void };
+  let buffer = '';
+  stream.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString();
+    let nl: number;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, nl).trim();
+      buffer = buffer.slice(nl + 1);
+      if (line) onEvent(JSON.parse(line) as EngineEvent);
+    }
+  });
+  return () => stream.destroy?.();
+}

@@ -17,7 +17,7 @@ import { ConfigurationError } from '../../src/errors';
 import { ComposeRuntime } from '../../src/runtimes/compose';
 import { COMPOSE_LABELS } from '../../src/runtimes/compose-spec';
 import type { RuntimeTarget } from '../../src/runtimes/runtime';
-import { dockerHarness, nodeContainerBinds, nodeInContainer, TEST_LABEL, type DockerHarness } from '../harness/docker';
+import { dockerHarness, followEngineEvents, nodeContainerBinds, nodeInContainer, TEST_LABEL, type DockerHarness } from '../harness/docker';
 
 // A tiny worker: exits 0 on SIGTERM, or ignores it (STOP_MODE=ignore); BUSY=<s> keeps ~80 % of a
 // core busy for that long (then idles), so no loop outlives the test.
@@ -60,24 +60,13 @@ interface Death {
   exitCode: number;
 }
 async function watchDeaths(): Promise<{ deaths: Death[]; stop: () => void }> {
-  const stream = (await h.docker.getEvents({
-    filters: { type: ['container'], event: ['die'], label: [`${COMPOSE_LABELS.project}=${project}`] },
-  })) as NodeJS.ReadableStream & { destroy?: () => void };
   const deaths: Death[] = [];
-  let buffer = '';
-  stream.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString();
-    let nl: number;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, nl).trim();
-      buffer = buffer.slice(nl + 1);
-      if (!line) continue;
-      const ev = JSON.parse(line) as { Actor?: { Attributes?: Record<string, string> } };
-      const attrs = ev.Actor?.Attributes ?? {};
-      deaths.push({ name: attrs['name'] ?? '?', exitCode: Number(attrs['exitCode']) });
-    }
+  const filters = { type: ['container'], event: ['die'], label: [`${COMPOSE_LABELS.project}=${project}`] };
+  const stop = await followEngineEvents(h.docker, filters, (ev) => {
+    const attrs = ev.Actor?.Attributes ?? {};
+    deaths.push({ name: attrs['name'] ?? '?', exitCode: Number(attrs['exitCode']) });
   });
-  return { deaths, stop: () => stream.destroy?.() };
+  return { deaths, stop };
 }
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
