@@ -7,25 +7,20 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Worker } from '@temporalio/worker';
-import type { CliIO } from '../../src/cli/io';
-import { main } from '../../src/cli/main';
 import { connectClient } from '../../src/control/client';
 import { scalerWorkflowId } from '../../src/workflows/definitions';
 import { DocktorPaused, DocktorProject, DocktorReplicas, DocktorService } from '../../src/workflows/search-attributes';
 import { createScalerWorker } from '../../src/worker';
 import { FakeQueueSource, FakeRuntime, fakePlugins } from '../harness/fake-plugins';
 import { testTemporal } from '../harness/services';
+import { runCli, type CliRun } from '../harness/cli';
 
 const TASK_QUEUE = `cli-control-${process.pid}`;
 let dir = '';
 let env: NodeJS.ProcessEnv = {};
 
-async function docktor(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIO = { out: (t) => void (out += t), err: (t) => void (err += t), readStdin: async () => '', env, cwd: dir };
-  const code = await main(['node', 'docktor', ...args], io);
-  return { code, out, err };
+function docktor(...args: string[]): Promise<CliRun> {
+  return runCli(args, { cwd: dir, env });
 }
 
 describe('docktor control commands (real dev server)', () => {

@@ -7,9 +7,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { AckPolicy, jetstreamManager } from '@nats-io/jetstream';
-import type { CliIO } from '../../src/cli/io';
-import { main } from '../../src/cli/main';
 import { testDocker, testNats } from '../harness/services';
+import { runCli, type CliRun } from '../harness/cli';
 
 const suffix = `${process.pid}_${Date.now().toString(36)}`.toUpperCase();
 const STREAM = `VALIDATE_${suffix}`;
@@ -17,12 +16,9 @@ const CONSUMER = `WORKERS_${suffix}`;
 let nc: NatsConnection;
 let dir = '';
 
-async function validate(config: string): Promise<{ code: number; out: string; err: string }> {
+function validate(config: string): Promise<CliRun> {
   fs.writeFileSync(path.join(dir, 'docktor.yaml'), config);
-  let out = '';
-  let err = '';
-  const io: CliIO = { out: (t) => void (out += t), err: (t) => void (err += t), readStdin: async () => '', env: {}, cwd: dir };
-  return { code: await main(['node', 'docktor', 'config', 'validate'], io), out, err };
+  return runCli(['config', 'validate'], { cwd: dir });
 }
 
 describe('docktor config validate (real NATS and dockerd)', () => {

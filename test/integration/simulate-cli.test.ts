@@ -5,8 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import type { CliIO } from '../../src/cli/io';
-import { main } from '../../src/cli/main';
+import { runCli, type CliRun } from '../harness/cli';
 
 const TRACES = path.resolve(process.cwd(), '../shared/traces');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'docktor-simulate-cli-'));
@@ -24,12 +23,8 @@ services:
 `,
 );
 
-async function docktor(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIO = { out: (t) => void (out += t), err: (t) => void (err += t), readStdin: async () => '', env: {}, cwd: dir };
-  const code = await main(['node', 'docktor', ...args], io);
-  return { code, out, err };
+function docktor(args: string[]): Promise<CliRun> {
+  return runCli(args, { cwd: dir });
 }
 
 describe('docktor simulate on a real trace', () => {

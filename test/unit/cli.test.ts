@@ -5,27 +5,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { main } from '../../src/cli/main';
-import type { CliIO } from '../../src/cli/io';
+import { runCli, type CliRun, type CliRunOptions } from '../harness/cli';
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function run(args: string[], opts: { stdin?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
-  let out = '';
-  let err = '';
-  const io: CliIO = {
-    out: (t) => void (out += t),
-    err: (t) => void (err += t),
-    readStdin: async () => opts.stdin ?? '',
-    env: opts.env ?? {},
-    cwd: opts.cwd ?? os.tmpdir(),
-  };
-  const code = await main(['node', 'docktor', ...args], io);
-  return { code, out, err };
+function run(args: string[], opts: Partial<CliRunOptions> = {}): Promise<CliRun> {
+  return runCli(args, { ...opts, cwd: opts.cwd ?? os.tmpdir() });
 }
 
 function tempConfig(text: string): string {
