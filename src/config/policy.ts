@@ -75,8 +75,11 @@ export const SlaSchema = z.strictObject({
   breach_threshold: z.number().gt(0).max(1).default(0.8),
   /** Known time to process one message; otherwise estimated from the queue. */
   service_time_seconds: positive.optional(),
-  /** Share of a replica's time it should be busy in steady state (Little's law headroom). */
-  target_utilization: z.number().gt(0).max(1).default(0.8),
+  /**
+   * Share of a replica's time it should be busy in steady state: a fixed headroom. Unset, the
+   * headroom comes from the SLA and the service time (a queueing bound, docs/decide.md).
+   */
+  target_utilization: z.number().gt(0).max(1).optional(),
   /** Seconds a new replica needs before it serves; the forecast looks at least this far ahead. */
   startup_seconds: nonNegative.default(10),
   /** Seconds of arrival-rate samples the trend is fitted over. */

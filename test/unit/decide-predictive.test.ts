@@ -7,18 +7,51 @@ import type { Decision } from '../../src/decide/index';
 import { decide } from '../../src/decide/index';
 import type { EngineState } from '../../src/decide/input';
 import { input, NOW, service } from './decide-fixtures';
+import fc from 'fast-check';
+
+/** Erlang C: the probability an arrival waits in an M/M/c queue with offered load a < c. */
+function erlangC(c: number, a: number): number {
+  let b = 1; // Erlang B by its recursion, stable for large c
+  for (let k = 1; k <= c; k++) b = (a * b) / (k + a * b);
+  return (c * b) / (c - a * (1 - b));
+}
 
 type SlaInput = Partial<Sla> & { max_pickup_seconds: number };
 const svc = (sla: SlaInput, extra: Parameters<typeof service>[0] = {}) => service({ min_replicas: 0, max_replicas: 100, strategy: 'predictive', sla, ...extra });
 const num = (d: Decision, key: string): unknown => (d.details.proposal as Record<string, unknown>)[key];
 
 describe('predictive: steady state (Little\'s law)', () => {
-  it('replicas = arrival rate × service time / target utilization', () => {
-    const s = svc({ max_pickup_seconds: 30, service_time_seconds: 0.5 });
+  it('replicas = arrival rate × service time / target utilization, when one is set', () => {
+    const s = svc({ max_pickup_seconds: 30, service_time_seconds: 0.5, target_utilization: 0.8 });
     const d = decide(input({ service: s, current: 3, observations: { 'queue.backlog': 0, 'queue.rate_in': 10 } }));
     assert.equal(num(d, 'steady_state'), 6.25); // 10 × 0.5 / 0.8
     assert.deepEqual([d.action, d.target_replicas], ['scale_up', 7]);
     assert.match(d.reason, /^steady state: arrivals 10\/s × 0\.5s\/msg \/ utilization 0\.8 = 6\.25 → 7$/);
+  });
+
+  it('otherwise arrival rate × service time + the queueing headroom the SLA needs', () => {
+    // budget 24 s (0.8 × 30); headroom (T / budget) × ln(100) = 0.5 / 24 × 4.6052 = 0.0959.
+    const s = svc({ max_pickup_seconds: 30, service_time_seconds: 0.5 });
+    const d = decide(input({ service: s, current: 3, observations: { 'queue.backlog': 0, 'queue.rate_in': 10 } }));
+    assert.deepEqual([num(d, 'queueing_margin'), num(d, 'steady_state'), num(d, 'utilization')], [0.0959, 5.0959, null]);
+    assert.deepEqual([d.action, d.target_replicas], ['scale_up', 6]);
+    assert.match(d.reason, /^steady state: arrivals 10\/s × 0\.5s\/msg \+ 0\.096 \(queueing headroom: P\(wait > 24s\) < 1%\) = 5\.1 → 6$/);
+    // A service time close to the budget needs several replicas more: 12 s of 24 s → + 2.3026.
+    const slow = decide(input({ service: svc({ max_pickup_seconds: 30, service_time_seconds: 12 }), current: 3, observations: { 'queue.backlog': 0, 'queue.rate_in': 1 } }));
+    assert.deepEqual([num(slow, 'steady_state'), slow.target_replicas], [14.3026, 15]);
+  });
+
+  it('the queueing headroom keeps the M/M/c wait beyond the budget under 1% (exact Erlang C)', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 0.01, max: 200, noNaN: true }), fc.double({ min: 0.001, max: 50, noNaN: true }), fc.integer({ min: 1, max: 120 }), (load, T, sla) => {
+        const s = svc({ max_pickup_seconds: sla, service_time_seconds: T }, { max_replicas: 10_000 });
+        const d = decide(input({ service: s, current: 1, observations: { 'queue.backlog': 0, 'queue.rate_in': load / T } }));
+        const c = d.target_replicas;
+        const tail = erlangC(c, load) * Math.exp(-((c - load) * (0.8 * sla)) / T);
+        assert.ok(tail <= 0.01 + 1e-9, `${c} replicas for load ${load}, T ${T}, budget ${0.8 * sla}: P(wait > budget) = ${tail}`);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('the service time comes from ack_pending / rate_out, not from the replica count', () => {
@@ -68,7 +101,7 @@ describe('predictive: steady state (Little\'s law)', () => {
 
 describe('predictive: forecast', () => {
   it('a rising arrival rate is extrapolated over startup + one check interval', () => {
-    const s = svc({ max_pickup_seconds: 30, service_time_seconds: 1, startup_seconds: 10 }, { check_interval: 10 });
+    const s = svc({ max_pickup_seconds: 30, service_time_seconds: 1, startup_seconds: 10, target_utilization: 0.8 }, { check_interval: 10 });
     let state: EngineState | undefined;
     let d: Decision | undefined;
     for (const [i, rate] of [10, 12, 14, 16, 18].entries()) {
@@ -140,7 +173,7 @@ describe('predictive: backlog drain', () => {
 });
 
 describe('predictive: conservative scale-down', () => {
-  const s = svc({ max_pickup_seconds: 30, service_time_seconds: 1, scale_down_window_seconds: 60 });
+  const s = svc({ max_pickup_seconds: 30, service_time_seconds: 1, scale_down_window_seconds: 60, target_utilization: 0.8 });
   const at = (rate: number) => ({ 'queue.backlog': 0, 'queue.rate_in': rate });
 
   it('waits for a full window of history, then follows the mean-rate need down', () => {
@@ -194,7 +227,7 @@ describe('predictive: host capacity', () => {
   });
 
   it('no cap without host observations', () => {
-    const s = svc({ max_pickup_seconds: 30, service_time_seconds: 1 });
+    const s = svc({ max_pickup_seconds: 30, service_time_seconds: 1, target_utilization: 0.8 });
     const d = decide(input({ service: s, current: 4, observations: { 'queue.backlog': 0, 'queue.rate_in': 20 } }));
     assert.deepEqual([d.target_replicas, d.limited_by], [25, null]);
   });

@@ -1,6 +1,7 @@
 // Predictive (SLA-driven) strategy: keep every message's pickup time under
 // `sla.max_pickup_seconds` with as few replicas as possible. The components (docs/decide.md):
-// - steady state (Little's law): replicas = forecast arrival rate × service time / utilization;
+// - steady state (Little's law): replicas = forecast arrival rate × service time, plus the
+//   headroom the SLA needs (a queueing bound) or `sla.target_utilization`'s when it is set;
 // - forecast: least-squares trend of the arrival rate, looked ahead startup + one check interval;
 // - backlog drain: serve arrivals plus the backlog before its oldest message reaches
 //   breach_threshold × SLA;
@@ -30,6 +31,11 @@ const SERVICE_TIME_SMOOTHING = 0.2;
 const MIN_DRAIN_BUDGET_SHARE = 0.1;
 /** Steady-state excess over current replicas that is treated as noise (as the HPA's 0.1). */
 export const STEADY_UP_TOLERANCE = 0.1;
+/**
+ * Without `sla.target_utilization`, the steady state is sized so that, were the queue M/M/c, at
+ * most this share of messages would wait longer than the breach budget (1%: the p99 pickup).
+ */
+export const QUEUEING_TAIL = 0.01;
 /** Float noise allowance before rounding a replica need up. */
 const EPSILON = 1e-9;
 /** A service time beyond a day is treated as a day (keeps every product finite). */
@@ -170,6 +176,33 @@ export function capacityCap(input: DecisionInput): CapacityCap {
   };
 }
 
+/** The steady state's sizing rule, with what `details` and the reason show of it. */
+interface Headroom {
+  /** Steady-state replicas for an arrival rate (messages/s). */
+  replicas(rate: number): number;
+  utilization: number | null;
+  margin: number | null;
+  text: string;
+}
+
+/**
+ * How many replicas beyond λ·T (the busy ones) steady state keeps. With `sla.target_utilization`
+ * ρ it is the operator's fixed headroom: λ·T/ρ. Otherwise it comes from the SLA: in an M/M/c
+ * queue with offered load a = λ·T, P(wait > b) = C(c, a)·e^(−(c−a)·b/T) <= e^(−(c−a)·b/T) for
+ * any Erlang-C probability C <= 1, so c = a + (T/b)·ln(1/ε) replicas keep fewer than ε of the
+ * messages waiting longer than the budget b. A service time small against the budget needs
+ * almost no headroom (busy replicas drain a queue in a fraction of it); one close to the budget
+ * needs several replicas more. A fixed 80% would over-provision the first by 25% and, with the
+ * drain component, pay twice for the same wait.
+ */
+function headroomFor(sla: Sla, T: number | undefined, budget: number, upperBoundOnly: boolean): Headroom {
+  if (upperBoundOnly) return { replicas: (rate) => rate * (T ?? 0), utilization: 1, margin: null, text: ' / utilization 1 (upper bound)' };
+  const rho = sla.target_utilization;
+  if (rho !== undefined) return { replicas: (rate) => (rate * (T ?? 0)) / rho, utilization: rho, margin: null, text: ` / utilization ${fmt(rho)}` };
+  const margin = T === undefined ? 0 : (T / budget) * Math.log(1 / QUEUEING_TAIL);
+  return { replicas: (rate) => (rate === 0 ? 0 : rate * (T ?? 0) + margin), utilization: null, margin, text: ` + ${fmt(margin)} (queueing headroom: P(wait > ${fmt(budget)}s) < ${fmt(QUEUEING_TAIL * 100)}%)` };
+}
+
 function largest(...values: (number | undefined)[]): number | undefined {
   let out: number | undefined;
   for (const v of values) if (v !== undefined && (out === undefined || v > out)) out = v;
@@ -235,16 +268,16 @@ export const predictiveStrategy: Strategy = {
       }
     }
 
-    // Steady state (Little's law). No arrivals: nothing needed, whatever the service time.
-    const utilization = st.upperBoundOnly ? 1 : sla.target_utilization;
+    // Steady state (Little's law plus headroom). No arrivals: nothing needed, whatever the service time.
+    const budget = sla.breach_threshold * sla.max_pickup_seconds;
+    const headroom = headroomFor(sla, T, budget, st.upperBoundOnly);
     let steady: number | undefined;
     if (forecast !== undefined) {
       if (forecast === 0) steady = 0;
-      else if (T !== undefined) steady = (forecast * T) / utilization;
+      else if (T !== undefined) steady = headroom.replicas(forecast);
     }
 
     // Backlog drain before the oldest message reaches breach_threshold × SLA.
-    const budget = sla.breach_threshold * sla.max_pickup_seconds;
     let drain: number | undefined;
     let drainSeconds: number | null = null;
     if (backlog !== undefined) {
@@ -281,7 +314,7 @@ export const predictiveStrategy: Strategy = {
     let steadyDown: number | undefined;
     if (meanRate !== undefined) {
       if (meanRate === 0) steadyDown = 0;
-      else if (T !== undefined) steadyDown = (meanRate * T) / utilization;
+      else if (T !== undefined) steadyDown = headroom.replicas(meanRate);
     }
     const rawDown = toReplicas(steadyDown);
 
@@ -317,7 +350,7 @@ export const predictiveStrategy: Strategy = {
       );
     } else if (steady !== undefined && steady > 0) {
       const noise = steadyUp !== steady ? ` (within ${fmt(STEADY_UP_TOLERANCE * 100)}% of current)` : '';
-      parts.push(`steady state: arrivals ${rateText} × ${tText} / utilization ${fmt(utilization)} = ${fmt(steady)}${noise} → ${raw}`);
+      parts.push(`steady state: arrivals ${rateText} × ${tText}${headroom.text} = ${fmt(steady)}${noise} → ${raw}`);
     } else {
       parts.push(`idle: queue.backlog ${fmt(backlog ?? 0)}, arrivals ${rateText} → ${raw}`);
     }
@@ -347,7 +380,8 @@ export const predictiveStrategy: Strategy = {
       trend_samples: samples.length,
       horizon_s: horizon,
       forecast_rate: forecast === undefined ? null : r4(forecast),
-      utilization,
+      utilization: headroom.utilization,
+      queueing_margin: headroom.margin === null ? null : r4(headroom.margin),
       steady_state: steady === undefined ? null : r4(steady),
       breach_budget_s: r4(budget),
       drain_seconds: drainSeconds === null ? null : r4(drainSeconds),
