@@ -4,14 +4,14 @@
 // and worker memory. Goal on this 2-core machine: 500 services at a 5 s interval, p99 < 1 s.
 //
 // Two measures per check, over a window after every workflow has run one interval:
-// - tick lateness: how late the check began against its schedule. The workflow sets
-//   next_check_at = (its time when it starts the wait) + check_interval; the check then begins at
-//   the workflow time of the task after the timer fired. Both are read from each workflow's event
-//   history (the WorkflowTaskStarted before the TimerStarted, and the first after the TimerFired),
-//   which is exactly `at_k - next_check_at_{k-1}` of the `status` query;
+// - tick lateness: how late the check began against its schedule. Each scaler checks on its own
+//   grid (src/workflows/check-schedule.ts: every check_interval at a phase fixed by its id), and
+//   sets next_check_at to the grid point its timer is for; the check then begins at the workflow
+//   time of the task after the timer fired. Both are read from each workflow's event history (the
+//   grid point nearest to where the TimerStarted asks to fire, and the first WorkflowTaskStarted
+//   after the TimerFired), which is exactly `at_k - next_check_at_{k-1}` of the `status` query;
 // - interval drift: at_k - (at_{k-1} + check_interval), the start of a check against the start of
-//   the one before (the `history` query's `at`, read from the same event histories), which also
-//   holds the check's own duration (a metrics activity and a local decide activity).
+//   the one before (the `history` query's `at`, read from the same event histories).
 // The histories are read after the workflows are terminated (from the server alone), so reading
 // them neither needs nor disturbs the worker.
 import fs from 'node:fs';
@@ -23,6 +23,7 @@ import type { PluginLookup } from '../src/activities/scaler-activities';
 import { ServiceSchema, type ServiceConfig } from '../src/config/service';
 import { startDevServer, type DevServer } from '../src/dev/temporal-server';
 import { createScalerWorker } from '../src/worker';
+import { checkPhase } from '../src/workflows/check-schedule';
 import { WORKFLOW_TYPE, scalerWorkflowId } from '../src/workflows/definitions';
 import type { ScalerInput } from '../src/workflows/scaler-state';
 import { FakeQueueSource, FakeRuntime } from '../test/harness/fake-plugins';
@@ -47,10 +48,10 @@ export interface FleetRun {
   driftP50: number;
   driftP99: number;
   driftMax: number;
-  /** p99 of: how late the server fired the timer; how long workflow / activity tasks waited for the worker. */
+  /** p99 of: how late the server fired the timer; how long workflow tasks waited for the worker; how long the worker held one (its local activities included). */
   timerLateP99: number;
   workflowTaskWaitP99: number;
-  activityTaskWaitP99: number;
+  workflowTaskRunP99: number;
   /** Largest RSS of the benchmark process (the worker and its client), MiB. */
   workerRssMiB: number;
   /** Largest RSS of the dev server process(es), MiB; null when not found. */
@@ -169,8 +170,7 @@ function descendants(): ProcTimes | null {
 // temporal.api.enums.v1.EventType values.
 const WORKFLOW_TASK_SCHEDULED = 5;
 const WORKFLOW_TASK_STARTED = 6;
-const ACTIVITY_TASK_SCHEDULED = 10;
-const ACTIVITY_TASK_STARTED = 11;
+const WORKFLOW_TASK_COMPLETED = 7;
 const TIMER_STARTED = 17;
 const TIMER_FIRED = 18;
 
@@ -197,21 +197,22 @@ interface CheckTimes {
   /** Where lateness comes from: the server firing the timer late, or tasks waiting for the worker. */
   timerLate: number[];
   workflowTaskWait: number[];
-  activityTaskWait: number[];
+  workflowTaskRun: number[];
 }
 
-const CHECK_TIME_KEYS: Array<keyof CheckTimes> = ['lateness', 'drift', 'timerLate', 'workflowTaskWait', 'activityTaskWait'];
+const CHECK_TIME_KEYS: Array<keyof CheckTimes> = ['lateness', 'drift', 'timerLate', 'workflowTaskWait', 'workflowTaskRun'];
 
-function checkTimes(history: History, interval: number, from: number, to: number): CheckTimes {
+function checkTimes(history: History, interval: number, phase: number, from: number, to: number): CheckTimes {
+  const offset = phase * interval;
+  const gridPoint = (t: number) => Math.round((t - offset) / interval) * interval + offset;
   const lateness: number[] = [];
   const drift: number[] = [];
   const timerLate: number[] = [];
   const workflowTaskWait: number[] = [];
-  const activityTaskWait: number[] = [];
+  const workflowTaskRun: number[] = [];
   let lastTaskStart = NaN;
   let lastCheckStart = NaN;
   let taskScheduled = NaN;
-  const activityScheduled = new Map<number, number>();
   const timerFireAt = new Map<string, number>();
   const expected = new Map<string, number>();
   let firedExpected: number | null = null;
@@ -221,13 +222,10 @@ function checkTimes(history: History, interval: number, from: number, to: number
     const at = seconds(e.eventTime);
     const inWindow = at >= from && at <= to;
     if (type === WORKFLOW_TASK_SCHEDULED) taskScheduled = at;
-    else if (type === ACTIVITY_TASK_SCHEDULED) activityScheduled.set(Number(e.eventId?.toString() ?? 0), at);
-    else if (type === ACTIVITY_TASK_STARTED) {
-      const scheduled = activityScheduled.get(Number(e.activityTaskStartedEventAttributes?.scheduledEventId?.toString() ?? 0));
-      if (scheduled !== undefined && inWindow) activityTaskWait.push(Math.max(0, at - scheduled));
-    }
+    else if (type === WORKFLOW_TASK_COMPLETED && inWindow && !Number.isNaN(lastTaskStart)) workflowTaskRun.push(Math.max(0, at - lastTaskStart));
     if (type === WORKFLOW_TASK_STARTED) {
-      if (inWindow && !Number.isNaN(taskScheduled)) workflowTaskWait.push(Math.max(0, at - taskScheduled));
+      // Tasks scheduled inside the window only: the first task of every workflow waits out the start-up burst.
+      if (inWindow && taskScheduled >= from) workflowTaskWait.push(Math.max(0, at - taskScheduled));
       lastTaskStart = at;
       if (first || firedExpected !== null) {
         if (at >= from && at <= to) {
@@ -240,7 +238,7 @@ function checkTimes(history: History, interval: number, from: number, to: number
       }
     } else if (type === TIMER_STARTED) {
       const a = e.timerStartedEventAttributes;
-      expected.set(a?.timerId ?? '', lastTaskStart + seconds(a?.startToFireTimeout));
+      expected.set(a?.timerId ?? '', gridPoint(at + seconds(a?.startToFireTimeout)));
       timerFireAt.set(a?.timerId ?? '', at + seconds(a?.startToFireTimeout));
     } else if (type === TIMER_FIRED) {
       const id = e.timerFiredEventAttributes?.timerId ?? '';
@@ -251,7 +249,7 @@ function checkTimes(history: History, interval: number, from: number, to: number
       timerFireAt.delete(id);
     }
   }
-  return { lateness, drift, timerLate, workflowTaskWait, activityTaskWait };
+  return { lateness, drift, timerLate, workflowTaskWait, workflowTaskRun };
 }
 
 async function runOne(client: Client, taskQueue: string, n: number, o: FleetOptions, round: number): Promise<FleetRun> {
@@ -296,10 +294,10 @@ async function runOne(client: Client, taskQueue: string, n: number, o: FleetOpti
   }
   const wall = windowEnd - windowStart;
   const events = await pool(ids, QUERY_CONCURRENCY, (id) => client.workflow.getHandle(id).fetchHistory());
-  const all: CheckTimes = { lateness: [], drift: [], timerLate: [], workflowTaskWait: [], activityTaskWait: [] };
-  for (const h of events) {
+  const all: CheckTimes = { lateness: [], drift: [], timerLate: [], workflowTaskWait: [], workflowTaskRun: [] };
+  for (const [i, h] of events.entries()) {
     if (h === null) continue;
-    const t = checkTimes(h, o.checkInterval, windowStart, windowEnd);
+    const t = checkTimes(h, o.checkInterval, checkPhase(ids[i]!), windowStart, windowEnd);
     for (const k of CHECK_TIME_KEYS) for (const v of t[k]) all[k].push(v);
   }
   for (const k of CHECK_TIME_KEYS) all[k].sort((a, b) => a - b);
@@ -319,7 +317,7 @@ async function runOne(client: Client, taskQueue: string, n: number, o: FleetOpti
     driftMax: drift.length ? drift[drift.length - 1]! : NaN,
     timerLateP99: percentile(all.timerLate, 99),
     workflowTaskWaitP99: percentile(all.workflowTaskWait, 99),
-    activityTaskWaitP99: percentile(all.activityTaskWait, 99),
+    workflowTaskRunP99: percentile(all.workflowTaskRun, 99),
     workerRssMiB: workerRss,
     serverRssMiB: serverRss,
     workerCpuPct: ((cpu.user + cpu.system) / 1e6 / wall) * 100,
@@ -329,7 +327,7 @@ async function runOne(client: Client, taskQueue: string, n: number, o: FleetOpti
   };
   log(
     `fleet: ${n} services: ${run.ticks} checks, lateness p50 ${run.latenessP50.toFixed(3)} s, p99 ${run.latenessP99.toFixed(3)} s ` +
-      `(drift p99 ${run.driftP99.toFixed(3)} s; p99 timer late ${run.timerLateP99.toFixed(3)} s, workflow task wait ${run.workflowTaskWaitP99.toFixed(3)} s, activity task wait ${run.activityTaskWaitP99.toFixed(3)} s), worker RSS ${run.workerRssMiB.toFixed(0)} MiB, load average ${run.loadAverage.toFixed(1)}`,
+      `(drift p99 ${run.driftP99.toFixed(3)} s; p99 timer late ${run.timerLateP99.toFixed(3)} s, workflow task wait ${run.workflowTaskWaitP99.toFixed(3)} s, workflow task run ${run.workflowTaskRunP99.toFixed(3)} s), worker RSS ${run.workerRssMiB.toFixed(0)} MiB, load average ${run.loadAverage.toFixed(1)}`,
   );
   return run;
 }

@@ -7,6 +7,13 @@ import { connectOptions } from './temporal-connection';
 
 export const WORKFLOWS_PATH = path.join(__dirname, 'workflows', 'index.js');
 
+/**
+ * The SDK runs workflow code on one thread by default. Two let one worker carry 500 scalers at a
+ * 5 s interval on two cores with the Temporal server beside it (docs/benchmarks.md, fleet: p99
+ * tick lateness about half of what one thread gives).
+ */
+export const DEFAULT_WORKFLOW_THREADS = 2;
+
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
 /** Bundled once per process: several workers (tests, the fleet benchmark) share it. */
@@ -52,6 +59,7 @@ export async function createScalerWorker(o: ScalerWorkerOptions): Promise<{ work
     workflowBundle: await workflowBundle(),
     activities: createScalerActivities(plugins),
     maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities ?? 100,
+    workflowThreadPoolSize: o.temporal.workflow_threads ?? DEFAULT_WORKFLOW_THREADS,
   });
   return { worker, connection, ownsConnection: o.connection === undefined };
 }

@@ -1,10 +1,18 @@
 // The activities of a scaler: thin shells that hand the workflow's inputs to the plugins
 // (queue sources, runtimes) and to the pure decision engine.
+//
+// A check is ONE local activity, `checkService`: collect (queue + runtime, in parallel, each
+// failure recorded) then decide (the pure engine). Local, because both are short and read-only:
+// a check then costs the server one workflow task and the worker two activations, instead of two
+// workflow tasks and an activity task (docs/benchmarks.md, fleet). The decision still runs in an
+// activity, so its result is recorded in the history and engine changes never break the replay
+// of old histories. Applying is a regular activity: it has side effects, can take minutes and
+// must be retried durably.
 import { ApplicationFailure } from '@temporalio/common';
 import type { QueueConfig } from '../config/queue';
 import type { ServiceConfig } from '../config/service';
 import { decide, type Decision } from '../decide/index';
-import type { DecisionInput } from '../decide/input';
+import type { DecisionInput, EngineState } from '../decide/input';
 import { ConfigurationError } from '../errors';
 import type { Json, Observations } from '../observations';
 import type { QueueSource } from '../queues/queue-source';
@@ -22,12 +30,22 @@ export interface ServiceRef {
   service: ServiceConfig;
 }
 
-export interface CollectInput extends ServiceRef {
+export interface CheckInput extends ServiceRef {
+  /** The check's time (workflow time, unix seconds). */
+  now: number;
   queue_state: Json | null;
+  /** The last known replica count: used when the runtime cannot be read. */
+  last_replicas: number | null;
+  engine?: EngineState;
+  paused: boolean;
+  override?: DecisionInput['override'];
+  /** Consecutive earlier checks at which a metric source failed. */
+  metric_failures: number;
 }
 
 export interface SourceFailure {
-  source: 'queue' | 'runtime';
+  /** `check`: the check activity itself failed (a bug or a stuck worker), after its retry. */
+  source: 'queue' | 'runtime' | 'check';
   error: string;
   /** The config disagrees with the live system (retrying will not help). */
   configuration: boolean;
@@ -39,6 +57,23 @@ export interface CollectResult {
   failures: SourceFailure[];
 }
 
+export interface CheckResult extends CollectResult {
+  /** The count decided from: observed, else the last known; null when neither exists. */
+  replicas: number | null;
+  /** Null when the replica count is unknown: there is nothing to decide from. */
+  decision: Decision | null;
+  /** Consecutive checks at which a metric source failed, this one included. */
+  metric_failures: number;
+  /**
+   * The worker's clock (unix seconds) when the check finished. Workflow time stands still during
+   * a workflow task, so the workflow times its next check from this (recorded, so replay-safe).
+   */
+  finished_at: number;
+}
+
+/** A source that does not answer within this is a failed source, not a stuck check. */
+export const SOURCE_TIMEOUT_MS = 20_000;
+
 export interface ApplyInput extends ServiceRef {
   replicas: number;
 }
@@ -47,33 +82,55 @@ export function targetOf(ref: ServiceRef): RuntimeTarget {
   return { project: ref.project, compose_file: ref.compose_file, service: ref.service, runtime: ref.service.runtime };
 }
 
+/** Queue and runtime metrics in parallel; a failing (or silent) source is reported, not fatal. */
+async function collectObservations(plugins: PluginLookup, ref: ServiceRef, queueState: Json | null): Promise<CollectResult> {
+  const target = targetOf(ref);
+  const queue = ref.service.queue;
+  const [runtime, queueReading] = await Promise.allSettled([
+    withTimeout(plugins.runtimeFor(target).observe(target), 'runtime'),
+    queue
+      ? withTimeout(
+          plugins.queueSourceFor(queue).read(queue, {
+            window_seconds: ref.service.metrics_window,
+            ...(queueState !== null ? { state: queueState } : {}),
+          }),
+          'queue',
+        )
+      : Promise.resolve(undefined),
+  ]);
+  const failures: SourceFailure[] = [];
+  const observations: Observations = {};
+  let queue_state = queueState;
+  if (runtime.status === 'fulfilled') Object.assign(observations, runtime.value);
+  else failures.push(failureOf('runtime', runtime.reason));
+  if (queueReading.status === 'fulfilled') {
+    if (queueReading.value) {
+      Object.assign(observations, queueReading.value.observations);
+      queue_state = queueReading.value.state;
+    }
+  } else failures.push(failureOf('queue', queueReading.reason));
+  return { observations: finiteOnly(observations), queue_state, failures };
+}
+
 export function createScalerActivities(plugins: PluginLookup) {
   return {
-    /** Queue and runtime metrics in parallel; a failing source is reported, not fatal. */
-    async collectObservations(input: CollectInput): Promise<CollectResult> {
-      const target = targetOf(input);
-      const queue = input.service.queue;
-      const [runtime, queueReading] = await Promise.allSettled([
-        plugins.runtimeFor(target).observe(target),
-        queue
-          ? plugins.queueSourceFor(queue).read(queue, {
-              window_seconds: input.service.metrics_window,
-              ...(input.queue_state !== null ? { state: input.queue_state } : {}),
-            })
-          : Promise.resolve(undefined),
-      ]);
-      const failures: SourceFailure[] = [];
-      const observations: Observations = {};
-      let queue_state = input.queue_state;
-      if (runtime.status === 'fulfilled') Object.assign(observations, runtime.value);
-      else failures.push(failureOf('runtime', runtime.reason));
-      if (queueReading.status === 'fulfilled') {
-        if (queueReading.value) {
-          Object.assign(observations, queueReading.value.observations);
-          queue_state = queueReading.value.state;
-        }
-      } else failures.push(failureOf('queue', queueReading.reason));
-      return { observations: finiteOnly(observations), queue_state, failures };
+    /** One check: collect, then decide with the pure engine (see the top of this file). */
+    async checkService(input: CheckInput): Promise<CheckResult> {
+      const collected = await collectObservations(plugins, input, input.queue_state);
+      const metric_failures = collected.failures.length > 0 ? input.metric_failures + 1 : 0;
+      const replicas = collected.observations['replicas.current'] ?? input.last_replicas;
+      if (replicas === null) return { ...collected, replicas, decision: null, metric_failures, finished_at: Date.now() / 1000 };
+      const decision = decide({
+        now: input.now,
+        service: input.service,
+        current_replicas: replicas,
+        observations: collected.observations,
+        ...(input.engine ? { state: input.engine } : {}),
+        paused: input.paused,
+        ...(input.override ? { override: input.override } : {}),
+        metric_failures,
+      });
+      return { ...collected, replicas, decision, metric_failures, finished_at: Date.now() / 1000 };
     },
 
     /** Idempotent: makes the count `replicas`, so a retry after a crash never scales twice. */
@@ -86,15 +143,18 @@ export function createScalerActivities(plugins: PluginLookup) {
         throw e;
       }
     },
-
-    /** The pure engine, run as a local activity so that engine changes never break replay. */
-    async decideService(input: DecisionInput): Promise<Decision> {
-      return decide(input);
-    },
   };
 }
 
 export type ScalerActivities = ReturnType<typeof createScalerActivities>;
+
+function withTimeout<T>(work: Promise<T>, source: SourceFailure['source']): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the ${source} source did not answer within ${SOURCE_TIMEOUT_MS / 1000} s`)), SOURCE_TIMEOUT_MS);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
 
 function failureOf(source: SourceFailure['source'], reason: unknown): SourceFailure {
   const error = reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason);

@@ -13,6 +13,8 @@ export const TemporalSchema = z.strictObject({
   api_key: z.string().min(1).optional(),
   /** Port for Prometheus metrics of the worker's SDK runtime. */
   metrics_port: z.number().int().min(1).max(65535).optional(),
+  /** Threads that run workflow code in a worker (default DEFAULT_WORKFLOW_THREADS in src/worker.ts). */
+  workflow_threads: z.number().int().min(1).max(16).optional(),
 });
 export type TemporalConfig = z.infer<typeof TemporalSchema>;
 

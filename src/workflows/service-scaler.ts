@@ -1,6 +1,6 @@
 // `serviceScaler`: one long-lived workflow per service. Every check_interval it collects metrics
-// (activity), decides (the pure engine, as a local activity) and applies the result (activity,
-// idempotent), then records the decision. Signals and updates wake it at once.
+// and decides (the pure engine) in one local activity, applies the result (a regular activity,
+// idempotent) and records the decision. Signals and updates wake it at once.
 import {
   ApplicationFailure,
   allHandlersFinished,
@@ -15,7 +15,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { CollectResult, ScalerActivities } from '../activities/scaler-activities';
+import type { CheckResult, ScalerActivities } from '../activities/scaler-activities';
 import { toFieldIssues } from '../config/issues';
 import { ServiceSchema, type ServiceConfig } from '../config/service';
 import {
@@ -38,18 +38,16 @@ import {
   type HistoryEntry,
   type ScalerInput,
 } from './scaler-state';
+import { checkPhase, secondsToNextCheck } from './check-schedule';
 import { DocktorPaused, DocktorReplicas } from './search-attributes';
 
-const { collectObservations } = proxyActivities<ScalerActivities>({
-  summary: 'collect queue and runtime metrics',
+// Collect + decide as one local activity (why: src/activities/scaler-activities.ts). A failed
+// source is a result, not an error; the activity fails only on a bug or a stuck worker, and is
+// then retried once.
+const { checkService } = proxyLocalActivities<ScalerActivities>({
+  summary: 'collect metrics and decide',
   startToCloseTimeout: '30s',
   retry: { maximumAttempts: 2, initialInterval: '1s' },
-});
-
-const { decideService } = proxyLocalActivities<ScalerActivities>({
-  summary: 'decide (pure engine)',
-  startToCloseTimeout: '10s',
-  retry: { maximumAttempts: 3 },
 });
 
 /**
@@ -68,11 +66,22 @@ function applyActivity(service: ServiceConfig) {
   }).applyReplicas;
 }
 
+/** An activity failure's own message (ActivityFailure wraps the cause). */
+function failureMessage(e: unknown): string {
+  return e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e);
+}
+
 export async function serviceScaler(input: ScalerInput): Promise<void> {
   let service = input.service;
   const state = input.carried ?? initialState();
   let wake = false;
   const nowS = () => Date.now() / 1000;
+  const phase = checkPhase(workflowInfo().workflowId);
+  // Workflow time is the start of the current workflow task and stands still while the check's
+  // local activity runs; a timer starts when the task completes. So the next check is timed from
+  // the (recorded) time the check finished, else every check would start late by the last one's
+  // duration.
+  let checkedAt = 0;
   const current = (): ScalerInput => ({ ...input, service });
   const ref = () => ({ project: input.project, ...(input.compose_file ? { compose_file: input.compose_file } : {}), service });
 
@@ -150,38 +159,43 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
     const at = nowS();
     if (overrideExpired(state.override, at)) state.override = null;
     const errors: string[] = [];
-    const collected: CollectResult = await collectObservations({ ...ref(), queue_state: state.queue_state }).catch((e: unknown) => {
+    let checked: CheckResult;
+    try {
+      checked = await checkService({
+        ...ref(),
+        now: at,
+        queue_state: state.queue_state,
+        last_replicas: state.replicas,
+        ...(state.engine ? { engine: state.engine } : {}),
+        paused: state.paused !== null,
+        ...(state.override
+          ? { override: { replicas: state.override.replicas, force: state.override.force, ...(state.override.reason ? { reason: state.override.reason } : {}) } }
+          : {}),
+        metric_failures: state.failures.consecutive,
+      });
+    } catch (e) {
       if (isCancellation(e)) throw e;
-      return { observations: {}, queue_state: state.queue_state, failures: [{ source: 'runtime' as const, error: String(e), configuration: false }] };
-    });
-    state.queue_state = collected.queue_state;
-    if (collected.failures.length > 0) {
-      state.failures.consecutive += 1;
+      const failure = { source: 'check' as const, error: failureMessage(e), configuration: false };
+      checked = { observations: {}, queue_state: state.queue_state, failures: [failure], replicas: state.replicas, decision: null, metric_failures: state.failures.consecutive + 1, finished_at: nowS() };
+    }
+    checkedAt = checked.finished_at;
+    state.queue_state = checked.queue_state;
+    state.failures.consecutive = checked.metric_failures;
+    if (checked.failures.length > 0) {
       state.failures.total += 1;
-      state.failures.last_error = collected.failures.map((f) => `${f.source}: ${f.error}`).join('; ');
-      errors.push(...collected.failures.map((f) => `${f.source}: ${f.error}`));
-    } else state.failures.consecutive = 0;
+      state.failures.last_error = checked.failures.map((f) => `${f.source}: ${f.error}`).join('; ');
+      errors.push(...checked.failures.map((f) => `${f.source}: ${f.error}`));
+    }
 
-    const observations = collected.observations;
-    const replicas = observations['replicas.current'] ?? state.replicas;
+    const { observations, replicas, decision } = checked;
     state.last_check_at = at;
     state.checks += 1;
-    if (replicas === null || replicas === undefined) {
-      record({ at, action: 'hold', from: 0, to: 0, reason: 'replica count unknown: the runtime could not be read', limited_by: 'missing_metrics', observations, details: {}, applied: false, errors });
+    if (replicas === null || decision === null) {
+      const reason = replicas === null ? 'replica count unknown: the runtime could not be read' : 'the check failed: nothing decided';
+      const known = state.replicas ?? 0;
+      record({ at, action: 'hold', from: known, to: known, reason, limited_by: 'missing_metrics', observations, details: {}, applied: false, errors });
       return;
     }
-    const decision = await decideService({
-      now: at,
-      service,
-      current_replicas: replicas,
-      observations,
-      ...(state.engine ? { state: state.engine } : {}),
-      paused: state.paused !== null,
-      ...(state.override
-        ? { override: { replicas: state.override.replicas, force: state.override.force, ...(state.override.reason ? { reason: state.override.reason } : {}) } }
-        : {}),
-      metric_failures: state.failures.consecutive,
-    });
     const engineBefore = state.engine;
     state.engine = decision.state;
     const to = decision.target_replicas;
@@ -198,7 +212,7 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
         // The engine counted the change as made (cooldowns, rate limits); it was not.
         state.engine = engineBefore;
         state.failures.apply_failures += 1;
-        errors.push(`apply: ${e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e)}`);
+        errors.push(`apply: ${failureMessage(e)}`);
       }
     }
     record({
@@ -229,9 +243,10 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
         await condition(allHandlersFinished);
         await continueAsNew<typeof serviceScaler>({ ...input, service, carried: state });
       }
-      const untilOverrideEnds = state.override?.until != null ? Math.max(0, state.override.until - nowS()) : Infinity;
-      const waitS = Math.min(service.check_interval, untilOverrideEnds);
-      state.next_check_at = nowS() + waitS;
+      const clock = Math.max(nowS(), checkedAt);
+      const untilOverrideEnds = state.override?.until != null ? Math.max(0, state.override.until - clock) : Infinity;
+      const waitS = Math.min(secondsToNextCheck(clock, service.check_interval, phase), untilOverrideEnds);
+      state.next_check_at = clock + waitS;
       wake = false;
       await condition(() => wake, Math.max(1, Math.round(waitS * 1000)), { summary: 'wait for the next check' });
     }
