@@ -17,7 +17,7 @@ import {
 } from '@temporalio/workflow';
 import type { CheckResult, ScalerActivities } from '../activities/scaler-activities';
 import { toFieldIssues } from '../config/issues';
-import { ServiceSchema, type ServiceConfig } from '../config/service';
+import type { ServiceConfig } from '../config/service';
 import {
   historyQuery,
   overrideUpdate,
@@ -40,6 +40,7 @@ import {
 } from './scaler-state';
 import { checkPhase, secondsToNextCheck } from './check-schedule';
 import { DocktorPaused, DocktorReplicas } from './search-attributes';
+import { serviceSchema } from './service-schema';
 
 // Collect + decide as one local activity (why: src/activities/scaler-activities.ts). A failed
 // source is a result, not an error; the activity fails only on a bug or a stuck worker, and is
@@ -123,14 +124,14 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
   setHandler(
     setConfigUpdate,
     (raw) => {
-      service = ServiceSchema.parse(raw);
+      service = serviceSchema().parse(raw);
       wake = true;
       return statusOf(current(), state);
     },
     {
       description: 'Replace the service config (as in docktor.yaml); validated, the name must not change.',
       validator: (raw) => {
-        const parsed = ServiceSchema.safeParse(raw, { reportInput: true });
+        const parsed = serviceSchema().safeParse(raw, { reportInput: true });
         if (!parsed.success) {
           throw ApplicationFailure.nonRetryable(toFieldIssues(parsed.error).map((i) => `${i.path}: ${i.message}`).join('; '), 'InvalidConfig');
         }
