@@ -72,7 +72,7 @@ export interface CheckResult extends CollectResult {
 }
 
 /** A source that does not answer within this is a failed source, not a stuck check. */
-export const SOURCE_TIMEOUT_MS = 20_000;
+const SOURCE_TIMEOUT_MS = 20_000;
 
 export interface ApplyInput extends ServiceRef {
   replicas: number;
@@ -83,11 +83,11 @@ export function targetOf(ref: ServiceRef): RuntimeTarget {
 }
 
 /** Queue and runtime metrics in parallel; a failing (or silent) source is reported, not fatal. */
-async function collectObservations(plugins: PluginLookup, ref: ServiceRef, queueState: Json | null): Promise<CollectResult> {
+async function collectObservations(plugins: PluginLookup, ref: ServiceRef, queueState: Json | null, timeoutMs: number): Promise<CollectResult> {
   const target = targetOf(ref);
   const queue = ref.service.queue;
   const [runtime, queueReading] = await Promise.allSettled([
-    withTimeout(plugins.runtimeFor(target).observe(target), 'runtime'),
+    withTimeout(plugins.runtimeFor(target).observe(target), 'runtime', timeoutMs),
     queue
       ? withTimeout(
           plugins.queueSourceFor(queue).read(queue, {
@@ -95,6 +95,7 @@ async function collectObservations(plugins: PluginLookup, ref: ServiceRef, queue
             ...(queueState !== null ? { state: queueState } : {}),
           }),
           'queue',
+          timeoutMs,
         )
       : Promise.resolve(undefined),
   ]);
@@ -112,11 +113,12 @@ async function collectObservations(plugins: PluginLookup, ref: ServiceRef, queue
   return { observations: finiteOnly(observations), queue_state, failures };
 }
 
-export function createScalerActivities(plugins: PluginLookup) {
+export function createScalerActivities(plugins: PluginLookup, o: { sourceTimeoutMs?: number } = {}) {
+  const timeoutMs = o.sourceTimeoutMs ?? SOURCE_TIMEOUT_MS;
   return {
     /** One check: collect, then decide with the pure engine (see the top of this file). */
     async checkService(input: CheckInput): Promise<CheckResult> {
-      const collected = await collectObservations(plugins, input, input.queue_state);
+      const collected = await collectObservations(plugins, input, input.queue_state, timeoutMs);
       const metric_failures = collected.failures.length > 0 ? input.metric_failures + 1 : 0;
       const replicas = collected.observations['replicas.current'] ?? input.last_replicas;
       if (replicas === null) return { ...collected, replicas, decision: null, metric_failures, finished_at: Date.now() / 1000 };
@@ -148,10 +150,10 @@ export function createScalerActivities(plugins: PluginLookup) {
 
 export type ScalerActivities = ReturnType<typeof createScalerActivities>;
 
-function withTimeout<T>(work: Promise<T>, source: SourceFailure['source']): Promise<T> {
+function withTimeout<T>(work: Promise<T>, source: SourceFailure['source'], ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the ${source} source did not answer within ${SOURCE_TIMEOUT_MS / 1000} s`)), SOURCE_TIMEOUT_MS);
+    timer = setTimeout(() => reject(new Error(`the ${source} source did not answer within ${ms / 1000} s`)), ms);
   });
   return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }

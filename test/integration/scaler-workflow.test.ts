@@ -8,6 +8,7 @@ import { Worker } from '@temporalio/worker';
 import { parseConfig, type Config } from '../../src/config/load';
 import { connectClient, type ControlClient } from '../../src/control/client';
 import * as scalers from '../../src/control/scalers';
+import { checkPhase } from '../../src/workflows/check-schedule';
 import { WORKFLOW_TYPE, historyQuery, scalerWorkflowId, setConfigUpdate, statusQuery } from '../../src/workflows/definitions';
 import type { HistoryEntry, ScalerInput, ScalerStatus } from '../../src/workflows/scaler-state';
 import { createScalerWorker, workflowBundle } from '../../src/worker';
@@ -101,6 +102,26 @@ describe('serviceScaler workflow (real dev server, fake plugins)', () => {
     assert.equal(runtime.replicas, 6, 'no scale-down during the cooldown');
     assert.ok(held.every((e) => e.action !== 'scale_down' || !e.applied));
     assert.equal((await scalers.up(c, config))[0]?.outcome, 'unchanged');
+  });
+
+  it('checks on its own grid: every interval at the phase of its id, timed from when a check ended', async () => {
+    fleet.runtime('grid').replicas = 2;
+    fleet.queue('grid').observations = { 'queue.backlog': 50 };
+    const config = configFor(RULES_SERVICE('grid').replace('check_interval: 0.3', 'check_interval: 2'));
+    await scalers.up(c, config);
+    const h = c.client.workflow.getHandle(scalerWorkflowId(project, 'grid'));
+    handles.push(h);
+    const offset = checkPhase(h.workflowId) * 2;
+    const hist = await until('four checks', () => history(h), (hs) => hs.length >= 4, 30_000);
+    const status = await h.query(statusQuery);
+    const cycles = (status.next_check_at! - offset) / 2;
+    assert.ok(Math.abs(cycles - Math.round(cycles)) < 0.001, `next_check_at ${status.next_check_at} is not on the grid (offset ${offset} s of 2 s)`);
+    // After the first (at once on start), every check begins at a grid point, give or take the
+    // machine's load; none is pushed back by the ones before it.
+    for (const e of hist.slice(1)) {
+      const late = (((e.at - offset) % 2) + 2) % 2;
+      assert.ok(late < 0.8, `check at ${e.at} is ${late.toFixed(3)} s after its grid point`);
+    }
   });
 
   it('records but does not act while paused; resume acts again', async () => {
