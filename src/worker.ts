@@ -8,9 +8,9 @@ import { connectOptions } from './temporal-connection';
 export const WORKFLOWS_PATH = path.join(__dirname, 'workflows', 'index.js');
 
 /**
- * The SDK runs workflow code on one thread by default. Two let one worker carry 500 scalers at a
- * 5 s interval on two cores with the Temporal server beside it (docs/benchmarks.md, fleet: p99
- * tick lateness about half of what one thread gives).
+ * The SDK runs workflow code on one thread by default. With two, 500 scalers at a 5 s interval on
+ * one worker beside the Temporal dev server (2 cores) had a p99 tick lateness of 0.19-0.26 s
+ * against 0.27-0.61 s with one (docs/benchmarks.md, fleet); more cores, more threads.
  */
 export const DEFAULT_WORKFLOW_THREADS = 2;
 
