@@ -275,7 +275,7 @@ function fleet(r: BenchResults, out: string[]): void {
   out.push(
     `CPU in % of one core, over the ${n0(runs[0]?.measuredSeconds ?? 0)} s measured; the machine has ${r.machine.cpus}. ` +
       '`load average`: the machine\'s mean 1-minute load during the window, other work included: above the CPU count, the worker and the server were waiting for CPU, and the lateness shows it. ' +
-      '`checks expected`: one per interval per service, exactly; each check also takes a little time, so slightly fewer is normal. ' +
+      '`checks expected`: one per interval per service (checks keep to their grid, so the time checks take does not make them fewer). ' +
       'Checks that did not begin inside the window are in no percentile: where far fewer checks ran than expected, the real lateness is worse than the figures.',
   );
   const worst = runs[runs.length - 1];
