@@ -121,17 +121,19 @@ export function createScalerActivities(plugins: PluginLookup, o: { sourceTimeout
       const collected = await collectObservations(plugins, input, input.queue_state, timeoutMs);
       const metric_failures = collected.failures.length > 0 ? input.metric_failures + 1 : 0;
       const replicas = collected.observations['replicas.current'] ?? input.last_replicas;
-      if (replicas === null) return { ...collected, replicas, decision: null, metric_failures, finished_at: Date.now() / 1000 };
-      const decision = decide({
-        now: input.now,
-        service: input.service,
-        current_replicas: replicas,
-        observations: collected.observations,
-        ...(input.engine ? { state: input.engine } : {}),
-        paused: input.paused,
-        ...(input.override ? { override: input.override } : {}),
-        metric_failures,
-      });
+      const decision =
+        replicas === null
+          ? null
+          : decide({
+              now: input.now,
+              service: input.service,
+              current_replicas: replicas,
+              observations: collected.observations,
+              ...(input.engine ? { state: input.engine } : {}),
+              paused: input.paused,
+              ...(input.override ? { override: input.override } : {}),
+              metric_failures,
+            });
       return { ...collected, replicas, decision, metric_failures, finished_at: Date.now() / 1000 };
     },
 
