@@ -19,6 +19,7 @@ import { queueSourceFor, closeQueueSources } from '../../src/queues/registry';
 import { createRuntimeRegistry, runtimeFor, type RuntimeRegistry } from '../../src/runtimes/registry';
 import type { Runtime } from '../../src/runtimes/runtime';
 import { createScalerWorker } from '../../src/worker';
+import { runCli } from '../harness/cli';
 import { mcpOverHttp, mcpOverStdio, type McpConnection } from '../harness/mcp-client';
 import { testNats, testTemporal } from '../harness/services';
 import { killAllRecorded, makeFixture, outDirOf, recordedPids, waitFor, type Fixture } from './process-fixtures';
@@ -267,9 +268,20 @@ describe('docktor mcp (real Temporal, NATS and process replicas)', () => {
         req.end('{}');
       });
       assert.equal(status, 403);
+      assert.equal((await fetch(ro.url)).status, 405, 'GET: the server is stateless, no SSE stream');
+      assert.equal((await fetch(new URL('/other', ro.url))).status, 404);
     } finally {
       await ro.close();
     }
+  });
+
+  it('bad usage exits 2 before serving', async () => {
+    const missing = await runCli(['mcp', '-c', 'nope.yaml'], { cwd: f.root });
+    assert.equal(missing.code, 2);
+    assert.match(missing.err, /config file not found: nope\.yaml/);
+    const port = await runCli(['mcp', '-c', file, '--http', '70000'], { cwd: f.root });
+    assert.equal(port.code, 2);
+    assert.match(port.err, /--http: 70000 is not a port number/);
   });
 
   it('an unreachable Temporal or NATS is a tool error with the fix; the server keeps answering', async () => {
