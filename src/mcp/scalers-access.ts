@@ -1,13 +1,14 @@
-// What the MCP tools and resources share: the config (read once, at start) and one Temporal
-// client, connected on first use and again after a failure. Every call has a deadline, and an
-// unreachable server becomes an UnavailableError that says how to fix it: a tool error for the
-// agent, never a crash of the MCP server.
+// What the MCP tools and resources share: the config (read once, at start), one Temporal client,
+// connected on first use and again after a failure, and the metric sources. Every Temporal call
+// has a deadline, and an unreachable server becomes an UnavailableError that says how to fix it:
+// a tool error for the agent, never a crash of the MCP server.
 import { isGrpcDeadlineError, isGrpcServiceError } from '@temporalio/client';
 import type { Config } from '../config/load';
 import type { ServiceConfig } from '../config/service';
 import { connectClient, type ControlClient } from '../control/client';
 import { UnavailableError, UsageError } from '../errors';
 import { DEFAULT_TEMPORAL_ADDRESS } from '../temporal-connection';
+import { closeBuiltInPlugins, readServiceMetrics, type ServiceMetrics } from './read-metrics-fallback';
 
 /** A query waits for a worker to answer it; longer than this means none is there. */
 const CALL_DEADLINE_MS = 10_000;
@@ -16,6 +17,7 @@ const GRPC_UNAVAILABLE = 14;
 
 export class ScalersAccess {
   private client: Promise<ControlClient> | undefined;
+  private reading: Promise<void> = Promise.resolve();
 
   constructor(
     readonly config: Config,
@@ -32,6 +34,24 @@ export class ScalersAccess {
     const s = this.config.services.find((x) => x.name === name);
     if (!s) throw new UsageError(`${field}: no service "${name}" in ${this.config.file} (services: ${this.config.services.map((x) => x.name).join(', ') || 'none'})`);
     return s;
+  }
+
+  /**
+   * Every source of `service` read now, as a check reads it (rates from two reads `gapSeconds`
+   * apart). One reading at a time, and the plugins are closed after each: a process runtime's pool
+   * must not stay with this server, the worker supervises those replicas.
+   */
+  readMetrics(service: ServiceConfig, gapSeconds: number): Promise<ServiceMetrics> {
+    const run = this.reading.then(async () => {
+      try {
+        const [m] = await readServiceMetrics(this.config, [service], { gapMs: gapSeconds * 1000 });
+        return m!;
+      } finally {
+        await closeBuiltInPlugins();
+      }
+    });
+    this.reading = run.then(() => undefined, () => undefined);
+    return run;
   }
 
   /** Runs `work` with the client, within the deadline; Temporal failures say what to do. */

@@ -15,6 +15,7 @@ import { DecisionInputSchema, parseDecisionInput } from '../decide/input';
 import { UsageError } from '../errors';
 import { simulate } from '../simulate/simulator';
 import { parseTrace, TRACE_FORMATS } from '../simulate/trace';
+import { DEFAULT_METRICS_GAP_MS, type ServiceMetrics } from './read-metrics-fallback';
 import type { ScalersAccess } from './scalers-access';
 
 /** The tools that change something; `--read-only` leaves them out. */
@@ -29,6 +30,14 @@ export function jsonResult(value: Record<string, unknown>, isError = false): Cal
   };
 }
 
+/** A reading; a failed source makes it a tool error that names the source and its fix, with what was read. */
+function metricsResult(m: ServiceMetrics): CallToolResult {
+  const value = { service: m.service, observations: m.observations, failures: m.failures };
+  if (m.failures.length === 0) return jsonResult(value);
+  const result = jsonResult(value, true);
+  return { ...result, content: [{ type: 'text', text: m.failures.map((f) => `${f.source}: ${f.error}`).join('\n') }, ...result.content] };
+}
+
 export function registerTools(server: McpServer, access: ScalersAccess, o: { readOnly: boolean }): void {
   const names = access.config.services.map((s) => s.name);
   // The configured names as an enum: the JSON Schema tells the agent which services exist.
@@ -39,6 +48,49 @@ export function registerTools(server: McpServer, access: ScalersAccess, o: { rea
     .union([serviceName, ServiceSchema])
     .describe(`The name of a configured service (${names.join(', ')}) to use its policy, or a full service config as in docktor.yaml to try another one`);
   const resolve = (s: string | ServiceConfig): ServiceConfig => (typeof s === 'string' ? access.service(s) : s);
+
+  // The metrics tools read the sources now, in this process, as `docktor metrics` does.
+  const gapArg = z.number().min(0).max(60).default(DEFAULT_METRICS_GAP_MS / 1000)
+    .describe(`Seconds between the two reads whose difference gives the rates (default ${DEFAULT_METRICS_GAP_MS / 1000}; 0: one read, no rates)`);
+
+  server.registerTool(
+    'get_service_metrics',
+    {
+      title: 'Read a service\'s metrics now',
+      description:
+        'Reads every metric source of one service now, as its scaler\'s next check would: the queue (queue.backlog, queue.ack_pending, ' +
+        'queue.oldest_age_s, queue.arrival_rate, queue.processing_rate, ...), `external` sources, and the runtime (replicas.current, ' +
+        'replicas.ready, cpu.avg_pct, memory.avg_pct, ...). Returns `observations` (metric name -> number; a metric that could not be read is ' +
+        'absent) and `failures` (source and error, with the fix). Rates come from two reads `window_sec` apart. Feed the observations to ' +
+        'decide_scale_multi to see what the scaler would do. Read-only.',
+      inputSchema: z.strictObject({ service: serviceArg, window_sec: gapArg }),
+      annotations: { readOnlyHint: true, openWorldHint: true },
+    },
+    async ({ service, window_sec }) => metricsResult(await access.readMetrics(access.service(service), window_sec)),
+  );
+
+  server.registerTool(
+    'get_queue_metrics',
+    {
+      title: 'Read a service\'s queue now',
+      description:
+        'Reads only the queue of one service now (its `queue:` in the config): queue.backlog (messages not yet delivered), queue.ack_pending ' +
+        '(delivered, not yet acknowledged), queue.oldest_age_s, and the rates queue.arrival_rate / queue.processing_rate (messages per second, ' +
+        'from two reads a few seconds apart). An unreachable queue server is an error that says what to fix. Read-only.',
+      inputSchema: z.strictObject({ service: serviceArg }),
+      annotations: { readOnlyHint: true, openWorldHint: true },
+    },
+    async ({ service }) => {
+      const s = access.service(service);
+      if (!s.queue) throw new UsageError(`service: ${s.name} has no queue in ${access.config.file}; get_service_metrics reads its other sources`);
+      const m = await access.readMetrics(s, DEFAULT_METRICS_GAP_MS / 1000);
+      return metricsResult({
+        service: m.service,
+        observations: Object.fromEntries(Object.entries(m.observations).filter(([k]) => k.startsWith('queue.'))),
+        failures: m.failures.filter((f) => f.source === 'queue'),
+      });
+    },
+  );
 
   server.registerTool(
     'status',
