@@ -18,9 +18,6 @@ import { parseTrace, TRACE_FORMATS } from '../simulate/trace';
 import { DEFAULT_METRICS_GAP_MS, type ServiceMetrics } from './read-metrics-fallback';
 import type { ScalersAccess } from './scalers-access';
 
-/** The tools that change something; `--read-only` leaves them out. */
-export const WRITE_TOOLS = ['apply_scale', 'pause', 'resume'] as const;
-
 /** A JSON result as MCP wants it: text for any client, structured content for those that read it. */
 export function jsonResult(value: Record<string, unknown>, isError = false): CallToolResult {
   return {
@@ -59,8 +56,8 @@ export function registerTools(server: McpServer, access: ScalersAccess, o: { rea
       title: 'Read a service\'s metrics now',
       description:
         'Reads every metric source of one service now, as its scaler\'s next check would: the queue (queue.backlog, queue.ack_pending, ' +
-        'queue.oldest_age_s, queue.arrival_rate, queue.processing_rate, ...), `external` sources, and the runtime (replicas.current, ' +
-        'replicas.ready, cpu.avg_pct, memory.avg_pct, ...). Returns `observations` (metric name -> number; a metric that could not be read is ' +
+        'queue.lag, queue.oldest_age_s, queue.rate_in, queue.rate_out, ...), `external` sources, and the runtime (replicas.current, ' +
+        'replicas.ready, cpu.avg_pct, mem.avg_pct, ...). Returns `observations` (metric name -> number; a metric that could not be read is ' +
         'absent) and `failures` (source and error, with the fix). Rates come from two reads `window_sec` apart. Feed the observations to ' +
         'decide_scale_multi to see what the scaler would do. Read-only.',
       inputSchema: z.strictObject({ service: serviceArg, window_sec: gapArg }),
@@ -75,8 +72,8 @@ export function registerTools(server: McpServer, access: ScalersAccess, o: { rea
       title: 'Read a service\'s queue now',
       description:
         'Reads only the queue of one service now (its `queue:` in the config): queue.backlog (messages not yet delivered), queue.ack_pending ' +
-        '(delivered, not yet acknowledged), queue.oldest_age_s, and the rates queue.arrival_rate / queue.processing_rate (messages per second, ' +
-        'from two reads a few seconds apart). An unreachable queue server is an error that says what to fix. Read-only.',
+        '(delivered, not yet acknowledged), queue.lag (both), queue.oldest_age_s, and the rates queue.rate_in / queue.rate_out (messages per ' +
+        'second published / acknowledged, from two reads a few seconds apart). An unreachable queue server is an error that says what to fix. Read-only.',
       inputSchema: z.strictObject({ service: serviceArg }),
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
@@ -166,7 +163,7 @@ export function registerTools(server: McpServer, access: ScalersAccess, o: { rea
         'per arrival (trace_format: requests). Compare policies by passing a service config instead of a name.',
       inputSchema: z.strictObject({
         service: serviceOrConfig,
-        trace_file: z.string().min(1).optional().describe("Path of the trace file, relative to the server's working directory"),
+        trace_file: z.string().min(1).optional().describe('Path of a trace file on the server, relative to the directory of its docktor.yaml'),
         trace_text: z.string().min(1).optional().describe('The trace itself, instead of trace_file'),
         trace_format: z.enum(TRACE_FORMATS).default('auto').describe('auto: CSV of time,count or one number per line; requests: one row per arrival'),
         service_time: z.number().positive().default(1).describe('Seconds one replica takes per message (default 1)'),
@@ -182,7 +179,7 @@ export function registerTools(server: McpServer, access: ScalersAccess, o: { rea
     async (a) => {
       if ((a.trace_file === undefined) === (a.trace_text === undefined)) throw new UsageError('trace_file, trace_text: give exactly one of them');
       const source = a.trace_file ?? 'trace_text';
-      const text = a.trace_text ?? readTrace(a.trace_file ?? '');
+      const text = a.trace_text ?? readTrace(path.resolve(path.dirname(access.config.file), a.trace_file ?? ''), a.trace_file ?? '');
       const trace = parseTrace(text, a.trace_format, source);
       if (a.start >= trace.span && trace.span > 0) throw new UsageError(`start: ${a.start} s is at or past the end of the trace (${trace.span} s long)`);
       const sim = simulate(trace, {
@@ -260,11 +257,11 @@ export function registerTools(server: McpServer, access: ScalersAccess, o: { rea
   );
 }
 
-function readTrace(file: string): string {
+function readTrace(file: string, asGiven: string): string {
   try {
-    return fs.readFileSync(path.resolve(file), 'utf8');
+    return fs.readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`trace_file: cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    throw new UsageError(`trace_file: cannot read ${asGiven}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
   }
 }
