@@ -8,7 +8,8 @@ import type { ServiceConfig } from '../config/service';
 import { connectClient, type ControlClient } from '../control/client';
 import { UnavailableError, UsageError } from '../errors';
 import { DEFAULT_TEMPORAL_ADDRESS } from '../temporal-connection';
-import { closeBuiltInPlugins, readServiceMetrics, type ServiceMetrics } from './read-metrics-fallback';
+import { closeBuiltInPlugins } from '../plugins';
+import { readServiceMetrics, type ServiceMetrics } from '../sources/read-metrics';
 
 /** A query waits for a worker to answer it; longer than this means none is there. */
 const CALL_DEADLINE_MS = 10_000;

@@ -15,7 +15,7 @@ import { DecisionInputSchema, parseDecisionInput } from '../decide/input';
 import { UsageError } from '../errors';
 import { simulate } from '../simulate/simulator';
 import { parseTrace, TRACE_FORMATS } from '../simulate/trace';
-import { DEFAULT_METRICS_GAP_MS, type ServiceMetrics } from './read-metrics-fallback';
+import { DEFAULT_METRICS_GAP_MS, type ServiceMetrics } from '../sources/read-metrics';
 import type { ScalersAccess } from './scalers-access';
 
 /** A JSON result as MCP wants it: text for any client, structured content for those that read it. */

@@ -5,7 +5,6 @@ import { loadConfig } from '../../config/load';
 import { UsageError } from '../../errors';
 import { ScalersAccess } from '../../mcp/scalers-access';
 import { isLoopback, serveHttp, serveStdio } from '../../mcp/server';
-import { closeQueueSources } from '../../queues/registry';
 import type { CliIO } from '../io';
 
 export interface McpCommandOptions {
@@ -42,6 +41,6 @@ export async function mcpCommand(io: CliIO, o: McpCommandOptions): Promise<numbe
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await Promise.allSettled([access.close(), closeQueueSources()]);
+    await access.close();
   }
 }
