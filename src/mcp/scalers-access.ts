@@ -31,9 +31,9 @@ export class ScalersAccess {
   }
 
   /** The config's service of that name; otherwise a usage error naming the argument. */
-  service(name: string, field = 'service'): ServiceConfig {
+  service(name: string): ServiceConfig {
     const s = this.config.services.find((x) => x.name === name);
-    if (!s) throw new UsageError(`${field}: no service "${name}" in ${this.config.file} (services: ${this.config.services.map((x) => x.name).join(', ') || 'none'})`);
+    if (!s) throw new UsageError(`service: no service "${name}" in ${this.config.file} (services: ${this.config.services.map((x) => x.name).join(', ') || 'none'})`);
     return s;
   }
 
