@@ -37,13 +37,13 @@ export function createMcpServer(access: ScalersAccess, o: McpOptions): McpServer
 /** Serves one client on stdin/stdout until it closes the stream (or `signal` aborts). */
 export async function serveStdio(access: ScalersAccess, o: McpOptions, signal: AbortSignal): Promise<void> {
   const server = createMcpServer(access, o);
-  const transport = new StdioServerTransport();
-  const closed = new Promise<void>((resolve) => {
-    transport.onclose = resolve;
-    process.stdin.once('end', resolve);
-    signal.addEventListener('abort', () => resolve(), { once: true });
-  });
-  await server.connect(transport);
+  let done = () => {};
+  const closed = new Promise<void>((resolve) => (done = resolve));
+  // The protocol owns the transport's callbacks once connected: hook its close, not the transport's.
+  server.server.onclose = done;
+  process.stdin.once('end', done);
+  signal.addEventListener('abort', done, { once: true });
+  await server.connect(new StdioServerTransport());
   await closed;
   await server.close();
 }
