@@ -15,10 +15,20 @@ import { fmt, r4 } from '../format';
 import { within } from '../history';
 import { MAX_PROPOSAL } from '../safety/bounds';
 import type { DecisionInput, PredictiveState, RateSample, TimedReplicas } from '../input';
+
+type InServiceSample = PredictiveState['in_service'][number];
 import { fitLine } from '../trend';
 import type { JsonObject, LimitedBy, Proposal, Strategy } from '../types';
 
-export const DEFAULT_SCALE_DOWN_WINDOW_SECONDS = 120;
+/**
+ * Default scale-down window: a lower need must outlast one metrics window (rate_in's own
+ * averaging: a dip shorter than it is one reading's noise) and the time it takes to bring a
+ * replica back (startup + one check). Holding an idle replica longer than its restart costs is
+ * waste (rent or buy): on/off traffic paid minutes of idle replicas after every burst with 120 s.
+ */
+export function defaultScaleDownWindow(metricsWindow: number, startup: number, checkInterval: number): number {
+  return Math.max(metricsWindow, startup + checkInterval);
+}
 /** Trend samples kept per trend window (one per window/MAX_SAMPLES seconds). */
 export const MAX_SAMPLES = 60;
 export const MAX_NEEDS = 64;
@@ -27,6 +37,12 @@ export const MAX_NEEDS = 64;
  * an instant count (Poisson-noisy), so one reading moves the estimate by a fifth.
  */
 const SERVICE_TIME_SMOOTHING = 0.2;
+/**
+ * A service-time reading needs at least this many acknowledgements in the metrics window: below
+ * it, ack_pending (0 or 1 message) over rate_out is mostly noise ("30 s" for a 1 s job when one
+ * message is in service and one ack came in 30 s). Ten acks make the count's noise about ±30%.
+ */
+const MIN_ACKS_PER_READING = 10;
 /** The drain target never asks to clear the backlog in less than this share of the budget. */
 const MIN_DRAIN_BUDGET_SHARE = 0.1;
 /** Steady-state excess over current replicas that is treated as noise (as the HPA's 0.1). */
@@ -43,45 +59,69 @@ const MAX_SERVICE_TIME_SECONDS = 86_400;
 /** Arrival rates beyond this are treated as this (messages/s). */
 const MAX_RATE = 1e12;
 
-const EMPTY: PredictiveState = { samples: [], last_lag: null, service_time_s: null, needs: [], needs_since: null };
+const EMPTY: PredictiveState = { samples: [], last_lag: null, service_time_s: null, service_time_weight: null, in_service: [], needs: [], needs_since: null };
 
 interface ServiceTime {
   seconds: number | undefined;
   source: string;
   /** From replicas / rate-out: an upper bound, only trusted for scaling up. */
   upperBoundOnly: boolean;
-  /** What to keep for the next call. */
+  /** What to keep for the next call: the estimate and its weight (smoothed rate_out). */
   keep: number | null;
+  keepWeight: number | null;
 }
 
-/** Seconds per message: configured, measured (ack-pending / rate-out), remembered, or bounded. */
+/**
+ * Seconds per message: configured, measured (ack-pending / rate-out), remembered, or bounded.
+ * Measurements are pooled, T = Σ ack_pending / Σ rate_out over exponentially weighted samples
+ * (Little's law on the pooled samples), not averaged as ratios: a reading taken while almost
+ * nothing flows (one message in service, one ack per 30 s: "30 s") weighs by its acks, as little
+ * as it tells, and a reading of 0 in service counts too (dropping those would keep only the
+ * readings that happened to catch a message, a bias upwards at low rates).
+ */
 export function estimateServiceTime(
   sla: Sla,
   current: number,
   backlog: number | undefined,
+  /** Messages in service: their mean over the rate window when known, else the instant count. */
   ackPending: number | undefined,
   rateOut: number | undefined,
   previous: number | null,
+  previousWeight: number | null,
   settled: boolean,
+  windowSeconds: number,
 ): ServiceTime {
+  const kept = { keep: previous, keepWeight: previousWeight };
   if (sla.service_time_seconds !== undefined) {
-    return { seconds: sla.service_time_seconds, source: 'sla.service_time_seconds', upperBoundOnly: false, keep: previous };
+    return { seconds: sla.service_time_seconds, source: 'sla.service_time_seconds', upperBoundOnly: false, ...kept };
   }
-  const measured = ackPending !== undefined && rateOut !== undefined && rateOut > 0 ? Math.min(ackPending / rateOut, MAX_SERVICE_TIME_SECONDS) : 0;
-  // ack_pending is an instant count, rate_out a window average: the ratio is only right when
-  // the flow is steady (see `settled`); otherwise it is taken only when nothing better is known.
-  if (measured > 0 && (settled || previous === null)) {
-    // Little's law on the messages in service: L = X × W, so W = ack_pending / rate_out.
-    const seconds = previous === null ? measured : SERVICE_TIME_SMOOTHING * measured + (1 - SERVICE_TIME_SMOOTHING) * previous;
-    return { seconds, source: 'queue.ack_pending / queue.rate_out', upperBoundOnly: false, keep: seconds };
+  const canMeasure = ackPending !== undefined && rateOut !== undefined && rateOut > 0;
+  const measured = canMeasure ? Math.min(ackPending / rateOut, MAX_SERVICE_TIME_SECONDS) : 0;
+  // Only a reading over the same window as rate_out, or taken while the flow is steady (see
+  // `settled`), is right; and it only says something when the window saw enough acks.
+  const informative = canMeasure && rateOut * windowSeconds >= MIN_ACKS_PER_READING;
+  if (informative && settled && (previous !== null || measured > 0)) {
+    // Little's law on the messages in service: L = X × W, so W = ack_pending / rate_out. The new
+    // reading's share is its rate_out against the pooled weight's: a quiet reading (few acks)
+    // barely moves the estimate, and the pooled weight forgets only as new acks replace it.
+    let seconds = measured;
+    let weight = rateOut;
+    if (previous !== null) {
+      const w0 = previousWeight ?? rateOut;
+      const share = (SERVICE_TIME_SMOOTHING * rateOut) / ((1 - SERVICE_TIME_SMOOTHING) * w0 + SERVICE_TIME_SMOOTHING * rateOut);
+      // A run of empty readings cannot take the estimate to 0 (it must stay positive).
+      seconds = Math.max((1 - share) * previous + share * measured, Number.MIN_VALUE);
+      weight = (1 - share) * w0 + share * rateOut;
+    }
+    return { seconds, source: 'queue.ack_pending / queue.rate_out', upperBoundOnly: false, keep: seconds, keepWeight: weight };
   }
-  if (previous !== null) return { seconds: previous, source: measured > 0 ? 'previous estimate (flow not steady)' : 'previous estimate', upperBoundOnly: false, keep: previous };
+  if (previous !== null) return { seconds: previous, source: canMeasure ? 'previous estimate (flow not steady)' : 'previous estimate', upperBoundOnly: false, ...kept };
   if (backlog !== undefined && backlog > 0 && rateOut !== undefined && rateOut > 0 && current > 0) {
     // With messages waiting every replica is busy, so replicas / rate_out bounds the time per
     // message from above. Idle replicas would make it circular, hence only with a backlog.
-    return { seconds: Math.min(current / rateOut, MAX_SERVICE_TIME_SECONDS), source: 'replicas / queue.rate_out (busy upper bound)', upperBoundOnly: true, keep: previous };
+    return { seconds: Math.min(current / rateOut, MAX_SERVICE_TIME_SECONDS), source: 'replicas / queue.rate_out (busy upper bound)', upperBoundOnly: true, ...kept };
   }
-  return { seconds: undefined, source: 'unknown', upperBoundOnly: false, keep: previous };
+  return { seconds: undefined, source: 'unknown', upperBoundOnly: false, ...kept };
 }
 
 /** One sample per window/MAX_SAMPLES seconds (the newest of each slot), within the window. */
@@ -93,6 +133,36 @@ function addSample(samples: readonly RateSample[], now: number, rate: number, wi
   out.push({ at: now, rate });
   out.sort((a, b) => a.at - b.at);
   return out.length > MAX_SAMPLES + 1 ? out.slice(out.length - MAX_SAMPLES - 1) : out;
+}
+
+/**
+ * ack_pending history: the samples newer than now − window, plus the newest one at or before it
+ * (where rate_out's window starts too, as the sources measure it).
+ */
+function addInService(history: readonly InServiceSample[], now: number, count: number | undefined, windowSeconds: number): InServiceSample[] {
+  const out = history.filter((s) => s.at < now);
+  if (count !== undefined) out.push({ at: now, count });
+  let first = 0;
+  for (let i = 0; i < out.length; i++) if (out[i]!.at <= now - windowSeconds) first = i;
+  const kept = out.slice(first);
+  return kept.length > MAX_SAMPLES ? kept.slice(kept.length - MAX_SAMPLES) : kept;
+}
+
+/**
+ * Mean messages in service over the rate window (each count holding until the next call), with
+ * the seconds it covers; null until calls cover a whole window, or across a gap in the calls.
+ */
+function inServiceOverWindow(history: readonly InServiceSample[], now: number, windowSeconds: number): { mean: number; seconds: number } | null {
+  const first = history[0];
+  if (first === undefined || first.at > now - windowSeconds || now - first.at > 2 * windowSeconds) return null;
+  let area = 0;
+  for (let i = 0; i + 1 < history.length; i++) {
+    const gap = history[i + 1]!.at - history[i]!.at;
+    if (gap > windowSeconds) return null;
+    area += history[i]!.count * gap;
+  }
+  if (history[history.length - 1]!.at !== now) return null;
+  return { mean: area / (now - first.at), seconds: now - first.at };
 }
 
 /** Needs within the window, keeping only those no newer need is at least as high as (max queries). */
@@ -203,6 +273,50 @@ function headroomFor(sla: Sla, T: number | undefined, budget: number, upperBound
   return { replicas: (rate) => (rate === 0 ? 0 : rate * (T ?? 0) + margin), utilization: null, margin, text: ` + ${fmt(margin)} (queueing headroom: P(wait > ${fmt(budget)}s) < ${fmt(QUEUEING_TAIL * 100)}%)` };
 }
 
+interface DrainInput {
+  T: number;
+  backlog: number;
+  oldestAge: number;
+  /** Recent arrival rate: how fast the backlog's younger part came in. */
+  rate: number;
+  /** Replicas serving now (ack_pending: with a backlog, every ready replica is busy). */
+  ready: number;
+  startup: number;
+  budget: number;
+}
+
+/**
+ * The service rate (messages/s) the backlog needs from replicas asked for now. FIFO: the k-th
+ * waiting message is picked up once k messages before it are. The replicas serving now pick up
+ * k1 = ready × startup / T of them before any new replica serves; those are beyond this
+ * decision's reach, however many replicas it asks for. Each later one, of age age(k), must be
+ * picked up within budget − startup − age(k) of the new replicas' service: rate >= (k − k1) /
+ * that. Ages: the oldest is oldestAge; the younger part arrived at the recent rate, so the k-th
+ * is min(oldestAge, (backlog − k) / rate) old (a burst that stopped leaves many messages of
+ * nearly the oldest age; a steady inflow spreads them evenly). The time left is floored at
+ * max(T, 0.1 × budget), so a message already past the budget asks for a fast drain, not an
+ * infinite one. The ratio is monotone on each piece of the age line, so its largest value is
+ * at a piece's end.
+ */
+export function drainNeed(d: DrainInput): { rate: number; seconds: number } {
+  const floor = Math.max(d.T, MIN_DRAIN_BUDGET_SHARE * d.budget);
+  const k1 = Math.min(d.backlog, (d.ready * d.startup) / d.T);
+  const age = (k: number) => (d.rate > 0 ? Math.min(d.oldestAge, (d.backlog - k) / d.rate) : d.oldestAge);
+  const points = [d.backlog, d.backlog - d.rate * d.oldestAge, d.backlog - d.rate * (d.budget - d.startup - floor)];
+  let rate = 0;
+  let seconds = Math.max(d.budget - d.startup, floor);
+  for (const k of points) {
+    if (!(k > k1) || k > d.backlog) continue;
+    const left = Math.max(d.budget - d.startup - age(k), floor);
+    const r = (k - k1) / left;
+    if (r > rate) {
+      rate = r;
+      seconds = left;
+    }
+  }
+  return { rate, seconds };
+}
+
 function largest(...values: (number | undefined)[]): number | undefined {
   let out: number | undefined;
   for (const v of values) if (v !== undefined && (out === undefined || v > out)) out = v;
@@ -226,13 +340,17 @@ export const predictiveStrategy: Strategy = {
     if (backlog === undefined) missing.push('queue.backlog');
 
     // Service time.
-    // Steady flow: no scale change within metrics_window + startup (ack_pending follows the
-    // replica count at once, rate_out lags it), and arrivals within 10% of acknowledgements (a
-    // load swing skews the window average against the instant count).
+    // Little's law needs ack_pending and rate_out over the same window: ack_pending's mean over
+    // the window since the calls cover one. Before that, the instant count only while the flow is
+    // steady: no scale change within metrics_window + startup (ack_pending follows the replica
+    // count at once, rate_out lags it), and arrivals within 10% of acknowledgements.
+    const window = input.service.metrics_window;
+    const inService = addInService(prev.in_service, now, ackPending, window);
+    const overWindow = ackPending === undefined ? null : inServiceOverWindow(inService, now, window);
     const lastChange = Math.max(input.state?.last_scale_up_at ?? -Infinity, input.state?.last_scale_down_at ?? -Infinity);
     const balanced = rateIn === undefined || rateOut === undefined || Math.abs(rateIn - rateOut) <= 0.1 * Math.max(rateIn, rateOut);
-    const settled = balanced && now - lastChange >= input.service.metrics_window + sla.startup_seconds;
-    const st = estimateServiceTime(sla, current, backlog, ackPending, rateOut, prev.service_time_s, settled);
+    const settled = overWindow !== null || (balanced && now - lastChange >= window + sla.startup_seconds);
+    const st = estimateServiceTime(sla, current, backlog, overWindow?.mean ?? ackPending, rateOut, prev.service_time_s, prev.service_time_weight, settled, overWindow?.seconds ?? window);
     const T = st.seconds === undefined ? undefined : Math.min(st.seconds, MAX_SERVICE_TIME_SECONDS);
 
     // Arrival rate: measured rate-in, else rate-out plus the growth of backlog + ack-pending.
@@ -277,15 +395,15 @@ export const predictiveStrategy: Strategy = {
       else if (T !== undefined) steady = headroom.replicas(forecast);
     }
 
-    // Backlog drain before the oldest message reaches breach_threshold × SLA.
+    // Backlog drain: every waiting message picked up before it is breach_threshold × SLA old.
     let drain: number | undefined;
     let drainSeconds: number | null = null;
     if (backlog !== undefined) {
       if (backlog === 0) drain = 0;
       else if (T !== undefined) {
-        const remaining = budget - (oldestAge ?? 0);
-        drainSeconds = Math.max(remaining, T, MIN_DRAIN_BUDGET_SHARE * budget);
-        drain = T * ((forecast ?? 0) + backlog / drainSeconds);
+        const d = drainNeed({ T, backlog, oldestAge: oldestAge ?? 0, rate: rate ?? 0, ready: ackPending ?? 0, startup: sla.startup_seconds, budget });
+        drainSeconds = d.seconds;
+        drain = T * ((forecast ?? 0) + d.rate);
       }
     }
     if (T === undefined && (steady === undefined || drain === undefined)) {
@@ -306,21 +424,15 @@ export const predictiveStrategy: Strategy = {
     };
     const raw = toReplicas(need);
 
-    // The steady need a scale-down may go to: on the mean arrival rate of the trend window
-    // (smooth, and lagging on purpose: a falling load is followed, not anticipated). A backlog
-    // is not remembered: once drained, its extra replicas may go (after cooldown.down).
-    let meanRate: number | undefined;
-    if (rate !== undefined) meanRate = samples.reduce((sum, x) => sum + x.rate, 0) / samples.length;
-    let steadyDown: number | undefined;
-    if (meanRate !== undefined) {
-      if (meanRate === 0) steadyDown = 0;
-      else if (T !== undefined) steadyDown = headroom.replicas(meanRate);
-    }
-    const rawDown = toReplicas(steadyDown);
+    // The scale-down need is the raw need itself: rate_in is already an average over the metrics
+    // window, and a second, longer average (the trend window's) kept replicas for minutes after
+    // each burst. A backlog is not remembered: once drained, its extra replicas may go.
+    const rawDown = raw;
+    const meanRate = rate === undefined ? undefined : samples.reduce((sum, x) => sum + x.rate, 0) / samples.length;
 
     // Conservative scale-down: only once scale-down needs cover a whole window, and only to the
     // highest of them (never below the raw need).
-    const downWindow = sla.scale_down_window_seconds ?? DEFAULT_SCALE_DOWN_WINDOW_SECONDS;
+    const downWindow = sla.scale_down_window_seconds ?? defaultScaleDownWindow(input.service.metrics_window, sla.startup_seconds, input.service.check_interval);
     const lastNeedAt = prev.needs.length > 0 ? prev.needs[prev.needs.length - 1]!.at : null;
     const continuous = prev.needs_since !== null && lastNeedAt !== null && now - lastNeedAt <= downWindow && now >= prev.needs_since;
     const needsSince = continuous ? prev.needs_since! : now;
@@ -367,6 +479,8 @@ export const predictiveStrategy: Strategy = {
       samples,
       last_lag: lag === undefined ? prev.last_lag : { at: now, lag },
       service_time_s: st.keep,
+      service_time_weight: st.keepWeight,
+      in_service: inService,
       needs,
       needs_since: needsSince,
     };
