@@ -130,7 +130,7 @@ export function clairvoyantSchedule(perSecond: ArrayLike<number>, o: Clairvoyant
     let p = follows(r, from, to, served);
     if (from >= o.startupDelay) {
       // Start from the string's own rate, then add replicas until the served curve keeps up.
-      r = Math.max(r, Math.floor(((string[to]! - served) * S) / (to - from)));
+      r = Math.min(o.maxReplicas, Math.max(r, Math.floor(((string[to]! - served) * S) / (to - from))));
       while ((p = follows(r, from, to, served)) === null && r < o.maxReplicas) r++;
     }
     if (p === null) {
