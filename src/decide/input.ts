@@ -33,6 +33,8 @@ export const PredictiveStateSchema = z.object({
    * their pooled ratio, so each new measurement weighs by its acknowledgements.
    */
   service_time_weight: z.number().positive().nullable().default(null),
+  /** Smallest replicas / rate_out seen with a backlog: an upper bound of the service time. */
+  service_time_bound: z.number().positive().nullable().default(null),
   /** queue.ack_pending at each call within the metrics window (and one before it). */
   in_service: z.array(z.object({ at: unixSeconds, count: z.number().min(0) })).default([]),
   /** Raw replica needs within the scale-down window, for the conservative scale-down. */

@@ -59,7 +59,7 @@ const MAX_SERVICE_TIME_SECONDS = 86_400;
 /** Arrival rates beyond this are treated as this (messages/s). */
 const MAX_RATE = 1e12;
 
-const EMPTY: PredictiveState = { samples: [], last_lag: null, service_time_s: null, service_time_weight: null, in_service: [], needs: [], needs_since: null };
+const EMPTY: PredictiveState = { samples: [], last_lag: null, service_time_s: null, service_time_weight: null, service_time_bound: null, in_service: [], needs: [], needs_since: null };
 
 interface ServiceTime {
   seconds: number | undefined;
@@ -69,6 +69,7 @@ interface ServiceTime {
   /** What to keep for the next call: the estimate and its weight (smoothed rate_out). */
   keep: number | null;
   keepWeight: number | null;
+  keepBound: number | null;
 }
 
 /**
@@ -90,8 +91,23 @@ export function estimateServiceTime(
   previousWeight: number | null,
   settled: boolean,
   windowSeconds: number,
+  /** The smallest busy upper bound seen (replicas / rate_out with a backlog), if any. */
+  previousBound: number | null,
+  /** Whether busy replicas / rate_out bounds the service time now (no scale-down within the window). */
+  boundValid: boolean,
+  /** queue.ack_pending now. */
+  busyNow: number | undefined,
 ): ServiceTime {
-  const kept = { keep: previous, keepWeight: previousWeight };
+  // With messages waiting every ready replica is busy (ack_pending of them; all replicas when it
+  // is unknown), and none served faster before: no replica was removed within the window, so
+  // rate_out's window saw at most as many. busy / rate_out then bounds the time per message from
+  // above (rate_out's lag only loosens it). Idle replicas would make it circular, hence only with
+  // a backlog.
+  const busy = busyNow !== undefined && busyNow > 0 ? Math.min(busyNow, current) : current;
+  const ratio = boundValid && backlog !== undefined && backlog > 0 && rateOut !== undefined && rateOut > 0 ? Math.min(busy / rateOut, MAX_SERVICE_TIME_SECONDS) : 0;
+  const busyBound = ratio > 0 ? ratio : undefined; // (a denormal count over a rate can round to 0)
+  const bound = busyBound === undefined ? previousBound : Math.min(busyBound, previousBound ?? Infinity);
+  const kept = { keep: previous, keepWeight: previousWeight, keepBound: bound };
   if (sla.service_time_seconds !== undefined) {
     return { seconds: sla.service_time_seconds, source: 'sla.service_time_seconds', upperBoundOnly: false, ...kept };
   }
@@ -113,13 +129,17 @@ export function estimateServiceTime(
       seconds = Math.max((1 - share) * previous + share * measured, Number.MIN_VALUE);
       weight = (1 - share) * w0 + share * rateOut;
     }
-    return { seconds, source: 'queue.ack_pending / queue.rate_out', upperBoundOnly: false, keep: seconds, keepWeight: weight };
+    return { seconds, source: 'queue.ack_pending / queue.rate_out', upperBoundOnly: false, keep: seconds, keepWeight: weight, keepBound: bound };
   }
   if (previous !== null) return { seconds: previous, source: canMeasure ? 'previous estimate (flow not steady)' : 'previous estimate', upperBoundOnly: false, ...kept };
-  if (backlog !== undefined && backlog > 0 && rateOut !== undefined && rateOut > 0 && current > 0) {
-    // With messages waiting every replica is busy, so replicas / rate_out bounds the time per
-    // message from above. Idle replicas would make it circular, hence only with a backlog.
-    return { seconds: Math.min(current / rateOut, MAX_SERVICE_TIME_SECONDS), source: 'replicas / queue.rate_out (busy upper bound)', upperBoundOnly: true, ...kept };
+  if (busyBound !== undefined && busyBound <= (previousBound ?? Infinity)) {
+    return { seconds: busyBound, source: 'replicas / queue.rate_out (busy upper bound)', upperBoundOnly: true, ...kept };
+  }
+  if (previousBound !== null) {
+    // A bound seen earlier still bounds it: the need it gives is at least the true one, so a
+    // scale-down to it is safe (without it, replicas added for the first burst were held until a
+    // steady reading came, minutes later on on/off traffic).
+    return { seconds: previousBound, source: 'smallest busy upper bound seen (replicas / queue.rate_out with a backlog)', upperBoundOnly: false, ...kept };
   }
   return { seconds: undefined, source: 'unknown', upperBoundOnly: false, ...kept };
 }
@@ -152,17 +172,34 @@ function addInService(history: readonly InServiceSample[], now: number, count: n
  * Mean messages in service over the rate window (each count holding until the next call), with
  * the seconds it covers; null until calls cover a whole window, or across a gap in the calls.
  */
-function inServiceOverWindow(history: readonly InServiceSample[], now: number, windowSeconds: number): { mean: number; seconds: number } | null {
+function inServiceOverWindow(history: readonly InServiceSample[], now: number, windowSeconds: number): { mean: number; seconds: number; even: boolean } | null {
   const first = history[0];
   if (first === undefined || first.at > now - windowSeconds || now - first.at > 2 * windowSeconds) return null;
   let area = 0;
+  let lo = Infinity;
+  let hi = 0;
   for (let i = 0; i + 1 < history.length; i++) {
     const gap = history[i + 1]!.at - history[i]!.at;
     if (gap > windowSeconds) return null;
-    area += history[i]!.count * gap;
+    const count = history[i]!.count;
+    area += count * gap;
+    if (count < lo) lo = count;
+    if (count > hi) hi = count;
   }
   if (history[history.length - 1]!.at !== now) return null;
-  return { mean: area / (now - first.at), seconds: now - first.at };
+  return { mean: area / (now - first.at), seconds: now - first.at, even: lo >= 1 && even(lo, hi) };
+}
+
+/**
+ * Counts that do not swing beyond a count's noise. A reading of ack_pending over the window only
+ * holds when the flow was even within it: each count stands for the time until the next call, so
+ * replicas that became ready at a check and all took a message at once (idle a second later)
+ * would stand for ten busy seconds, and a spike served between two calls for none. The counts of
+ * messages in service must moreover never be 0 (see inServiceOverWindow): work done entirely
+ * between two calls is invisible to them.
+ */
+function even(lo: number, hi: number): boolean {
+  return hi <= 2 * lo + 2;
 }
 
 /** Needs within the window, keeping only those no newer need is at least as high as (max queries). */
@@ -349,8 +386,13 @@ export const predictiveStrategy: Strategy = {
     const overWindow = ackPending === undefined ? null : inServiceOverWindow(inService, now, window);
     const lastChange = Math.max(input.state?.last_scale_up_at ?? -Infinity, input.state?.last_scale_down_at ?? -Infinity);
     const balanced = rateIn === undefined || rateOut === undefined || Math.abs(rateIn - rateOut) <= 0.1 * Math.max(rateIn, rateOut);
-    const settled = overWindow !== null || (balanced && now - lastChange >= window + sla.startup_seconds);
-    const st = estimateServiceTime(sla, current, backlog, overWindow?.mean ?? ackPending, rateOut, prev.service_time_s, prev.service_time_weight, settled, overWindow?.seconds ?? window);
+    // Arrivals over the window as counts (rate × window), this call's and the kept samples'.
+    const arrivals = prev.samples.filter((x) => x.at >= now - window && x.at < now).map((x) => x.rate * window);
+    if (rateIn !== undefined) arrivals.push(rateIn * window);
+    const arrivalsEven = arrivals.length > 0 && even(Math.min(...arrivals), Math.max(...arrivals));
+    const settled = overWindow !== null ? overWindow.even && arrivalsEven : balanced && now - lastChange >= window + sla.startup_seconds;
+    const boundValid = now - (input.state?.last_scale_down_at ?? -Infinity) >= window;
+    const st = estimateServiceTime(sla, current, backlog, overWindow?.mean ?? ackPending, rateOut, prev.service_time_s, prev.service_time_weight, settled, overWindow?.seconds ?? window, prev.service_time_bound, boundValid, ackPending);
     const T = st.seconds === undefined ? undefined : Math.min(st.seconds, MAX_SERVICE_TIME_SECONDS);
 
     // Arrival rate: measured rate-in, else rate-out plus the growth of backlog + ack-pending.
@@ -480,6 +522,7 @@ export const predictiveStrategy: Strategy = {
       last_lag: lag === undefined ? prev.last_lag : { at: now, lag },
       service_time_s: st.keep,
       service_time_weight: st.keepWeight,
+      service_time_bound: st.keepBound,
       in_service: inService,
       needs,
       needs_since: needsSince,
