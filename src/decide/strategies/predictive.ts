@@ -3,13 +3,13 @@
 // - steady state (Little's law): replicas = forecast arrival rate × service time, plus the
 //   headroom the SLA needs (a queueing bound) or `sla.target_utilization`'s when it is set;
 // - forecast: least-squares trend of the arrival rate, looked ahead startup + one check interval;
-// - backlog drain: serve arrivals plus the backlog before its oldest message reaches
-//   breach_threshold × SLA;
+// - backlog drain: every waiting message picked up before it is breach_threshold × SLA old, by
+//   the replicas serving now and, after the startup delay, the new ones;
 // - capacity: never more replicas than the host's CPU/memory headroom allows;
 // then final = max(steady, drain); a scale-down only after a full window of history and only
-// to the highest steady need (on the window's mean arrival rate) of that window.
+// to the highest need of that window.
 // The service time never comes from the replica count alone when the queue shows it (ack-pending
-// over rate-out), so the estimate is not circular.
+// over rate-out, both over the same window), so the estimate is not circular.
 import type { Sla } from '../../config/policy';
 import { fmt, r4 } from '../format';
 import { within } from '../history';
@@ -469,7 +469,7 @@ export const predictiveStrategy: Strategy = {
     // The scale-down need is the raw need itself: rate_in is already an average over the metrics
     // window, and a second, longer average (the trend window's) kept replicas for minutes after
     // each burst. A backlog is not remembered: once drained, its extra replicas may go.
-    const rawDown = raw;
+    // Reported only (details.mean_rate).
     const meanRate = rate === undefined ? undefined : samples.reduce((sum, x) => sum + x.rate, 0) / samples.length;
 
     // Conservative scale-down: only once scale-down needs cover a whole window, and only to the
@@ -478,7 +478,7 @@ export const predictiveStrategy: Strategy = {
     const lastNeedAt = prev.needs.length > 0 ? prev.needs[prev.needs.length - 1]!.at : null;
     const continuous = prev.needs_since !== null && lastNeedAt !== null && now - lastNeedAt <= downWindow && now >= prev.needs_since;
     const needsSince = continuous ? prev.needs_since! : now;
-    const needs = addNeed(prev.needs, now, rawDown, downWindow);
+    const needs = addNeed(prev.needs, now, raw, downWindow);
     let windowMax = raw;
     for (const n of needs) if (n.replicas > windowMax) windowMax = n.replicas;
     const windowCovered = now - needsSince >= downWindow;
@@ -545,7 +545,7 @@ export const predictiveStrategy: Strategy = {
       backlog_drain: drain === undefined ? null : r4(drain),
       raw_need: raw,
       mean_rate: meanRate === undefined ? null : r4(meanRate),
-      scale_down_need: rawDown,
+      scale_down_need: raw,
       scale_down_window_s: downWindow,
       scale_down_window_max: windowMax,
       scale_down_window_covered: windowCovered,
