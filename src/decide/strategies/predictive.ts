@@ -454,9 +454,11 @@ export const predictiveStrategy: Strategy = {
 
     // Raw need: the largest known component. A steady state within STEADY_UP_TOLERANCE above
     // current is noise, not a reason to add a replica (a real excess grows a backlog, which the
-    // drain component sees).
-    const steadyUp = steady !== undefined && steady > current && steady <= current * (1 + STEADY_UP_TOLERANCE) ? current : steady;
-    const need = largest(steadyUp, drain);
+    // drain component sees); so is a drain need (a tenth past the budget is within the SLA's
+    // margin), and a +1 step would restart cooldown.down for the whole burst's replicas.
+    const tolerated = (n: number | undefined) => (n !== undefined && n > current && n <= current * (1 + STEADY_UP_TOLERANCE) ? current : n);
+    const steadyUp = tolerated(steady);
+    const need = largest(steadyUp, tolerated(drain));
     const busy = (backlog ?? 0) > 0 || (ackPending ?? 0) > 0 || (forecast ?? 0) > 0;
     const toReplicas = (n: number | undefined): number => {
       let r = n === undefined ? current : Math.min(MAX_PROPOSAL, Math.max(0, Math.ceil(n - EPSILON)));
