@@ -218,11 +218,12 @@ describe('predictive: conservative scale-down', () => {
     assert.equal(num(d, 'raw_need'), 3);
   });
 
-  it('the default window: max(metrics_window, startup + check_interval)', () => {
-    assert.equal(defaultScaleDownWindow(30, 10, 10), 30);
-    assert.equal(defaultScaleDownWindow(30, 30, 5), 35);
-    const d = decide(input({ service: svc({ max_pickup_seconds: 30, service_time_seconds: 1 }), current: 5, observations: at(1) }));
-    assert.equal(num(d, 'scale_down_window_s'), 30);
+  it('the default window: max(startup_seconds, check_interval)', () => {
+    assert.equal(defaultScaleDownWindow(10, 10), 10);
+    assert.equal(defaultScaleDownWindow(30, 5), 30);
+    assert.equal(defaultScaleDownWindow(0, 5), 5);
+    const d = decide(input({ service: svc({ max_pickup_seconds: 30, service_time_seconds: 1, startup_seconds: 20 }), current: 5, observations: at(1) }));
+    assert.equal(num(d, 'scale_down_window_s'), 20);
   });
 
   it('noise around a boundary does not flap', () => {

@@ -21,14 +21,16 @@ import { fitLine } from '../trend';
 import type { JsonObject, LimitedBy, Proposal, Strategy } from '../types';
 
 /**
- * Default scale-down window: a lower need must outlast one metrics window (rate_in's own
- * averaging: a dip shorter than it is one reading's noise) and the time it takes to bring a
- * replica back (startup + one check). Holding an idle replica longer than its restart costs is
- * waste (rent or buy): on/off traffic paid minutes of idle replicas after every burst with 120 s.
+ * Default scale-down window: hold a replica the lower need no longer asks for as long as bringing
+ * it back would cost (its startup, in worker-seconds: rent or buy, at worst twice the optimum),
+ * and at least one check. The need is already smooth (rate_in is an average over the metrics
+ * window) and cooldown.down spaces scale-downs; with 120 s over the trend window's mean rate (two
+ * more averages) on/off traffic paid minutes of idle replicas after every burst.
  */
-export function defaultScaleDownWindow(metricsWindow: number, startup: number, checkInterval: number): number {
-  return Math.max(metricsWindow, startup + checkInterval);
+export function defaultScaleDownWindow(startup: number, checkInterval: number): number {
+  return Math.max(startup, checkInterval);
 }
+
 /** Trend samples kept per trend window (one per window/MAX_SAMPLES seconds). */
 export const MAX_SAMPLES = 60;
 export const MAX_NEEDS = 64;
@@ -476,7 +478,7 @@ export const predictiveStrategy: Strategy = {
 
     // Conservative scale-down: only once scale-down needs cover a whole window, and only to the
     // highest of them (never below the raw need).
-    const downWindow = sla.scale_down_window_seconds ?? defaultScaleDownWindow(input.service.metrics_window, sla.startup_seconds, input.service.check_interval);
+    const downWindow = sla.scale_down_window_seconds ?? defaultScaleDownWindow(sla.startup_seconds, input.service.check_interval);
     const lastNeedAt = prev.needs.length > 0 ? prev.needs[prev.needs.length - 1]!.at : null;
     const continuous = prev.needs_since !== null && lastNeedAt !== null && now - lastNeedAt <= downWindow && now >= prev.needs_since;
     const needsSince = continuous ? prev.needs_since! : now;
