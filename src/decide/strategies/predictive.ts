@@ -15,10 +15,10 @@ import { fmt, r4 } from '../format';
 import { within } from '../history';
 import { MAX_PROPOSAL } from '../safety/bounds';
 import type { DecisionInput, PredictiveState, RateSample, TimedReplicas } from '../input';
-
-type InServiceSample = PredictiveState['in_service'][number];
 import { fitLine } from '../trend';
 import type { JsonObject, LimitedBy, Proposal, Strategy } from '../types';
+
+type InServiceSample = PredictiveState['in_service'][number];
 
 /**
  * Default scale-down window: hold a replica the lower need no longer asks for as long as bringing
@@ -76,49 +76,52 @@ interface ServiceTime {
 
 /**
  * Seconds per message: configured, measured (ack-pending / rate-out), remembered, or bounded.
- * Measurements are pooled, T = Σ ack_pending / Σ rate_out over exponentially weighted samples
- * (Little's law on the pooled samples), not averaged as ratios: a reading taken while almost
- * nothing flows (one message in service, one ack per 30 s: "30 s") weighs by its acks, as little
- * as it tells, and a reading of 0 in service counts too (dropping those would keep only the
- * readings that happened to catch a message, a bias upwards at low rates).
+ * Readings are pooled, T = Σ ack_pending / Σ rate_out over exponentially weighted readings
+ * (Little's law on the pooled readings), not averaged as ratios: a reading taken while little
+ * flows weighs by its acks, as little as it tells.
  */
-export function estimateServiceTime(
-  sla: Sla,
-  current: number,
-  backlog: number | undefined,
-  /** Messages in service: their mean over the rate window when known, else the instant count. */
-  ackPending: number | undefined,
-  rateOut: number | undefined,
-  previous: number | null,
-  previousWeight: number | null,
-  settled: boolean,
-  windowSeconds: number,
-  /** The smallest busy upper bound seen (replicas / rate_out with a backlog), if any. */
-  previousBound: number | null,
-  /** Whether busy replicas / rate_out bounds the service time now (no scale-down within the window). */
-  boundValid: boolean,
+export interface ServiceTimeInput {
+  sla: Sla;
+  current: number;
+  backlog: number | undefined;
   /** queue.ack_pending now. */
-  busyNow: number | undefined,
-): ServiceTime {
+  ackPending: number | undefined;
+  /** Messages in service over the rate window when known (see inServiceOverWindow), else ackPending. */
+  inService: number | undefined;
+  rateOut: number | undefined;
+  /** Seconds the reading covers (the rate window). */
+  windowSeconds: number;
+  /** Whether a reading may be taken (an even window, or a steady flow). */
+  settled: boolean;
+  /** Whether busy replicas / rate_out bounds the service time now (no scale-down within the window). */
+  boundValid: boolean;
+  previous: number | null;
+  previousWeight: number | null;
+  /** The smallest busy upper bound seen, if any. */
+  previousBound: number | null;
+}
+
+export function estimateServiceTime(i: ServiceTimeInput): ServiceTime {
+  const { sla, current, backlog, inService, rateOut, previous, previousWeight, previousBound } = i;
   // With messages waiting every ready replica is busy (ack_pending of them; all replicas when it
   // is unknown), and none served faster before: no replica was removed within the window, so
   // rate_out's window saw at most as many. busy / rate_out then bounds the time per message from
   // above (rate_out's lag only loosens it). Idle replicas would make it circular, hence only with
   // a backlog.
-  const busy = busyNow !== undefined && busyNow > 0 ? Math.min(busyNow, current) : current;
-  const ratio = boundValid && backlog !== undefined && backlog > 0 && rateOut !== undefined && rateOut > 0 ? Math.min(busy / rateOut, MAX_SERVICE_TIME_SECONDS) : 0;
+  const busy = i.ackPending !== undefined && i.ackPending > 0 ? Math.min(i.ackPending, current) : current;
+  const ratio = i.boundValid && backlog !== undefined && backlog > 0 && rateOut !== undefined && rateOut > 0 ? Math.min(busy / rateOut, MAX_SERVICE_TIME_SECONDS) : 0;
   const busyBound = ratio > 0 ? ratio : undefined; // (a denormal count over a rate can round to 0)
   const bound = busyBound === undefined ? previousBound : Math.min(busyBound, previousBound ?? Infinity);
   const kept = { keep: previous, keepWeight: previousWeight, keepBound: bound };
   if (sla.service_time_seconds !== undefined) {
     return { seconds: sla.service_time_seconds, source: 'sla.service_time_seconds', upperBoundOnly: false, ...kept };
   }
-  const canMeasure = ackPending !== undefined && rateOut !== undefined && rateOut > 0;
-  const measured = canMeasure ? Math.min(ackPending / rateOut, MAX_SERVICE_TIME_SECONDS) : 0;
+  const canMeasure = inService !== undefined && rateOut !== undefined && rateOut > 0;
+  const measured = canMeasure ? Math.min(inService / rateOut, MAX_SERVICE_TIME_SECONDS) : 0;
   // Only a reading over the same window as rate_out, or taken while the flow is steady (see
   // `settled`), is right; and it only says something when the window saw enough acks.
-  const informative = canMeasure && rateOut * windowSeconds >= MIN_ACKS_PER_READING;
-  if (informative && settled && (previous !== null || measured > 0)) {
+  const informative = canMeasure && rateOut * i.windowSeconds >= MIN_ACKS_PER_READING;
+  if (informative && i.settled && (previous !== null || measured > 0)) {
     // Little's law on the messages in service: L = X × W, so W = ack_pending / rate_out. The new
     // reading's share is its rate_out against the pooled weight's: a quiet reading (few acks)
     // barely moves the estimate, and the pooled weight forgets only as new acks replace it.
@@ -384,8 +387,8 @@ export const predictiveStrategy: Strategy = {
     // steady: no scale change within metrics_window + startup (ack_pending follows the replica
     // count at once, rate_out lags it), and arrivals within 10% of acknowledgements.
     const window = input.service.metrics_window;
-    const inService = addInService(prev.in_service, now, ackPending, window);
-    const overWindow = ackPending === undefined ? null : inServiceOverWindow(inService, now, window);
+    const inServiceHistory = addInService(prev.in_service, now, ackPending, window);
+    const overWindow = ackPending === undefined ? null : inServiceOverWindow(inServiceHistory, now, window);
     const lastChange = Math.max(input.state?.last_scale_up_at ?? -Infinity, input.state?.last_scale_down_at ?? -Infinity);
     const balanced = rateIn === undefined || rateOut === undefined || Math.abs(rateIn - rateOut) <= 0.1 * Math.max(rateIn, rateOut);
     // Arrivals over the window as counts (rate × window), this call's and the kept samples'.
@@ -394,7 +397,20 @@ export const predictiveStrategy: Strategy = {
     const arrivalsEven = arrivals.length > 0 && even(Math.min(...arrivals), Math.max(...arrivals));
     const settled = overWindow !== null ? overWindow.even && arrivalsEven : balanced && now - lastChange >= window + sla.startup_seconds;
     const boundValid = now - (input.state?.last_scale_down_at ?? -Infinity) >= window;
-    const st = estimateServiceTime(sla, current, backlog, overWindow?.mean ?? ackPending, rateOut, prev.service_time_s, prev.service_time_weight, settled, overWindow?.seconds ?? window, prev.service_time_bound, boundValid, ackPending);
+    const st = estimateServiceTime({
+      sla,
+      current,
+      backlog,
+      ackPending,
+      inService: overWindow?.mean ?? ackPending,
+      rateOut,
+      windowSeconds: overWindow?.seconds ?? window,
+      settled,
+      boundValid,
+      previous: prev.service_time_s,
+      previousWeight: prev.service_time_weight,
+      previousBound: prev.service_time_bound,
+    });
     const T = st.seconds === undefined ? undefined : Math.min(st.seconds, MAX_SERVICE_TIME_SECONDS);
 
     // Arrival rate: measured rate-in, else rate-out plus the growth of backlog + ack-pending.
@@ -527,7 +543,7 @@ export const predictiveStrategy: Strategy = {
       service_time_s: st.keep,
       service_time_weight: st.keepWeight,
       service_time_bound: st.keepBound,
-      in_service: inService,
+      in_service: inServiceHistory,
       needs,
       needs_since: needsSince,
     };
