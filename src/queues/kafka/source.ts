@@ -41,6 +41,8 @@ export class KafkaQueueSource implements QueueSource<KafkaQueueConfig> {
   readonly pool = new ConnectionPool<KafkaAdmin>({ close: (c) => c.admin.disconnect(), alive: (c) => c.connected() });
   private readonly client: KafkaClientOptions;
   private readonly read_timeout_ms: number;
+  /** Topics each pooled client has asked about (see topicExists). */
+  private readonly askedTopics = new WeakMap<Admin, Set<string>>();
 
   constructor(options: KafkaQueueSourceOptions = {}) {
     this.client = { connect_timeout_ms: options.connect_timeout_ms ?? 3000, request_timeout_ms: options.request_timeout_ms ?? 5000 };
@@ -108,6 +110,7 @@ export class KafkaQueueSource implements QueueSource<KafkaQueueConfig> {
     const admin = await this.admin(config);
     const what = describeKafka(config);
     try {
+      await this.topicExists(admin, config);
       const [topicOffsets, groupOffsets, groups] = await withDeadline(
         Promise.all([admin.fetchTopicOffsets(config.topic), this.commits(admin, config), admin.describeGroups([config.group])]),
         this.read_timeout_ms,
@@ -127,6 +130,27 @@ export class KafkaQueueSource implements QueueSource<KafkaQueueConfig> {
     } catch (err) {
       throw await this.readError(config, err);
     }
+  }
+
+  /**
+   * A missing topic is found with a list of the cluster's topics before any request names it:
+   * kafkajs keeps every topic a client asked about in the metadata it refreshes, so one read of a
+   * missing (or deleted) topic would fail the reads of every other topic sharing the client.
+   */
+  private async topicExists(admin: Admin, config: KafkaQueueConfig): Promise<void> {
+    const known = await withDeadline(admin.listTopics(), this.read_timeout_ms, `${describeKafka(config)} (listing topics)`);
+    let asked = this.askedTopics.get(admin);
+    if (!asked) this.askedTopics.set(admin, (asked = new Set()));
+    if (known.includes(config.topic)) {
+      asked.add(config.topic);
+      return;
+    }
+    // Deleted since this client last read it: a fresh client forgets it.
+    if (asked.has(config.topic)) await this.pool.discard(poolKey(config));
+    throw new ConfigurationError(
+      `topic '${config.topic}' not found on ${describeKafka(config)} (queue.topic): create it (e.g. \`kafka-topics.sh --create --topic ${config.topic}\`) or fix queue.topic`,
+      'queue.topic',
+    );
   }
 
   /**
@@ -158,13 +182,15 @@ export class KafkaQueueSource implements QueueSource<KafkaQueueConfig> {
     }
   }
 
-  /** A missing topic names queue.topic; a connection problem drops the pooled client. */
+  /**
+   * A connection problem, or a topic deleted under the client (kafkajs then fails every metadata
+   * refresh of it), drops the pooled client so the next read starts afresh.
+   */
   private async readError(config: KafkaQueueConfig, err: unknown): Promise<Error> {
+    if (err instanceof ConfigurationError) return err;
     if (hasKafkaErrorType(err, 'UNKNOWN_TOPIC_OR_PARTITION')) {
-      return new ConfigurationError(
-        `topic '${config.topic}' not found on ${describeKafka(config)} (queue.topic): create it (e.g. \`kafka-topics.sh --create --topic ${config.topic}\`) or fix queue.topic`,
-        'queue.topic',
-      );
+      await this.pool.discard(poolKey(config));
+      return new UnavailableError(`${describeKafka(config)}: a topic read by this client vanished during the read (${messageOf(err)}); the next read reconnects`, { cause: err });
     }
     const typed = sourceError(failureContext(config), err);
     if (typed instanceof UnavailableError) await this.pool.discard(poolKey(config));
