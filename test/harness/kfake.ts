@@ -17,7 +17,7 @@ import { defaultCacheDir, whichSync } from '../../src/dev/temporal-cli';
 export const KFAKE_SOURCE = resolve(__dirname, '..', '..', '..', 'test', 'harness', 'kfake');
 
 const HOWTO =
-  'install Go 1.26 or newer (https://go.dev/dl; it must reach the Go module proxy) so the test harness can build ' +
+  'install Go 1.26 or newer (it must reach the Go module proxy) so the test harness can build ' +
   'test/harness/kfake into ~/.cache/docktor, or build it yourself (`cd test/harness/kfake && go build -o kfake .`) and set KFAKE_BIN to it';
 
 export interface KfakeCluster {

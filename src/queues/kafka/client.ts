@@ -24,7 +24,7 @@ export interface KafkaAdmin {
 
 /** The admin's connect and the client options; SASL and TLS problems are ConfigurationErrors. */
 export async function openAdmin(config: KafkaQueueConfig, options: KafkaClientOptions): Promise<KafkaAdmin> {
-  const admin = new Kafka(clientConfig(config, options)).admin({ retry: { retries: 1, initialRetryTime: 200, maxRetryTime: 1000 } });
+  const admin = new Kafka(clientConfig(config, options)).admin();
   let connected = false;
   admin.on(admin.events.CONNECT, () => (connected = true));
   admin.on(admin.events.DISCONNECT, () => (connected = false));
@@ -76,7 +76,7 @@ export function poolKey(config: KafkaQueueConfig): string {
   return JSON.stringify([[...config.brokers].sort(), sasl, config.tls ?? null]);
 }
 
-/** `Kafka at a:9092,b:9092 (topic t, group g)` for messages. */
+/** `Kafka at a:9092,b:9092`, for messages. */
 export function describeKafka(config: KafkaQueueConfig): string {
   return `Kafka at ${config.brokers.join(',')}`;
 }
