@@ -293,7 +293,7 @@ describe('Kafka queue source (against kfake, a Kafka protocol fake)', () => {
       fs.writeFileSync(path.join(dir, 'docktor.yaml'), yaml(4));
       const idle = await runCli(['config', 'validate'], { cwd: dir });
       assert.equal(idle.code, 1);
-      assert.match(idle.out, /✗ max_replicas 4 fits .*3 partition\(s\): up to 1 consumer\(s\) would sit idle/);
+      assert.match(idle.out, new RegExp(`✗ max_replicas 4 <= partitions of topic '${topic}' \\(3\\): up to 1 consumer\\(s\\) would sit idle`));
       const metrics = await runCli(['metrics', '--json', '--gap', '1'], { cwd: dir });
       assert.equal(metrics.code, 0, metrics.out + metrics.err);
       const [billing] = JSON.parse(metrics.out) as Array<{ observations: Record<string, number> }>;

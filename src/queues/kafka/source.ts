@@ -220,7 +220,7 @@ function groupCheck(config: KafkaQueueConfig, view: KafkaGroupView, lag: GroupLa
 /** KEDA's allowIdleConsumers: more consumers than partitions leaves the extra ones without work. */
 export function partitionCheck(config: KafkaQueueConfig, max_replicas: number, partitions: number): CheckResult {
   const idle = idleConsumers(max_replicas, partitions);
-  const label = `max_replicas ${max_replicas} fits topic '${config.topic}''s ${partitions} partition(s)`;
+  const label = `max_replicas ${max_replicas} <= partitions of topic '${config.topic}' (${partitions})`;
   if (idle === 0) return { ok: true, label };
   if (config.allow_idle_consumers) return { ok: true, label, detail: `up to ${idle} consumer(s) would sit idle (allowed by queue.allow_idle_consumers)` };
   return {
