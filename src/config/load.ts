@@ -6,7 +6,7 @@ import YAML from 'yaml';
 import { InputError, UsageError } from '../errors';
 import { FileSchema, LegacyScalingSchema, type FileConfig, type TemporalConfig } from './file';
 import { toFieldIssues } from './issues';
-import type { Tls } from './queue';
+import type { QueueConfig, Tls } from './queue';
 import { ServiceSchema, type ServiceConfig } from './service';
 
 export interface Config {
@@ -77,8 +77,9 @@ function resolveServicePaths(s: ServiceConfig, dir: string): ServiceConfig {
   if (s.runtime.kind === 'process') out = { ...out, runtime: { ...s.runtime, cwd: path.resolve(dir, s.runtime.cwd ?? '.') } };
   const q = s.queue;
   if (q) {
-    const auth = q.auth?.creds_file ? { ...q.auth, creds_file: path.resolve(dir, q.auth.creds_file) } : q.auth;
-    out = { ...out, queue: { ...q, ...(auth ? { auth } : {}), ...(q.tls ? { tls: resolveTls(q.tls, dir) } : {}) } };
+    const auth = q.kind === 'nats' && q.auth?.creds_file ? { ...q.auth, creds_file: path.resolve(dir, q.auth.creds_file) } : undefined;
+    const tls = 'tls' in q && q.tls ? resolveTls(q.tls, dir) : undefined;
+    out = { ...out, queue: { ...q, ...(auth ? { auth } : {}), ...(tls ? { tls } : {}) } as QueueConfig };
   }
   return out;
 }

@@ -1,6 +1,7 @@
 // Queue sources a service can be scaled on. One variant per `kind`; the registry in
 // src/queues/ maps each kind to its implementation.
 import { z } from 'zod';
+import { oneSecretSource, secretFields } from './secret-fields';
 
 export const NatsAuthSchema = z.strictObject({
   token: z.string().min(1).optional(),
@@ -32,8 +33,35 @@ export const NatsQueueSchema = z.strictObject({
 });
 export type NatsQueueConfig = z.infer<typeof NatsQueueSchema>;
 
-export const QUEUE_KINDS = ['nats'] as const;
-export const QueueSchema = z.discriminatedUnion('kind', [NatsQueueSchema], {
+export const KafkaSaslSchema = z
+  .strictObject({
+    mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+    username: z.string().min(1),
+    ...secretFields('password'),
+  })
+  .superRefine(oneSecretSource(['password']))
+  .refine((s) => s.password !== undefined || s.password_env !== undefined || s.password_file !== undefined, {
+    message: 'give the password as password, password_env or password_file',
+    path: ['password'],
+  });
+
+export const KafkaQueueSchema = z.strictObject({
+  kind: z.literal('kafka'),
+  /** Bootstrap brokers, `host:port`. */
+  brokers: z.array(z.string().regex(/^[^\s:/]+:\d+$/, 'host:port')).min(1),
+  topic: z.string().min(1),
+  /** The consumer group whose lag is read. */
+  group: z.string().min(1),
+  sasl: KafkaSaslSchema.optional(),
+  /** TLS to the brokers; `tls: {}` uses the system's CAs. */
+  tls: TlsSchema.optional(),
+  /** Accept max_replicas above the partition count (KEDA's allowIdleConsumers): the extra consumers idle. */
+  allow_idle_consumers: z.boolean().default(false),
+});
+export type KafkaQueueConfig = z.infer<typeof KafkaQueueSchema>;
+
+export const QUEUE_KINDS = ['nats', 'kafka'] as const;
+export const QueueSchema = z.discriminatedUnion('kind', [NatsQueueSchema, KafkaQueueSchema], {
   error: (iss) => (iss.code === 'invalid_union' ? `kind must be one of: ${QUEUE_KINDS.join(', ')}` : undefined),
 });
 export type QueueConfig = z.infer<typeof QueueSchema>;

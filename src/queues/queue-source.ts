@@ -22,12 +22,18 @@ export interface QueueReadOptions {
   now_ms?: number;
 }
 
+/** What a check may compare the queue with: the service's own settings. */
+export interface QueueCheckContext {
+  /** The service's max_replicas (Kafka: more consumers than partitions sit idle). */
+  max_replicas?: number;
+}
+
 export interface QueueSource<C extends QueueConfig = QueueConfig> {
   readonly kind: C['kind'];
   /** Throws ConfigurationError (stream/consumer missing) or UnavailableError (server down). */
   read(config: C, options: QueueReadOptions): Promise<QueueReading>;
   /** Reachability, stream and consumer, one CheckResult each; never throws. */
-  check(config: C): Promise<CheckResult[]>;
+  check(config: C, context?: QueueCheckContext): Promise<CheckResult[]>;
   /** Closes pooled connections. */
   close(): Promise<void>;
 }

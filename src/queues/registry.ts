@@ -1,6 +1,7 @@
 // The queue sources by `queue.kind`. The registry's type is mapped over the config schema's kinds,
 // so adding a kind to src/config/queue.ts does not compile until it has an implementation here.
 import type { QueueConfig } from '../config/queue';
+import { kafkaQueueSource } from './kafka/source';
 import { natsQueueSource } from './nats/source';
 import type { QueueSource } from './queue-source';
 
@@ -8,6 +9,7 @@ export type QueueSourceRegistry = { [K in QueueConfig['kind']]: QueueSource<Extr
 
 export const queueSources: QueueSourceRegistry = {
   nats: natsQueueSource,
+  kafka: kafkaQueueSource,
 };
 
 /** The (process-wide, connection-pooling) source that reads queues of this config's kind. */

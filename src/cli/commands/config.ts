@@ -47,7 +47,7 @@ export async function liveChecks(config: Config): Promise<CheckResult[]> {
       config.services.map(async (service) => {
         const target = { project: config.project, compose_file: config.compose_file, service, runtime: service.runtime };
         const runtimeChecks = await runtimeFor(target).check(target);
-        const queueChecks = service.queue ? await queueSourceFor(service.queue).check(service.queue) : [];
+        const queueChecks = service.queue ? await queueSourceFor(service.queue).check(service.queue, { max_replicas: service.max_replicas }) : [];
         const externalChecks = await Promise.all((service.external ?? []).map((e) => externalSourceFor(e).check(e)));
         return [...runtimeChecks, ...queueChecks, ...externalChecks.flat()];
       }),
