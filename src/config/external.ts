@@ -28,29 +28,23 @@ export const HttpExternalSchema = z
   .superRefine(oneSecretSource(['bearer_token']));
 export type HttpExternalConfig = z.infer<typeof HttpExternalSchema>;
 
-/** The SQL query of a postgres/mysql source: its first column of the first row is the value. */
-const sqlQuery = z.string().trim().min(1, 'a query whose first column of the first row is a number, e.g. SELECT count(*) FROM jobs');
+/** A SQL source: the first column of the first row of `query` is the value. */
+function sqlSchema<K extends 'postgres' | 'mysql'>(kind: K, url: z.ZodString) {
+  return z
+    .strictObject({
+      ...common,
+      kind: z.literal(kind),
+      url,
+      query: z.string().trim().min(1, 'a query whose first column of the first row is a number, e.g. SELECT count(*) FROM jobs'),
+      ...secretFields('password'),
+    })
+    .superRefine(oneSecretSource(['password']));
+}
 
-export const PostgresExternalSchema = z
-  .strictObject({
-    ...common,
-    kind: z.literal('postgres'),
-    url: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// or postgresql:// URL, e.g. postgres://reader@db:5432/app'),
-    query: sqlQuery,
-    ...secretFields('password'),
-  })
-  .superRefine(oneSecretSource(['password']));
+export const PostgresExternalSchema = sqlSchema('postgres', z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// or postgresql:// URL, e.g. postgres://reader@db:5432/app'));
 export type PostgresExternalConfig = z.infer<typeof PostgresExternalSchema>;
 
-export const MysqlExternalSchema = z
-  .strictObject({
-    ...common,
-    kind: z.literal('mysql'),
-    url: z.string().regex(/^mysql:\/\//, 'a mysql:// URL, e.g. mysql://reader@db:3306/app'),
-    query: sqlQuery,
-    ...secretFields('password'),
-  })
-  .superRefine(oneSecretSource(['password']));
+export const MysqlExternalSchema = sqlSchema('mysql', z.string().regex(/^mysql:\/\//, 'a mysql:// URL, e.g. mysql://reader@db:3306/app'));
 export type MysqlExternalConfig = z.infer<typeof MysqlExternalSchema>;
 
 export const PrometheusExternalSchema = z

@@ -23,6 +23,7 @@ import type { HistoryEntry } from '../../src/workflows/scaler-state';
 import { POSTGRES_URL, postgresAdmin } from '../harness/sql';
 import { stopTestServices, testTemporal } from '../harness/services';
 import { docktor, docktorArgv, startBackground, type Background, type Finished } from './cli';
+import { until } from './scenario';
 
 after(stopTestServices);
 
@@ -128,23 +129,6 @@ test('a PostgreSQL job table fills up, docktor scales worker processes on extern
   const context = () =>
     `history:\n${lastHistory.map((e) => `  ${brief(e)} ${JSON.stringify(e.observations)}`).join('\n')}\nworker log:\n${log().slice(-2000)}\n` +
     workers.map((w) => `docktor worker output (tail):\n${w.output().slice(-3000)}`).join('\n');
-  async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T>, done: (v: T) => boolean): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    let last: T | undefined;
-    let lastError: unknown;
-    while (Date.now() < deadline) {
-      try {
-        last = await probe();
-        if (done(last)) return last;
-      } catch (e) {
-        // The first queries may come before the worker has bundled its workflows.
-        lastError = e;
-      }
-      await sleep(200);
-    }
-    return assert.fail(`timed out after ${timeoutMs / 1000} s waiting for ${what}; last: ${JSON.stringify(last)?.slice(0, 400)}${lastError ? `; last error: ${String(lastError)}` : ''}\n${context()}`);
-  }
-
   try {
     await admin.query(`CREATE TABLE ${table} (id bigserial PRIMARY KEY, payload text NOT NULL)`);
     workers.push(startBackground(docktorArgv(['worker', ...cfg]), { ...env, DOCKTOR_STATE_DIR: stateDir }));
@@ -152,7 +136,7 @@ test('a PostgreSQL job table fills up, docktor scales worker processes on extern
     client = await connectClient(config.temporal, temporal.address);
     const c = client;
     const history = async () => (lastHistory = await scalers.explain(c, config, 'worker', 500));
-    await until('docktor to start the first worker (min_replicas 1)', 60_000, async () => ({ h: await history(), n: counts() }), ({ n }) => n.live === POLICY.min);
+    await until('docktor to start the first worker (min_replicas 1)', 60_000, async () => ({ h: await history(), n: counts() }), ({ n }) => n.live === POLICY.min, context);
     say('1 worker runs; the table is empty');
 
     // The table fills up faster than one worker empties it.
@@ -164,7 +148,7 @@ test('a PostgreSQL job table fills up, docktor scales worker processes on extern
       await sleep(200);
     }
     say(`${produced} jobs inserted; ${await jobs()} waiting`);
-    const up = await until('a scale-up on external.jobs', 30_000, history, (h) => h.some((e) => e.applied && e.action === 'scale_up' && e.from >= POLICY.min));
+    const up = await until('a scale-up on external.jobs', 30_000, history, (h) => h.some((e) => e.applied && e.action === 'scale_up' && e.from >= POLICY.min), context);
     say(`scaled up: ${up.filter((e) => e.applied && e.action === 'scale_up').map(brief).join('; ')}`);
 
     // The workers drain the table; docktor scales back to the minimum.
@@ -176,6 +160,7 @@ test('a PostgreSQL job table fills up, docktor scales worker processes on extern
         const last = h.filter((e) => e.applied).at(-1);
         return left === 0 && n.live === POLICY.min && last?.action === 'scale_down' && last.to === POLICY.min;
       },
+      context,
     );
     const changes = drained.h.filter((e) => e.applied);
     say(`back at ${POLICY.min}: ${changes.map(brief).join(' | ')}`);

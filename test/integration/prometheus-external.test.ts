@@ -15,7 +15,7 @@ import { ExternalSchema, type PrometheusExternalConfig } from '../../src/config/
 import { freePort } from '../../src/dev/free-port';
 import { ConfigurationError, UnavailableError } from '../../src/errors';
 import { prometheusExternalSource as source } from '../../src/sources/external/prometheus';
-import { runCli } from '../harness/cli';
+import { validateExternal } from './external-validate';
 import { PROMETHEUS_PASSWORD, PROMETHEUS_USER, basicAuth, startPrometheus, type TestPrometheus } from '../harness/prometheus';
 
 const TOKEN = 'b3arer-t0ken';
@@ -153,27 +153,14 @@ describe('external source kind: prometheus (real server)', () => {
   });
 
   it('docktor config validate: ✓ with the value, ✗ with the problem', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'docktor-validate-prom-'));
-    try {
-      fs.writeFileSync(
-        path.join(dir, 'docktor.yaml'),
-        `services:
-  - name: worker
-    max_replicas: 3
-    rules: {}
-    runtime: { kind: process, command: ["${process.execPath}"] }
-    external:
-      - { name: jobs, kind: prometheus, url: "${prom.url}", query: "sum(docktor_test_jobs)", username: ${PROMETHEUS_USER}, password_env: DOCKTOR_TEST_PROM_PASSWORD }
-      - { name: series, kind: prometheus, url: "${prom.url}", query: "docktor_test_jobs", username: ${PROMETHEUS_USER}, password_env: DOCKTOR_TEST_PROM_PASSWORD }
-`,
-      );
-      process.env.DOCKTOR_TEST_PROM_PASSWORD = PROMETHEUS_PASSWORD;
-      const r = await runCli(['config', 'validate'], { cwd: dir });
-      assert.equal(r.code, 1, r.out + r.err);
-      assert.match(r.out, /^✓ External 'jobs' \(prometheus http:\/\/127\.0\.0\.1:\d+\) gives a number: sum\(docktor_test_jobs\) = 7$/m);
-      assert.match(r.out, /^✗ External 'series' \(prometheus .*\) gives a number: .*returned 2 samples/m);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    process.env.DOCKTOR_TEST_PROM_PASSWORD = PROMETHEUS_PASSWORD;
+    const auth = `username: ${PROMETHEUS_USER}, password_env: DOCKTOR_TEST_PROM_PASSWORD`;
+    const r = await validateExternal([
+      `{ name: jobs, kind: prometheus, url: "${prom.url}", query: "sum(docktor_test_jobs)", ${auth} }`,
+      `{ name: series, kind: prometheus, url: "${prom.url}", query: "docktor_test_jobs", ${auth} }`,
+    ]);
+    assert.equal(r.code, 1, r.out + r.err);
+    assert.match(r.out, /^✓ External 'jobs' \(prometheus http:\/\/127\.0\.0\.1:\d+\) gives a number: sum\(docktor_test_jobs\) = 7$/m);
+    assert.match(r.out, /^✗ External 'series' \(prometheus .*\) gives a number: .*returned 2 samples/m);
   });
 });

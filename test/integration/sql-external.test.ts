@@ -3,9 +3,6 @@
 // down, refused credentials, the read-only guard, connections kept across reads, and
 // `docktor config validate`'s ✓/✗ lines.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ExternalSchema, type MysqlExternalConfig, type PostgresExternalConfig } from '../../src/config/external';
 import type { SqlExternalConfig } from '../../src/sources/external/sql-source';
@@ -14,7 +11,7 @@ import { ConfigurationError, UnavailableError } from '../../src/errors';
 import { mysqlExternalSource } from '../../src/sources/external/mysql';
 import { postgresExternalSource } from '../../src/sources/external/postgres';
 import { MYSQL_URL, POSTGRES_URL, mysqlAdmin, postgresAdmin } from '../harness/sql';
-import { runCli } from '../harness/cli';
+import { validateExternal } from './external-validate';
 
 const suffix = `${process.pid}_${Date.now().toString(36)}`;
 const TABLE = `docktor_jobs_${suffix}`;
@@ -172,28 +169,14 @@ for (const kind of ['postgres', 'mysql'] as const) {
     });
 
     it('docktor config validate: ✓ with the value, ✗ with the problem', async () => {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), `docktor-validate-${kind}-`));
-      try {
-        fs.writeFileSync(
-          path.join(dir, 'docktor.yaml'),
-          `services:
-  - name: worker
-    max_replicas: 3
-    rules: {}
-    runtime: { kind: process, command: ["${process.execPath}"] }
-    external:
-      - { name: pending, kind: ${kind}, url: "${k().url}", query: "SELECT count(*) FROM ${TABLE} WHERE state = 'pending'" }
-      - { name: broken, kind: ${kind}, url: "${k().url}", query: "SELECT NULL" }
-`,
-        );
-        const r = await runCli(['config', 'validate'], { cwd: dir });
-        assert.equal(r.code, 1, r.out + r.err);
-        assert.match(r.out, new RegExp(`^✓ External 'pending' \\(${kind} ${k().url.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\) gives a number: SELECT count\\(\\*\\) FROM ${TABLE} .* = 3$`, 'm'));
-        assert.match(r.out, new RegExp(`^✗ External 'broken' \\(${kind} .*\\) gives a number: .*NULL, not a number`, 'm'));
-        assert.match(r.out, /^1 check\(s\) failed\.$/m);
-      } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-      }
+      const r = await validateExternal([
+        `{ name: pending, kind: ${kind}, url: "${k().url}", query: "SELECT count(*) FROM ${TABLE} WHERE state = 'pending'" }`,
+        `{ name: broken, kind: ${kind}, url: "${k().url}", query: "SELECT NULL" }`,
+      ]);
+      assert.equal(r.code, 1, r.out + r.err);
+      assert.match(r.out, new RegExp(`^✓ External 'pending' \\(${kind} ${k().url.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\) gives a number: SELECT count\\(\\*\\) FROM ${TABLE} .* = 3$`, 'm'));
+      assert.match(r.out, new RegExp(`^✗ External 'broken' \\(${kind} .*\\) gives a number: .*NULL, not a number`, 'm'));
+      assert.match(r.out, /^1 check\(s\) failed\.$/m);
     });
   });
 }
