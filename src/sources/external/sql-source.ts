@@ -1,7 +1,7 @@
 // What the `postgres` and `mysql` kinds share: a pool of connections per server and credentials,
-// kept across checks; the query run in a read-only transaction; its first cell as the value; and
-// the server's errors by SQLSTATE (both servers report one) mapped to docktor's typed errors.
-// Each kind gives only its driver (src/sources/external/postgres.ts, mysql.ts).
+// kept across checks; the query run read-only (each driver says how); its first cell as the
+// value; and the server's errors by SQLSTATE (both servers report one) mapped to docktor's typed
+// errors. Each kind gives only its driver (src/sources/external/postgres.ts, mysql.ts).
 import type { MysqlExternalConfig, PostgresExternalConfig } from '../../config/external';
 import { ConfigurationError, UnavailableError } from '../../errors';
 import type { CheckResult } from '../../observations';
@@ -18,7 +18,7 @@ export interface SqlDriver<C extends SqlExternalConfig, P> {
   /** As operators name the server, e.g. `PostgreSQL`. */
   readonly server: string;
   open(config: C, password: string | undefined): P;
-  /** The query's rows, each an array of columns; runs in a read-only transaction within config.timeout. */
+  /** The query's rows, each an array of columns, read-only and within config.timeout. */
   rows(pool: P, config: C): Promise<unknown[][]>;
   close(pool: P): Promise<void>;
 }
