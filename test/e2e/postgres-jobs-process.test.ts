@@ -182,6 +182,17 @@ test('a PostgreSQL job table fills up, docktor scales worker processes on extern
     assert.equal(n.created, added, `worker processes started (${n.created}) should be the ${added} added by applied decisions`);
     assert.equal(n.removed, taken, `worker processes stopped gracefully (${n.removed}) should be the ${taken} removed by applied decisions`);
 
+    // The worker kept its connections across the checks: at most its pool's 2, the oldest opened
+    // before the scale-up and in use since.
+    const conns = (await admin.query(
+      `SELECT count(*)::int AS n, extract(epoch FROM min(backend_start))::float AS oldest FROM pg_stat_activity WHERE application_name = 'docktor' AND backend_start >= to_timestamp($1)`,
+      [t0 / 1000],
+    )).rows[0] as { n: number; oldest: number | null };
+    const firstUp = ups[0]!;
+    assert.ok(conns.n >= 1 && conns.n <= 2, `the worker should hold 1 or 2 connections across its checks, holds ${conns.n}`);
+    assert.ok(conns.oldest !== null && conns.oldest < firstUp.at, `a connection opened before the scale-up (${firstUp.at}) should still be in use: oldest ${conns.oldest}`);
+    say(`${conns.n} pooled connection(s) served every check`);
+
     // `docktor metrics` reads the same source.
     const metrics = JSON.parse(ok(await docktor(['metrics', 'worker', '--json', '--gap', '0', ...cfg], env), 'docktor metrics')) as Array<{ observations: Record<string, number> }>;
     assert.equal(metrics[0]?.observations['external.jobs'], 0);
