@@ -56,6 +56,10 @@ function install(): string {
   } finally {
     if (ownPolicy) unlinkSync(policy);
   }
+  // A policy-rc.d of the machine's own may have let the service start: stop it and keep it off.
+  for (const [cmd, args] of [['systemctl', ['disable', '--now', 'prometheus']], ['service', ['prometheus', 'stop']]] as const) {
+    if (whichSync(cmd)) spawnSync(cmd, [...args], { stdio: 'ignore', timeout: 30_000 });
+  }
   const binary = findBinary();
   if (!binary) throw new Error(`apt-get installed prometheus but no prometheus binary is on PATH; ${HOWTO}`);
   return binary;
