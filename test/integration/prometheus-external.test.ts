@@ -68,12 +68,12 @@ before(async () => {
   // A server that takes connections and never answers.
   silent = net.createServer((s) => void sockets.push(s));
   silentUrl = `http://127.0.0.1:${await listen(silent)}`;
-  // Wait for the first scrape of the exporter.
+  // Wait for the first scrapes of both targets, the exporter and Prometheus itself.
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const n = await source.read(config('count(docktor_test_jobs)')).catch(() => undefined);
-    if (n === 2) break;
-    if (Date.now() > deadline) assert.fail('Prometheus did not scrape the test exporter within 30 s');
+    const scraped = await source.read(config('count(docktor_test_jobs) + count(up == 1)')).catch(() => undefined);
+    if (scraped === 4) break;
+    if (Date.now() > deadline) assert.fail('Prometheus did not scrape itself and the test exporter within 30 s');
     await sleep(250);
   }
 });
