@@ -15,6 +15,7 @@ import {
   upCommand,
 } from './commands/control';
 import { decideCommand } from './commands/decide';
+import { mcpCommand, type McpCommandOptions } from './commands/mcp';
 import { metricsCommand, type MetricsOptions } from './commands/metrics';
 import { runSimulate, type SimulateOptions } from './commands/simulate';
 import { devCommand, workerCommand } from './commands/worker';
@@ -115,6 +116,12 @@ export function buildProgram(io: CliIO, run: (work: () => Promise<number> | numb
     .option('--json', 'print the figures as JSON')
     .option('--plot <file.svg>', 'draw arrivals, backlog, replicas and pickup latency')
     .action((o: SimulateOptions) => run(() => runSimulate(io, o)));
+  program.command('mcp').description('an MCP server for LLM agents: stdio, or streamable HTTP with --http')
+    .addOption(configOption())
+    .option('--http <port>', 'serve streamable HTTP on this port (0: any free one) instead of stdio', positiveInt('--http'))
+    .option('--host <address>', 'address --http binds to', '127.0.0.1')
+    .option('--read-only', 'leave out apply_scale, pause and resume')
+    .action((o: McpCommandOptions) => run(() => mcpCommand(io, o)));
   return program;
 }
 
