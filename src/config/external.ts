@@ -28,8 +28,49 @@ export const HttpExternalSchema = z
   .superRefine(oneSecretSource(['bearer_token']));
 export type HttpExternalConfig = z.infer<typeof HttpExternalSchema>;
 
-export const EXTERNAL_KINDS = ['http'] as const;
-export const ExternalSchema = z.discriminatedUnion('kind', [HttpExternalSchema], {
+/** A SQL source: the first column of the first row of `query` is the value. */
+function sqlSchema<K extends 'postgres' | 'mysql'>(kind: K, url: z.ZodString) {
+  return z
+    .strictObject({
+      ...common,
+      kind: z.literal(kind),
+      url,
+      query: z.string().trim().min(1, 'a query whose first column of the first row is a number, e.g. SELECT count(*) FROM jobs'),
+      ...secretFields('password'),
+    })
+    .superRefine(oneSecretSource(['password']));
+}
+
+export const PostgresExternalSchema = sqlSchema('postgres', z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// or postgresql:// URL, e.g. postgres://reader@db:5432/app'));
+export type PostgresExternalConfig = z.infer<typeof PostgresExternalSchema>;
+
+export const MysqlExternalSchema = sqlSchema('mysql', z.string().regex(/^mysql:\/\//, 'a mysql:// URL, e.g. mysql://reader@db:3306/app'));
+export type MysqlExternalConfig = z.infer<typeof MysqlExternalSchema>;
+
+export const PrometheusExternalSchema = z
+  .strictObject({
+    ...common,
+    kind: z.literal('prometheus'),
+    /** The server's base URL, e.g. http://prometheus:9090 (the instant-query API is under it). */
+    url: z.string().url('an http:// or https:// URL'),
+    query: z.string().trim().min(1, 'a PromQL query that returns a scalar or one sample, e.g. sum(rate(http_requests_total[1m]))'),
+    /** Basic auth: with password, password_env or password_file. */
+    username: z.string().min(1).optional(),
+    ...secretFields('password'),
+    /** Sent as `Authorization: Bearer …` (e.g. to an auth proxy in front of Prometheus). */
+    ...secretFields('bearer_token'),
+  })
+  .superRefine(oneSecretSource(['password', 'bearer_token']))
+  .superRefine((v, ctx) => {
+    const password = v.password ?? v.password_env ?? v.password_file;
+    const token = v.bearer_token ?? v.bearer_token_env ?? v.bearer_token_file;
+    if (password !== undefined && v.username === undefined) ctx.addIssue({ code: 'custom', path: ['username'], message: 'basic auth needs a username with the password' });
+    if (v.username !== undefined && token !== undefined) ctx.addIssue({ code: 'custom', path: ['bearer_token'], message: 'give either basic auth (username, password) or a bearer token, not both' });
+  });
+export type PrometheusExternalConfig = z.infer<typeof PrometheusExternalSchema>;
+
+export const EXTERNAL_KINDS = ['http', 'postgres', 'mysql', 'prometheus'] as const;
+export const ExternalSchema = z.discriminatedUnion('kind', [HttpExternalSchema, PostgresExternalSchema, MysqlExternalSchema, PrometheusExternalSchema], {
   error: (iss) => (iss.code === 'invalid_union' ? `kind must be one of: ${EXTERNAL_KINDS.join(', ')}` : undefined),
 });
 export type ExternalConfig = z.infer<typeof ExternalSchema>;

@@ -32,7 +32,8 @@ describe('masking', () => {
     const text = JSON.stringify(masked);
     for (const s of SECRETS) assert.ok(!text.includes(s), `${s} is masked`);
     assert.equal(masked.queue?.kind === 'nats' && masked.queue.auth?.token, MASK);
-    assert.equal(masked.external?.[0]?.headers['X-Trace'], 'keep');
+    const http = masked.external?.[0];
+    assert.equal(http?.kind === 'http' && http.headers['X-Trace'], 'keep');
     assert.equal(masked.runtime.kind === 'process' && masked.runtime.env.LOG_LEVEL, 'debug');
     assert.equal(masked.max_replicas, 4);
     assert.ok(hasSecrets(service));

@@ -3,11 +3,17 @@
 import type { ExternalConfig } from '../../config/external';
 import type { ExternalSource } from './external-source';
 import { httpExternalSource } from './http';
+import { mysqlExternalSource } from './mysql';
+import { postgresExternalSource } from './postgres';
+import { prometheusExternalSource } from './prometheus';
 
 export type ExternalSourceRegistry = { [K in ExternalConfig['kind']]: ExternalSource<Extract<ExternalConfig, { kind: K }>> };
 
 export const externalSources: ExternalSourceRegistry = {
   http: httpExternalSource,
+  postgres: postgresExternalSource,
+  mysql: mysqlExternalSource,
+  prometheus: prometheusExternalSource,
 };
 
 export function externalSourceFor(config: ExternalConfig): ExternalSource {
