@@ -11,7 +11,8 @@ const common = {
   /** The observation is `external.<name>`. */
   name: z.string().regex(SOURCE_NAME, 'letters, digits and "_", starting with a letter or "_" (it becomes the metric external.<name>)'),
   /** Seconds a read may take before it counts as a failed source. */
-  timeout: z.number().positive().max(60).default(5),
+  /** At most 15: a check gives up on any source after 20 s (src/sources/collect.ts). */
+  timeout: z.number().positive().max(15).default(5),
 };
 
 export const HttpExternalSchema = z
