@@ -99,6 +99,8 @@ export const streamFormat: RedisFormat = {
     const counters: { in?: number; out?: number } = {};
     if (facts.entries_added !== undefined) counters.in = facts.entries_added;
     // Entries delivered to the group and acknowledged since (re-deliveries are not counted twice).
+    // A group that has delivered nothing yet reports entries-read as nil: none were read.
+    if (facts.entries_read === null && facts.last_delivered_id === '0-0' && facts.pending === 0) facts.entries_read = 0;
     if (typeof facts.entries_read === 'number') counters.out = Math.max(0, facts.entries_read - facts.pending);
     return { observations: streamObservations(facts, now_ms), counters };
   },
