@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import Redis from 'ioredis';
 import { RedisQueueSchema } from '../../src/config/queue';
 import type { Observations } from '../../src/observations';
@@ -50,7 +50,7 @@ async function until<T>(what: string, probe: () => Promise<T>, done: (v: T) => b
 describe('redis formats against the real frameworks', () => {
   it('bullmq: backlog = waiting + prioritized, ack_pending = active, delayed = delayed (getJobCounts); age from job timestamps; rate_in from the id counter', async () => {
     const f = FRAMEWORKS.bullmq;
-    const { q, read } = await setup(f, 14, 2000);
+    const { q, read, r } = await setup(f, 14, 2000);
     await f.produce(q, 20);
     await f.produce(q, 5, { first: 100, delay: 60_000 });
     const counts = await f.figures(q);
@@ -76,6 +76,7 @@ describe('redis formats against the real frameworks', () => {
     const during = await read();
     assert.equal(during['queue.ack_pending'], busy.active);
     assert.equal(during['queue.backlog'], busy.waiting! + busy.prioritized!);
+    await until('the worker to finish a job', () => r.scard(q.done_key), (n) => n >= 1, 15_000);
     await worker.stop();
   });
 
