@@ -12,6 +12,7 @@ import Redis from 'ioredis';
 import { RedisQueueSchema, type RedisQueueConfig } from '../../src/config/queue';
 import { ConfigurationError, UnavailableError } from '../../src/errors';
 import { RedisQueueSource } from '../../src/queues/redis/source';
+import { runCli } from '../harness/cli';
 import { testRedis, type TestRedis } from '../harness/redis';
 
 const DB = 10;
@@ -143,5 +144,34 @@ describe('redis source: connections and credentials', () => {
       assert.match(e.message, new RegExp(`redis://${user}:\\*\\*\\*@`));
       return true;
     });
+  });
+});
+
+describe('docktor config validate and metrics with redis queues', () => {
+  it('one ✓/✗ line per check naming the problem; metrics prints the figures', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'docktor-redis-validate-'));
+    await r.rpush(key('jobs'), 'a', 'b');
+    await r.set(key('notalist'), 'x');
+    const runtime = '{ kind: process, command: [node, -e, "0"] }';
+    const svc = (name: string, q: string) => `  - { name: ${name}, max_replicas: 2, rules: {}, runtime: ${runtime}, queue: ${q} }\n`;
+    const url = redis.url(DB);
+    fs.writeFileSync(
+      path.join(dir, 'docktor.yaml'),
+      'services:\n' +
+        svc('good', `{ kind: redis, url: "${url}", format: list, queue: "${key('jobs')}" }`) +
+        svc('wrongtype', `{ kind: redis, url: "${url}", format: list, queue: "${key('notalist')}" }`) +
+        svc('nogroup', `{ kind: redis, url: "${url}", format: stream, queue: "${key('stream')}", group: missing }`),
+    );
+    const v = await runCli(['config', 'validate'], { cwd: dir });
+    assert.equal(v.code, 1, v.out + v.err);
+    assert.match(v.out, /✓ Redis reachable: redis:\/\//);
+    assert.match(v.out, new RegExp(`✓ list queue '${key('jobs')}' readable: backlog 2`));
+    assert.match(v.out, new RegExp(`✗ list queue '${key('notalist')}' readable: .*is a string, not a list`));
+    assert.match(v.out, /✗ stream queue '.*' \(group 'missing'\) readable: .*consumer group 'missing' not found/);
+
+    const m = await runCli(['metrics', 'good', '--json'], { cwd: dir });
+    assert.equal(m.code, 0, m.out + m.err);
+    const [good] = JSON.parse(m.out) as Array<{ service: string; observations: Record<string, number> }>;
+    assert.equal(good?.observations['queue.backlog'], 2);
   });
 });
