@@ -4,6 +4,7 @@
 // hashes docktor reads; Laravel's queues:<name> list and zsets; kombu's list; Sidekiq's
 // queue:<name> list of JSON jobs; a stream with a consumer group). Needs Redis: $REDIS_URL or
 // 127.0.0.1:6379 (database 15, keys under docktor-bench:, deleted afterwards).
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import Redis from 'ioredis';
 import { RedisQueueSchema, type RedisFormat } from '../src/config/queue';
@@ -109,7 +110,8 @@ export function redisReadMarkdown(rows: RedisReadRow[]): string {
     '',
     `One \`read\` of the redis queue source (${READS} reads each, after a first one; local Redis). Every`,
     'read is a MULTI of O(1)/O(log n) commands (plus at most one small second round), so a queue of',
-    'a million jobs reads as fast as an empty one.',
+    'a million jobs reads as fast as an empty one. Differences between rows are the shared',
+    `machine's noise (1-minute load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} CPUs during this run), not the queue's size.`,
     '',
     '| format | jobs | p50 ms | p99 ms |',
     '|---|---:|---:|---:|',

@@ -8,7 +8,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { execFileSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
+import { startChild } from '../../src/dev/child-process';
+import { freePort } from '../../src/dev/free-port';
+import { ensureDebianPackages } from '../harness/apt';
 import { RedisQueueSchema, type RedisQueueConfig } from '../../src/config/queue';
 import { ConfigurationError, UnavailableError } from '../../src/errors';
 import { RedisQueueSource } from '../../src/queues/redis/source';
@@ -173,5 +178,34 @@ describe('docktor config validate and metrics with redis queues', () => {
     assert.equal(m.code, 0, m.out + m.err);
     const [good] = JSON.parse(m.out) as Array<{ service: string; observations: Record<string, number> }>;
     assert.equal(good?.observations['queue.backlog'], 2);
+  });
+});
+
+describe('redis source over TLS (rediss://)', () => {
+  it('reads through a private TLS-only redis-server with the CA given; a certificate it cannot verify is a configuration error', async () => {
+    await ensureDebianPackages(['openssl', 'redis-server'], 'the Redis TLS test');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'docktor-redis-tls-'));
+    const [cert, keyFile] = [path.join(dir, 'cert.pem'), path.join(dir, 'key.pem')];
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
+    const port = await freePort();
+    const server = startChild('redis-server', ['--port', '0', '--tls-port', String(port), '--bind', '127.0.0.1', '--tls-cert-file', cert, '--tls-key-file', keyFile, '--tls-ca-cert-file', cert, '--tls-auth-clients', 'no', '--save', '', '--appendonly', 'no'], { cwd: dir });
+    const tlsSource = new RedisQueueSource();
+    try {
+      const q = (tls?: Record<string, string>) => RedisQueueSchema.parse({ kind: 'redis', url: `rediss://127.0.0.1:${port}/0`, format: 'list', queue: 'jobs', ...(tls ? { tls } : {}) });
+      let o: Record<string, number> | undefined;
+      for (let i = 0; i < 50 && !o; i++) {
+        o = await tlsSource.read(q({ ca_file: cert }), { window_seconds: 5 }).then((x) => x.observations, () => undefined);
+        if (!o) await sleep(100);
+      }
+      assert.deepEqual(o, { 'queue.backlog': 0 }, server.outputTail());
+      await assert.rejects(tlsSource.read(q(), { window_seconds: 5 }), (e: Error) => {
+        assert.ok(e instanceof ConfigurationError, String(e));
+        assert.match(e.message, /^TLS with Redis at rediss:\/\/127\.0\.0\.1:\d+\/0 \(list queue 'jobs'\) failed .*self[- ]signed/i);
+        return true;
+      });
+    } finally {
+      await tlsSource.close();
+      await server.stop(2000);
+    }
   });
 });
