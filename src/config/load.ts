@@ -77,13 +77,13 @@ function resolveServicePaths(s: ServiceConfig, dir: string): ServiceConfig {
   if (s.runtime.kind === 'process') out = { ...out, runtime: { ...s.runtime, cwd: path.resolve(dir, s.runtime.cwd ?? '.') } };
   const q = s.queue;
   if (q) {
-    const tls = q.tls ? { tls: resolveTls(q.tls, dir) } : {};
     if (q.kind === 'nats') {
       const auth = q.auth?.creds_file ? { ...q.auth, creds_file: path.resolve(dir, q.auth.creds_file) } : q.auth;
-      out = { ...out, queue: { ...q, ...(auth ? { auth } : {}), ...tls } };
-    } else {
+      out = { ...out, queue: { ...q, ...(auth ? { auth } : {}), ...(q.tls ? { tls: resolveTls(q.tls, dir) } : {}) } };
+    }
+    if (q.kind === 'redis') {
       const secretFile = q.password_file ? { password_file: path.resolve(dir, q.password_file) } : {};
-      out = { ...out, queue: { ...q, ...secretFile, ...tls } };
+      out = { ...out, queue: { ...q, ...secretFile, ...(q.tls ? { tls: resolveTls(q.tls, dir) } : {}) } };
     }
   }
   return out;

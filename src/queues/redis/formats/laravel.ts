@@ -30,7 +30,7 @@ export function laravelObservations(f: LaravelFacts, now_ms: number): Observatio
     'queue.ack_pending': f.reserved,
     'queue.delayed': Math.max(0, f.delayed - f.delayed_due),
   };
-  // Without a time in the head job's payload (Laravel before 11) the age is unknown.
+  // Without a time in the head job's payload (Debian's Laravel 8 has none) the age is unknown.
   const headKnown = f.ready === 0 || f.head_pushed_ms !== undefined;
   const since = [f.ready > 0 ? f.head_pushed_ms : undefined, f.delayed_due > 0 ? f.first_due_ms : undefined].filter((t): t is number => t !== undefined);
   if (backlog === 0) o['queue.oldest_age_s'] = 0;
@@ -38,7 +38,7 @@ export function laravelObservations(f: LaravelFacts, now_ms: number): Observatio
   return withLag(o);
 }
 
-/** The push time in a Laravel job payload: `createdAt` (unix s, Laravel 11+) or `pushedAt` (s.µs). */
+/** The push time in a Laravel job payload, when it has one: `createdAt` (unix s, newer Laravel) or `pushedAt` (s.µs). */
 export function laravelPushedMs(payload: string | undefined): number | undefined {
   if (!payload) return undefined;
   try {
