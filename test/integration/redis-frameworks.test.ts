@@ -124,7 +124,7 @@ describe('redis formats against the real frameworks', () => {
     await worker.stop();
   });
 
-  it('sidekiq: backlog = Queue#size, oldest_age_s = Queue#latency; rate_out from stat:processed', async () => {
+  it('sidekiq: backlog = Queue#size, oldest_age_s = Queue#latency, ack_pending = Workers busy on the queue; rate_out from stat:processed', async () => {
     const f = FRAMEWORKS.sidekiq;
     const { q, read, r } = await setup(f, 12, 0);
     await f.produce(q, 10);
@@ -135,16 +135,32 @@ describe('redis formats against the real frameworks', () => {
     assert.equal(o['queue.backlog'], 10);
     assert.ok(Math.abs(o['queue.oldest_age_s']! - theirs.latency!) < 1, `ours ${o['queue.oldest_age_s']} vs latency ${theirs.latency}`);
 
+    assert.equal(o['queue.ack_pending'], 0);
+    assert.equal(theirs.busy, 0);
+
+    // A slow job: Sidekiq::Workers (from the process's heartbeat) and ack_pending both show it.
+    const slow = startWorker(f, q, { WORK_MS: '8000' });
+    cleanups.push(() => slow.stop());
+    const both = await until(
+      'Sidekiq to report a busy job',
+      async () => ({ ours: await read(), theirs: await f.figures(q) }),
+      (x) => x.theirs.busy === 1 && x.ours['queue.ack_pending'] === 1,
+    );
+    assert.equal(both.ours['queue.lag'], both.ours['queue.backlog']! + 1);
+    await slow.stop();
+
     const config = RedisQueueSchema.parse({ kind: 'redis', url: q.redis.url(q.db), format: 'sidekiq', queue: q.queue });
+    const before = await f.figures(q);
+    const remaining = 10 - (await r.scard(q.done_key));
     const t = Date.now();
     const a = await source.read(config, { window_seconds: 600, now_ms: t });
     const worker = startWorker(f, q);
     cleanups.push(() => worker.stop());
-    await until('the jobs to be done', () => r.scard(q.done_key), (n) => n === 10);
-    await until('Sidekiq to count them processed', () => f.figures(q), (x) => x.processed! >= theirs.processed! + 10);
+    await until('the jobs to be done', () => r.scard(q.done_key), (n) => n === 10, 60_000);
+    await until('Sidekiq to count them processed', () => f.figures(q), (x) => x.processed! >= before.processed! + remaining);
     const b = await source.read(config, { window_seconds: 600, now_ms: t + 10_000, state: a.state });
     const after = await f.figures(q);
-    assert.equal(b.observations['queue.rate_out'], (after.processed! - theirs.processed!) / 10);
+    assert.equal(b.observations['queue.rate_out'], (after.processed! - before.processed!) / 10);
     assert.equal(b.observations['queue.backlog'], 0);
     assert.equal(b.observations['queue.oldest_age_s'], 0);
     await worker.stop();

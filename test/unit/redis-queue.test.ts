@@ -8,7 +8,7 @@ import { parseRedisUrl } from '../../src/queues/redis/connections';
 import { bullmqFinished, bullmqObservations, type BullmqFacts } from '../../src/queues/redis/formats/bullmq';
 import { celeryKeys, unackedFor } from '../../src/queues/redis/formats/celery';
 import { laravelObservations, laravelPushedMs } from '../../src/queues/redis/formats/laravel';
-import { sidekiqEnqueuedMs, sidekiqObservations } from '../../src/queues/redis/formats/sidekiq';
+import { busyFor, sidekiqEnqueuedMs, sidekiqObservations } from '../../src/queues/redis/formats/sidekiq';
 import { backlogOf, streamObservations, type StreamFacts } from '../../src/queues/redis/formats/stream';
 
 describe('redis URL forms', () => {
@@ -120,6 +120,8 @@ describe('redis formats: mapping', () => {
     assert.equal(sidekiqEnqueuedMs('{"enqueued_at":1700000000500}'), 1_700_000_000_500);
     assert.equal(sidekiqEnqueuedMs('{}'), undefined);
     assert.deepEqual(sidekiqObservations(3, now - 4000, now), { 'queue.backlog': 3, 'queue.oldest_age_s': 4 });
-    assert.deepEqual(sidekiqObservations(0, undefined, now), { 'queue.backlog': 0, 'queue.oldest_age_s': 0 });
+    assert.deepEqual(sidekiqObservations(0, undefined, now, 2), { 'queue.backlog': 0, 'queue.ack_pending': 2, 'queue.oldest_age_s': 0, 'queue.lag': 2 });
+    const work = (queue: string) => JSON.stringify({ queue, payload: '{}', run_at: 1 });
+    assert.equal(busyFor([work('q'), work('other'), work('q'), '{'], 'q'), 2);
   });
 });
