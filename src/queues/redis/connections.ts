@@ -10,8 +10,7 @@ import Redis, { Cluster, type ClusterOptions, type RedisOptions } from 'ioredis'
 import type { RedisQueueConfig } from '../../config/queue';
 import { ConfigurationError } from '../../errors';
 import { ConnectionPool } from '../../sources/connection-pool';
-import { resolveSecret } from '../../sources/secrets';
-import { redactUrl } from '../../sources/secrets';
+import { redactUrl, resolveSecret } from '../../sources/secrets';
 
 export type RedisClient = Redis | Cluster;
 
@@ -58,8 +57,8 @@ export function parseRedisUrl(url: string, cluster: boolean): RedisTarget {
     if (colon >= 0) password = decodeURIComponent(userinfo.slice(colon + 1));
     if (user) username = user;
   }
-  const nodes = hosts!.split(',').map((h) => parseNode(h.trim(), scheme.sentinel ? 26379 : 6379, bad));
-  if (nodes.length === 0 || hosts === '') throw bad('no host');
+  if (!hosts) throw bad('no host');
+  const nodes = hosts.split(',').map((h) => parseNode(h.trim(), scheme.sentinel ? 26379 : 6379, bad));
   const segments = (pathPart ?? '').split('/').filter((s) => s !== '');
   const dbOf = (s: string | undefined) => {
     if (s === undefined) return 0;
