@@ -2,7 +2,7 @@
 // process (so one part's memory does not show in another's figures), then prints
 // docs/benchmarks.md and writes it with the SVG plots in docs/bench/.
 //
-//   node dist/bench/main.js [--parts quality,speed,fleet] [--fleet-sizes 50,200,500]
+//   node dist/bench/main.js [--parts quality,speed,fleet,redis] [--fleet-sizes 50,200,500]
 //                           [--fleet-seconds 60] [--fleet-interval 5] [--no-write]
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,10 +12,11 @@ import { benchDecide } from './decide.bench';
 import { benchFleet } from './fleet.bench';
 import { machine } from './machine';
 import { benchQuality, type TraceQuality } from './quality.bench';
+import { benchRedisRead, redisReadMarkdown } from './redis.bench';
 import { benchmarksMarkdown, type BenchResults, type QualitySummary } from './report';
 import { benchSimulator } from './simulate.bench';
 
-const PARTS = ['quality', 'speed', 'fleet'] as const;
+const PARTS = ['quality', 'speed', 'fleet', 'redis'] as const;
 type Part = (typeof PARTS)[number];
 
 interface Args {
@@ -95,6 +96,13 @@ async function runPart(part: Part, a: Args): Promise<Partial<BenchResults>> {
       }
       return { decide, simulator: benchSimulator(root, log) };
     }
+    case 'redis': {
+      // Its own page (docs/bench/redis-read.md), so the main report's format stays as it is.
+      const markdown = redisReadMarkdown(await benchRedisRead(log));
+      process.stderr.write(markdown);
+      if (a.write) fs.writeFileSync(path.join(docs, 'bench', 'redis-read.md'), markdown);
+      return {};
+    }
     case 'fleet':
       try {
         return { fleet: await benchFleet({ sizes: a.fleetSizes, checkInterval: a.fleetInterval, measureSeconds: a.fleetSeconds, log }) };
@@ -133,6 +141,8 @@ async function main(): Promise<number> {
     Object.assign(results, await inChild(part, argv));
   }
   results.totalSeconds = (Date.now() - began) / 1000;
+  // The redis part writes its own page; the main report is rewritten only when another part ran.
+  if (a.parts.every((p) => p === 'redis')) return 0;
   const markdown = benchmarksMarkdown(results);
   process.stdout.write(markdown);
   if (a.write) {

@@ -79,7 +79,8 @@ function resolveServicePaths(s: ServiceConfig, dir: string): ServiceConfig {
   if (q) {
     const auth = q.kind === 'nats' && q.auth?.creds_file ? { ...q.auth, creds_file: path.resolve(dir, q.auth.creds_file) } : undefined;
     const tls = 'tls' in q && q.tls ? resolveTls(q.tls, dir) : undefined;
-    out = { ...out, queue: { ...q, ...(auth ? { auth } : {}), ...(tls ? { tls } : {}) } as QueueConfig };
+    const passwordFile = 'password_file' in q && q.password_file ? { password_file: path.resolve(dir, q.password_file) } : {};
+    out = { ...out, queue: { ...q, ...(auth ? { auth } : {}), ...(tls ? { tls } : {}), ...passwordFile } as QueueConfig };
   }
   return out;
 }

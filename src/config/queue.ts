@@ -60,8 +60,39 @@ export const KafkaQueueSchema = z.strictObject({
 });
 export type KafkaQueueConfig = z.infer<typeof KafkaQueueSchema>;
 
-export const QUEUE_KINDS = ['nats', 'kafka'] as const;
-export const QueueSchema = z.discriminatedUnion('kind', [NatsQueueSchema, KafkaQueueSchema], {
+/** How jobs are kept in Redis: a plain list or stream, or a framework's own keys. */
+export const REDIS_FORMATS = ['list', 'stream', 'bullmq', 'laravel', 'celery', 'sidekiq'] as const;
+export type RedisFormat = (typeof REDIS_FORMATS)[number];
+
+export const RedisQueueSchema = z
+  .strictObject({
+    kind: z.literal('redis'),
+    /** redis://, rediss:// (TLS), redis+sentinel://h1:26379,h2:26379/<master>[/db], or several redis:// seeds with `cluster: true`. */
+    url: z.string().min(1).default('redis://127.0.0.1:6379'),
+    format: z.enum(REDIS_FORMATS),
+    /** The name the framework uses: list key, stream key, BullMQ/Laravel/Celery/Sidekiq queue name. */
+    queue: z.string().min(1),
+    /** Stream consumer group (format: stream). */
+    group: z.string().min(1).optional(),
+    /** Key prefix: BullMQ's (default `bull`), Laravel's connection prefix, Sidekiq's namespace. */
+    prefix: z.string().optional(),
+    /** Redis Cluster: `url` lists seed nodes. */
+    cluster: z.boolean().default(false),
+    /** ACL user (else the URL's user). */
+    username: z.string().min(1).optional(),
+    /** Password (else the URL's). */
+    ...secretFields('password'),
+    tls: TlsSchema.optional(),
+  })
+  .superRefine(oneSecretSource(['password']))
+  .superRefine((q, ctx) => {
+    if (q.format === 'stream' && !q.group) ctx.addIssue({ code: 'custom', path: ['group'], message: 'required with format: stream (the consumer group to read)' });
+    if (q.format !== 'stream' && q.group) ctx.addIssue({ code: 'custom', path: ['group'], message: `only for format: stream (format is ${q.format})` });
+  });
+export type RedisQueueConfig = z.infer<typeof RedisQueueSchema>;
+
+export const QUEUE_KINDS = ['nats', 'kafka', 'redis'] as const;
+export const QueueSchema = z.discriminatedUnion('kind', [NatsQueueSchema, KafkaQueueSchema, RedisQueueSchema], {
   error: (iss) => (iss.code === 'invalid_union' ? `kind must be one of: ${QUEUE_KINDS.join(', ')}` : undefined),
 });
 export type QueueConfig = z.infer<typeof QueueSchema>;

@@ -4,12 +4,14 @@ import type { QueueConfig } from '../config/queue';
 import { kafkaQueueSource } from './kafka/source';
 import { natsQueueSource } from './nats/source';
 import type { QueueSource } from './queue-source';
+import { redisQueueSource } from './redis/source';
 
 export type QueueSourceRegistry = { [K in QueueConfig['kind']]: QueueSource<Extract<QueueConfig, { kind: K }>> };
 
 export const queueSources: QueueSourceRegistry = {
   nats: natsQueueSource,
   kafka: kafkaQueueSource,
+  redis: redisQueueSource,
 };
 
 /** The (process-wide, connection-pooling) source that reads queues of this config's kind. */
