@@ -12,11 +12,13 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { QueueConfig } from '../config/queue';
 import type { ServiceConfig } from '../config/service';
 import { decide, type Decision } from '../decide/index';
+import { replicaCeiling } from '../decide/safety/bounds';
 import type { DecisionInput, EngineState } from '../decide/input';
 import { ConfigurationError } from '../errors';
 import type { Json, Observations } from '../observations';
 import type { QueueSource } from '../queues/queue-source';
 import type { Runtime, RuntimeTarget, ScaleResult } from '../runtimes/runtime';
+import { withHeartbeat } from './heartbeat';
 
 /** Where activities find their plugins; tests pass in-memory ones. */
 export interface PluginLookup {
@@ -137,11 +139,15 @@ export function createScalerActivities(plugins: PluginLookup, o: { sourceTimeout
       return { ...collected, replicas, decision, metric_failures, finished_at: Date.now() / 1000 };
     },
 
-    /** Idempotent: makes the count `replicas`, so a retry after a crash never scales twice. */
+    /** Idempotent: makes the count `replicas`, so a retry after a crash never scales twice. Heartbeats. */
     async applyReplicas(input: ApplyInput): Promise<ScaleResult> {
       const target = targetOf(input);
       try {
-        return await plugins.runtimeFor(target).ensure(target, input.replicas);
+        const ceiling = replicaCeiling(input.service);
+        if (!Number.isSafeInteger(input.replicas) || input.replicas < 0 || input.replicas > ceiling) {
+          throw new ConfigurationError(`replicas: ${input.replicas} is not a whole number in 0..${ceiling} (the hard ceiling, replica_ceiling)`, 'replica_ceiling');
+        }
+        return await withHeartbeat((signal) => plugins.runtimeFor(target).ensure(target, input.replicas, signal));
       } catch (e) {
         if (e instanceof ConfigurationError) throw ApplicationFailure.nonRetryable(e.message, 'ConfigurationError');
         throw e;

@@ -164,7 +164,7 @@ async function makeContext(variant: Variant): Promise<ScenarioContext> {
 }
 
 /** Polls `probe` every 100 ms until `done` holds; fails with the last value and `context()`. */
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T>, done: (v: T) => boolean, context: () => string): Promise<T> {
+export async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T>, done: (v: T) => boolean, context: () => string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   let lastError: unknown;
