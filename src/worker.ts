@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { NativeConnection, Runtime, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createScalerActivities, type PluginLookup } from './activities/scaler-activities';
+import type { SecretStore } from './sources/secrets';
 import type { TemporalConfig } from './config/file';
 import { connectOptions } from './temporal-connection';
 
@@ -46,6 +47,8 @@ export interface ScalerWorkerOptions {
   plugins?: PluginLookup;
   connection?: NativeConnection;
   maxConcurrentActivities?: number;
+  /** The services' config as this worker loaded it, to restore the secrets scalers carry masked. */
+  secrets?: SecretStore;
 }
 
 export async function createScalerWorker(o: ScalerWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection; ownsConnection: boolean }> {
@@ -57,7 +60,7 @@ export async function createScalerWorker(o: ScalerWorkerOptions): Promise<{ work
     namespace: o.temporal.namespace,
     taskQueue: o.temporal.task_queue,
     workflowBundle: await workflowBundle(),
-    activities: createScalerActivities(plugins),
+    activities: createScalerActivities(plugins, o.secrets ? { secrets: o.secrets } : {}),
     maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities ?? 100,
     workflowThreadPoolSize: o.temporal.workflow_threads ?? DEFAULT_WORKFLOW_THREADS,
     // A cancelled apply (pause, resume, override) learns of it from a heartbeat's answer: send
@@ -68,16 +71,14 @@ export async function createScalerWorker(o: ScalerWorkerOptions): Promise<{ work
 }
 
 async function defaultPlugins(): Promise<PluginLookup> {
-  const { runtimeFor } = await import('./runtimes/registry.js');
-  const { queueSourceFor } = await import('./queues/registry.js');
-  return { runtimeFor, queueSourceFor };
+  const { builtInPlugins } = await import('./plugins.js');
+  return builtInPlugins();
 }
 
 /** Closes what the built-in plugins hold open (NATS connections, Docker clients, process supervisors). */
 export async function closePlugins(): Promise<void> {
-  const { closeRuntimes } = await import('./runtimes/registry.js');
-  const { closeQueueSources } = await import('./queues/registry.js');
-  await Promise.allSettled([closeRuntimes(), closeQueueSources()]);
+  const { closeBuiltInPlugins } = await import('./plugins.js');
+  await closeBuiltInPlugins();
 }
 
 /**

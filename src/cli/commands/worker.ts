@@ -1,11 +1,12 @@
 // `docktor worker` and `docktor dev`.
 import path from 'node:path';
-import { loadConfig } from '../../config/load';
+import { loadConfig, type Config } from '../../config/load';
 import { UsageError } from '../../errors';
 import { connectClient } from '../../control/client';
 import { up } from '../../control/scalers';
 import { startDevServer, type DevServer } from '../../dev/temporal-server';
 import { DEFAULT_TEMPORAL_ADDRESS } from '../../temporal-connection';
+import { SecretStore } from '../../sources/secrets';
 import { runWorkerUntil } from '../../worker';
 import type { CliIO } from '../io';
 import type { ConfigOption } from './control';
@@ -27,7 +28,7 @@ export async function workerCommand(io: CliIO, o: ConfigOption): Promise<number>
   const config = loadConfig(o.config, io.cwd, io.env);
   const address = io.env.DOCKTOR_TEMPORAL_ADDRESS ?? config.temporal.address ?? DEFAULT_TEMPORAL_ADDRESS;
   io.out(`docktor worker: ${address}, namespace ${config.temporal.namespace}, task queue ${config.temporal.task_queue}\n`);
-  await runWorkerUntil({ temporal: config.temporal, address }, stopSignal(io));
+  await runWorkerUntil({ temporal: config.temporal, address, secrets: workerSecrets(config) }, stopSignal(io));
   io.out('docktor worker: stopped\n');
   return 0;
 }
@@ -56,7 +57,7 @@ export async function devCommand(io: CliIO, o: ConfigOption): Promise<number> {
     io.out(`Temporal dev server: ${address}${server.uiUrl ? `, UI ${server.uiUrl}` : ''}\n`);
   }
   try {
-    const running = runWorkerUntil({ temporal: config.temporal, address }, signal);
+    const running = runWorkerUntil({ temporal: config.temporal, address, secrets: workerSecrets(config) }, signal);
     const c = await connectClient(config.temporal, address);
     try {
       for (const r of await up(c, config)) io.out(`${r.service}: ${r.outcome} (${r.workflowId}, ${serviceRuntime(config.services, r.service)})\n`);
@@ -82,4 +83,9 @@ function portFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): nu
 
 function serviceRuntime(services: { name: string; runtime: { kind: string } }[], name: string): string {
   return `runtime ${services.find((s) => s.name === name)?.runtime.kind ?? '?'}`;
+}
+
+/** The services of the worker's config file: scalers carry their secrets masked, the worker restores them. */
+function workerSecrets(config: Config): SecretStore {
+  return SecretStore.of(config.project, config.services, config.file);
 }
