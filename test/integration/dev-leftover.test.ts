@@ -18,20 +18,25 @@ fs.writeFileSync(path.join(dir, 'docktor.yaml'), 'project: leftover\nservices:\n
 const db = path.join(dir, '.docktor', 'temporal.db');
 const children: ChildProcess[] = [];
 
-/** Processes whose command line names our database: the dev servers of this test. */
-function serversOnOurDb(): number[] {
+/** Processes whose command line (or environment) holds `needle`. */
+function processesWith(file: 'cmdline' | 'environ', needle: string): number[] {
   return fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).flatMap((p) => {
     try {
-      return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').includes(db) ? [Number(p)] : [];
+      return fs.readFileSync(`/proc/${p}/${file}`, 'utf8').split('\0').includes(needle) ? [Number(p)] : [];
     } catch {
       return [];
     }
   });
 }
 
+/** The dev servers of this test: their command line names our database. */
+const serversOnOurDb = (): number[] => processesWith('cmdline', db);
+
 after(() => {
   for (const c of children) c.kill('SIGKILL');
   for (const pid of serversOnOurDb()) process.kill(pid, 'SIGKILL');
+  // The service's replica (`sleep`), which outlives docktor by design.
+  for (const pid of processesWith('environ', `DOCKTOR_STATE_DIR=${path.join(dir, 'state')}`)) process.kill(pid, 'SIGKILL');
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
