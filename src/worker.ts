@@ -63,6 +63,9 @@ export async function createScalerWorker(o: ScalerWorkerOptions): Promise<{ work
     activities: createScalerActivities(plugins, o.secrets ? { secrets: o.secrets } : {}),
     maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities ?? 100,
     workflowThreadPoolSize: o.temporal.workflow_threads ?? DEFAULT_WORKFLOW_THREADS,
+    // A cancelled apply (pause, resume, override) learns of it from a heartbeat's answer: send
+    // them every second, not every 0.8 x the heartbeat timeout.
+    maxHeartbeatThrottleInterval: '1s',
   });
   return { worker, connection, ownsConnection: o.connection === undefined };
 }

@@ -10,12 +10,14 @@
 // must be retried durably.
 import { ApplicationFailure } from '@temporalio/common';
 import { decide, type Decision } from '../decide/index';
+import { replicaCeiling } from '../decide/safety/bounds';
 import type { DecisionInput, EngineState } from '../decide/input';
 import { ConfigurationError } from '../errors';
 import type { Json } from '../observations';
 import type { ScaleResult } from '../runtimes/runtime';
 import { collectObservations, SOURCE_TIMEOUT_MS, targetOf, type CollectResult, type PluginLookup, type ServiceRef } from '../sources/collect';
 import { SecretStore } from '../sources/secrets';
+import { withHeartbeat } from './heartbeat';
 
 export type { CollectResult, PluginLookup, ServiceRef, SourceFailure } from '../sources/collect';
 export { targetOf } from '../sources/collect';
@@ -94,11 +96,15 @@ export function createScalerActivities(plugins: PluginLookup, o: ScalerActivityO
       return { ...collected, replicas, decision, metric_failures, finished_at: Date.now() / 1000 };
     },
 
-    /** Idempotent: makes the count `replicas`, so a retry after a crash never scales twice. */
+    /** Idempotent: makes the count `replicas`, so a retry after a crash never scales twice. Heartbeats. */
     async applyReplicas(input: ApplyInput): Promise<ScaleResult> {
       try {
+        const ceiling = replicaCeiling(input.service);
+        if (!Number.isSafeInteger(input.replicas) || input.replicas < 0 || input.replicas > ceiling) {
+          throw new ConfigurationError(`replicas: ${input.replicas} is not a whole number in 0..${ceiling} (the hard ceiling, replica_ceiling)`, 'replica_ceiling');
+        }
         const target = targetOf(unmasked(input));
-        return await plugins.runtimeFor(target).ensure(target, input.replicas);
+        return await withHeartbeat((signal) => plugins.runtimeFor(target).ensure(target, input.replicas, signal));
       } catch (e) {
         if (e instanceof ConfigurationError) throw ApplicationFailure.nonRetryable(e.message, 'ConfigurationError');
         throw e;

@@ -26,7 +26,8 @@ const VERSION: string = (require('../../../package.json') as { version: string }
 
 function positiveInt(what: string) {
   return (v: string): number => {
-    if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${what} must be a whole number >= 0, got "${v}"`);
+    // Safe integers only: a longer digit string would be rounded (and 1e30 is an integer too).
+    if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new InvalidArgumentError(`${what} must be a whole number >= 0, got "${v}"`);
     return Number(v);
   };
 }

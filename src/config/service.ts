@@ -25,6 +25,8 @@ export const ServiceSchema = z
     name: z.string().regex(SERVICE_NAME, 'letters, digits, "_", "." and "-", starting with a letter or digit'),
     min_replicas: z.number().int().min(0).default(1),
     max_replicas: z.number().int().min(0),
+    /** The hard ceiling no override passes, not even --force (default max(100, max_replicas)). */
+    replica_ceiling: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
     check_interval: z.number().positive().default(10),
     metrics_window: z.number().positive().default(30),
     strategy: z.enum(STRATEGIES).default('rules'),
@@ -44,6 +46,9 @@ export const ServiceSchema = z
   .superRefine((s, ctx) => {
     if (s.max_replicas < s.min_replicas) {
       ctx.addIssue({ code: 'custom', path: ['max_replicas'], message: `must be >= min_replicas (${s.min_replicas})` });
+    }
+    if (s.replica_ceiling !== undefined && s.replica_ceiling < s.max_replicas) {
+      ctx.addIssue({ code: 'custom', path: ['replica_ceiling'], message: `must be >= max_replicas (${s.max_replicas})` });
     }
     const needs: Record<StrategyName, 'rules' | 'target' | 'sla'> = { rules: 'rules', target: 'target', predictive: 'sla' };
     const block = needs[s.strategy];

@@ -7,7 +7,7 @@ import { fmt } from './format';
 import { recordRecommendation, recordScaleEvent } from './history';
 import type { DecisionInput, EngineState } from './input';
 import { limitRate, longestPolicyPeriod, stabilizationWindows, stabilizeRecommendation } from './safety/behavior';
-import { clamp, correctOutOfBounds, saneProposal } from './safety/bounds';
+import { clamp, correctOutOfBounds, replicaCeiling, saneProposal } from './safety/bounds';
 import { cooldownBlock } from './safety/cooldown';
 import { fallbackReplicas } from './safety/fallback';
 import { STRATEGY_REGISTRY } from './strategies/index';
@@ -47,6 +47,10 @@ export function decide(input: DecisionInput): Decision {
         : `no scale-down to ${desired}: ${missing.join(', ')} missing`,
     );
     desired = current;
+    limitedBy = 'missing_metrics';
+  } else if (desired === current && failures > 0 && limitedBy === null) {
+    // Nothing fired, but on partial data: say so, as a failed source is what the operator must fix.
+    notes.push(`metric collection failed ${failures} time(s)`);
     limitedBy = 'missing_metrics';
   }
 
@@ -97,9 +101,9 @@ export function decide(input: DecisionInput): Decision {
     limitedBy = 'paused';
     notes.push(computedTarget === current ? 'paused' : `paused: would go to ${computedTarget}`);
   } else if (override !== undefined) {
-    target = override.force === true ? override.replicas : clamp(override.replicas, min, max);
+    target = override.force === true ? clamp(override.replicas, 0, replicaCeiling(service)) : clamp(override.replicas, min, max);
     limitedBy = 'override';
-    reason = `override to ${target}${override.reason ? `: ${override.reason}` : ''}${target !== override.replicas ? ` (asked ${override.replicas}, kept within ${min}..${max})` : ''}`;
+    reason = `override to ${target}${override.reason ? `: ${override.reason}` : ''}${target !== override.replicas ? ` (asked ${override.replicas}, kept within ${override.force === true ? `0..${replicaCeiling(service)}, replica_ceiling` : `${min}..${max}`})` : ''}`;
     notes.length = 0;
     notes.push(`the engine would go to ${computedTarget}`);
   }

@@ -1,7 +1,7 @@
 // Starts a Temporal dev server (`temporal server start-dev`) as a child process, with Docktor's
 // search attributes registered. Used by `docktor dev` (state in .docktor/temporal.db, frontend
 // 7233, UI 8233) and by the tests (in memory, free ports).
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,6 +11,8 @@ import { OperationError } from '../errors';
 import type { Json } from '../observations';
 import { startChild, type ManagedChild } from './child-process';
 import { freePort, isPortFree } from './free-port';
+import { pidAlive } from './pid-lock';
+import { commandLine, portOwnerPid } from './port-owner';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { TEMPORAL_CLI_HOWTO, findTemporalCli } from './temporal-cli';
 
@@ -49,6 +51,11 @@ export interface DevServerOptions {
   ui?: boolean;
   /** SQLite file for state that outlives the server; in memory when absent. */
   dbFilename?: string;
+  /**
+   * Where the server's pid is kept while it runs (with `dbFilename`). A server left running by a
+   * SIGKILLed `docktor dev` is found through it and stopped before a new one starts.
+   */
+  pidFile?: string;
   namespace?: string;
   searchAttributes?: Readonly<Record<string, SearchAttributeKind>>;
   logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'never';
@@ -94,6 +101,7 @@ async function startWithCli(cli: string, opts: DevServerOptions): Promise<DevSer
   const searchAttributes = opts.searchAttributes ?? DOCKTOR_SEARCH_ATTRIBUTES;
   const pickedPorts = opts.port === 0 || opts.uiPort === 0;
   if (opts.dbFilename) mkdirSync(dirname(opts.dbFilename), { recursive: true });
+  if (opts.pidFile && opts.dbFilename) await stopLeftover(opts.pidFile, opts.dbFilename, opts.log ?? ((line) => process.stderr.write(`${line}\n`)));
 
   // Ports we picked can be taken before the server binds them: then pick again.
   const attempts = pickedPorts ? 3 : 1;
@@ -111,12 +119,12 @@ async function startWithCli(cli: string, opts: DevServerOptions): Promise<DevSer
 
     // Otherwise the readiness check below could be answered by a server that is already there.
     const busy: string[] = [];
-    if (!(await isPortFree(port, ip))) busy.push(`frontend port ${ip}:${port}`);
-    if (ui && !(await isPortFree(uiPort, ip))) busy.push(`UI port ${ip}:${uiPort}`);
+    if (!(await isPortFree(port, ip))) busy.push(`frontend port ${ip}:${port} in use${heldBy(port)}`);
+    if (ui && !(await isPortFree(uiPort, ip))) busy.push(`UI port ${ip}:${uiPort} in use${heldBy(uiPort)}`);
     if (busy.length > 0) {
       if (pickedPorts && attempt < attempts) continue;
       throw new OperationError(
-        `cannot start the Temporal dev server: ${busy.join(' and ')} in use (another Temporal server?). ` +
+        `cannot start the Temporal dev server: ${busy.join(' and ')} (another Temporal server?). ` +
           'Stop it, choose other ports, or set temporal.address to use the running server',
       );
     }
@@ -130,14 +138,61 @@ async function startWithCli(cli: string, opts: DevServerOptions): Promise<DevSer
       if (inUse && attempt < attempts) continue;
       throw e;
     }
+    const pidFile = opts.pidFile;
+    if (pidFile) writeFileSync(pidFile, `${child.pid}\n`);
     return {
       address,
       namespace,
       uiUrl: ui ? `http://${ip}:${uiPort}` : undefined,
       kind: 'cli',
-      stop: () => child.stop(opts.stopGraceMs ?? 10_000),
+      stop: async () => {
+        await child.stop(opts.stopGraceMs ?? 10_000);
+        if (pidFile) rmSync(pidFile, { force: true });
+      },
     };
   }
+}
+
+/** ` by pid N (command)`, when the holder can be seen; else nothing. */
+function heldBy(port: number): string {
+  const pid = portOwnerPid(port);
+  if (pid === undefined) return '';
+  const cmd = commandLine(pid);
+  return ` by pid ${pid}${cmd ? ` (${cmd.length > 120 ? `${cmd.slice(0, 117)}...` : cmd})` : ''}`;
+}
+
+/**
+ * Stops the server a previous run left (its docktor was SIGKILLed, so nothing stopped it): only
+ * when the pid in the file is alive and is a dev server on this very database, never another
+ * process that reused the pid.
+ */
+async function stopLeftover(pidFile: string, dbFilename: string, log: (line: string) => void): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number.parseInt(readFileSync(pidFile, 'utf8'), 10);
+  } catch {
+    return;
+  }
+  const cmd = Number.isInteger(pid) && pid > 0 && pidAlive(pid) ? commandLine(pid) : undefined;
+  if (cmd === undefined || !cmd.includes('start-dev') || !cmd.includes(dbFilename)) {
+    rmSync(pidFile, { force: true });
+    return;
+  }
+  log(`docktor: stopping the Temporal dev server a previous run left on ${dbFilename} (pid ${pid})`);
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // gone
+    }
+  };
+  signal('SIGTERM');
+  for (let waited = 0; pidAlive(pid) && waited < 10_000; waited += 100) await sleep(100);
+  if (pidAlive(pid)) {
+    signal('SIGKILL');
+    for (let waited = 0; pidAlive(pid) && waited < 5000; waited += 100) await sleep(100);
+  }
+  rmSync(pidFile, { force: true });
 }
 
 function dynamicConfigArgs(values: Readonly<Record<string, Json>> | undefined): string[] {

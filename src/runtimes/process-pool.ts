@@ -23,6 +23,7 @@ import {
 } from './proc-stats';
 import { planRestart, type BackoffPolicy } from './process-backoff';
 import { acquireOwnership, lockFilePath, releaseOwnership, type OwnerIdentity } from './process-owner';
+import { findMarkedReplicas, markerEnv, poolId, type MarkedReplica } from './process-marker';
 import { replicaEnv, resolveProgram } from './process-program';
 import { logFilePath, readState, stateFilePath, writeState, type ProcessState, type ReplicaRecord } from './process-state';
 import type { RuntimeTarget, ScaleResult } from './runtime';
@@ -82,6 +83,8 @@ const round2 = (x: number): number => Math.round(x * 100) / 100;
 export class ProcessPool {
   readonly stateFile: string;
   private readonly lockFile: string;
+  /** In every replica's environment (process-marker.ts). */
+  private readonly poolId: string;
   private readonly slots = new Map<number, Slot>();
   private restarts = 0;
   private owned = false;
@@ -99,14 +102,20 @@ export class ProcessPool {
   ) {
     this.stateFile = stateFilePath(options.stateDir, key);
     this.lockFile = lockFilePath(options.stateDir, key);
+    this.poolId = poolId(options.stateDir, key);
   }
 
-  async ensure(target: RuntimeTarget<ProcessRuntimeConfig>, replicas: number): Promise<ScaleResult> {
+  /** `signal` stops a scale-up between two starts (the apply was cancelled: pause, resume, override). */
+  async ensure(target: RuntimeTarget<ProcessRuntimeConfig>, replicas: number, signal?: AbortSignal): Promise<ScaleResult> {
     return this.serialized(async () => {
       this.target = target;
       this.requireOwnership();
       const before = this.slots.size;
-      if (replicas > before) return { before, after: replicas, detail: `started ${this.scaleUp(replicas - before).join(', ')}` };
+      if (replicas > before) {
+        const started = await this.scaleUp(replicas - before, signal);
+        const stopped = started.length < replicas - before ? `; interrupted after ${started.length} of ${replicas - before}` : '';
+        return { before, after: this.slots.size, detail: `started ${started.join(', ') || 'none'}${stopped}` };
+      }
       if (replicas < before) {
         const stopped = await this.scaleDown(before - replicas);
         return { before, after: this.slots.size, detail: `stopped ${stopped.join(', ')}` };
@@ -190,18 +199,39 @@ export class ProcessPool {
     return true;
   }
 
-  /** Takes over the recorded copies: live ones are watched, dead ones reaped and restarted. */
+  /**
+   * Takes over the recorded copies: live ones are watched, dead ones reaped and restarted. Then
+   * the marked copies no record lists (a worker killed between starting and recording one) are
+   * adopted into their free index, or stopped when the index is taken.
+   */
   private adopt(): void {
     const st = readState(this.stateFile);
-    if (!st) return;
-    this.restarts = st.restarts;
+    const strays = new Map<number, MarkedReplica>();
+    const duplicates: MarkedReplica[] = [];
+    for (const m of findMarkedReplicas(this.poolId)) {
+      if (st?.replicas.some((r) => r.pid === m.pid && r.start_time === m.start_time)) continue;
+      if (strays.has(m.index)) duplicates.push(m); // oldest first: the first one keeps the index
+      else strays.set(m.index, m);
+    }
+    if (!st && strays.size === 0) return;
+    this.restarts = st?.restarts ?? 0;
     const now = Date.now();
-    for (const r of st.replicas) {
+    const adoptStray = (slot: Slot, m: MarkedReplica) => {
+      strays.delete(slot.index);
+      slot.copy = { pid: m.pid, start_time: m.start_time, started_at: now, command: [...this.target.runtime.command] };
+      this.emit({ type: 'adopted', replica: this.name(slot.index), index: slot.index, pid: m.pid });
+    };
+    for (const r of st?.replicas ?? []) {
       const slot: Slot = { index: r.index, failures: r.failures, restarts: r.restarts };
       this.slots.set(r.index, slot);
+      const stray = strays.get(r.index);
       if (r.pid !== null && r.start_time !== null && isSameLiveProcess(r.pid, r.start_time)) {
         slot.copy = { pid: r.pid, start_time: r.start_time, started_at: r.started_at ?? now, command: r.command };
         this.emit({ type: 'adopted', replica: this.name(r.index), index: r.index, pid: r.pid });
+      } else if (stray) {
+        // Recorded as starting (pid null), or its recorded copy died: the marked one is it.
+        if (r.pid !== null) this.emit({ type: 'reaped', replica: this.name(r.index), index: r.index, pid: r.pid });
+        adoptStray(slot, stray);
       } else if (r.pid !== null) {
         // Died while no worker watched it (or its pid now belongs to another process).
         this.emit({ type: 'reaped', replica: this.name(r.index), index: r.index, pid: r.pid });
@@ -211,23 +241,51 @@ export class ProcessPool {
         this.schedule(slot, Math.max(0, (r.restart_at ?? now) - now));
       }
     }
+    for (const m of [...strays.values()]) {
+      if (this.slots.has(m.index)) duplicates.push(m);
+      else {
+        const slot: Slot = { index: m.index, failures: 0, restarts: 0 };
+        this.slots.set(m.index, slot);
+        adoptStray(slot, m);
+      }
+    }
+    // Second copies of an index that already has one: stopped, as a scale-down would.
+    for (const m of duplicates) {
+      const copy: Copy = { pid: m.pid, start_time: m.start_time, started_at: now, command: [] };
+      void this.stop({ index: m.index, copy, failures: 0, restarts: 0 }, this.target.runtime.grace_period * 1000);
+    }
     this.persist();
   }
 
   // ---- scaling ----
 
-  /** Starts `count` copies at the lowest free indexes; returns their names. */
-  private scaleUp(count: number): string[] {
+  /**
+   * Starts `count` copies at the lowest free indexes; returns their names. Each index is recorded
+   * before its copy starts, so a worker killed in between leaves a record (and the copy's marker)
+   * for the next owner, never an unknown process. Between two starts the event loop runs, so the
+   * apply's heartbeat and its cancellation (`signal`) get through.
+   */
+  private async scaleUp(count: number, signal?: AbortSignal): Promise<string[]> {
     this.spawnable(); // a missing program is a config error before anything starts
     const started: string[] = [];
     for (let index = 1; started.length < count; index++) {
       if (this.slots.has(index)) continue;
+      if (signal?.aborted || this.closed) break;
       const slot: Slot = { index, failures: 0, restarts: 0 };
-      const copy = this.spawnCopy(slot);
       this.slots.set(index, slot);
+      this.persist();
+      let copy: Copy;
+      try {
+        copy = this.spawnCopy(slot);
+      } catch (e) {
+        this.slots.delete(index);
+        this.persist();
+        throw e;
+      }
       this.persist();
       started.push(`${this.name(index)} (pid ${copy.pid})`);
       this.emit({ type: 'started', replica: this.name(index), index, pid: copy.pid, restart: false });
+      await new Promise((resolve) => setImmediate(resolve));
     }
     return started;
   }
@@ -309,7 +367,7 @@ export class ProcessPool {
     try {
       child = spawn(program, rt.command.slice(1), {
         cwd,
-        env: replicaEnv(process.env, rt.env, slot.index),
+        env: replicaEnv(process.env, rt.env, slot.index, markerEnv(this.poolId, this.target.project, this.target.service.name, slot.index)),
         argv0: rt.command[0],
         detached: true,
         stdio: ['ignore', log, log],

@@ -29,7 +29,10 @@ export function resolveProgram(program: string, cwd: string, pathEnv: string | u
   return { ok: false, reason: `'${program}' is not on PATH (${dirs.length} directories searched); give an absolute path or fix PATH` };
 }
 
-/** The environment of a replica: the worker's, the service's `env` over it, and its index. */
-export function replicaEnv(base: NodeJS.ProcessEnv, env: Record<string, string>, index: number): NodeJS.ProcessEnv {
-  return { ...base, ...env, DOCKTOR_REPLICA: String(index) };
+/**
+ * The environment of a replica: the worker's, the service's `env` over it, its index, and the
+ * marker that lets an unrecorded replica be found (process-marker.ts).
+ */
+export function replicaEnv(base: NodeJS.ProcessEnv, env: Record<string, string>, index: number, marker: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...base, ...env, ...marker, DOCKTOR_REPLICA: String(index) };
 }

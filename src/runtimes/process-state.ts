@@ -3,6 +3,7 @@
 // their back-off and the restart count. It is what lets a restarted worker adopt the live copies.
 // Written atomically (temp file + rename) after every change.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { OperationError } from '../errors';
@@ -36,9 +37,25 @@ export const ProcessStateSchema = z.object({
 });
 export type ProcessState = z.infer<typeof ProcessStateSchema>;
 
-/** `DOCKTOR_STATE_DIR`, else `<cwd>/.docktor/processes`. */
-export function defaultStateDir(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
-  return path.resolve(cwd, env.DOCKTOR_STATE_DIR || path.join('.docktor', 'processes'));
+/**
+ * One directory per machine (per user), whatever the current directory: two workers started from
+ * different directories must find the same records and the same ownership lock, or both would
+ * supervise (and double) one service's replicas. `DOCKTOR_STATE_DIR` (relative to the cwd), else
+ * `/var/lib/docktor/processes` for root, else `$XDG_STATE_HOME/docktor/processes`, else
+ * `~/.local/state/docktor/processes`.
+ */
+export function defaultStateDir(
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+  uid: number | undefined = process.getuid?.(),
+  home = os.homedir(),
+): string {
+  if (env.DOCKTOR_STATE_DIR) return path.resolve(cwd, env.DOCKTOR_STATE_DIR);
+  if (uid === 0) return '/var/lib/docktor/processes';
+  const xdg = env.XDG_STATE_HOME;
+  // The XDG spec says to ignore a relative XDG_STATE_HOME.
+  const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(home, '.local', 'state');
+  return path.join(base, 'docktor', 'processes');
 }
 
 /** `<project>-<service>`, made safe as a file name. */

@@ -16,7 +16,7 @@ import type { Runtime, RuntimeTarget, ScaleResult } from './runtime';
 export type { ProcessEvent } from './process-pool';
 
 export interface ProcessRuntimeOptions {
-  /** Where state files, locks and logs go; default `DOCKTOR_STATE_DIR`, else `./.docktor/processes`. */
+  /** Where state files, locks and logs go; default: one directory per machine (defaultStateDir). */
   stateDir?: string;
   /** Restart back-off; default 1 s doubling to 60 s, reset after 60 s of running. */
   backoff?: Partial<BackoffPolicy>;
@@ -55,11 +55,11 @@ export class ProcessRuntime implements Runtime<ProcessRuntimeConfig> {
     return this.pool(target).observe(target);
   }
 
-  async ensure(target: RuntimeTarget<ProcessRuntimeConfig>, replicas: number): Promise<ScaleResult> {
-    if (!Number.isInteger(replicas) || replicas < 0) {
+  async ensure(target: RuntimeTarget<ProcessRuntimeConfig>, replicas: number, signal?: AbortSignal): Promise<ScaleResult> {
+    if (!Number.isSafeInteger(replicas) || replicas < 0) {
       throw new OperationError(`replicas of ${target.service.name} must be a whole number >= 0, got ${replicas}`);
     }
-    return this.pool(target).ensure(target, replicas);
+    return this.pool(target).ensure(target, replicas, signal);
   }
 
   async check(target: RuntimeTarget<ProcessRuntimeConfig>): Promise<CheckResult[]> {

@@ -28,8 +28,11 @@ export interface Runtime<C extends RuntimeConfig = RuntimeConfig> {
    * `cpu.avg_pct`, `cpu.max_pct` (% of one core, as `docker stats`), `mem.avg_pct`, `mem.avg_mb`.
    */
   observe(target: RuntimeTarget<C>): Promise<Observations>;
-  /** Makes the number of replicas `replicas`; graceful on the way down. */
-  ensure(target: RuntimeTarget<C>, replicas: number): Promise<ScaleResult>;
+  /**
+   * Makes the number of replicas `replicas`; graceful on the way down. A runtime that starts
+   * replicas one by one stops early when `signal` aborts (the apply was cancelled).
+   */
+  ensure(target: RuntimeTarget<C>, replicas: number, signal?: AbortSignal): Promise<ScaleResult>;
   /** Live checks for `config validate`; never throws. */
   check(target: RuntimeTarget<C>): Promise<CheckResult[]>;
   /** Releases connections and, for runtimes that own processes, nothing else: replicas stay. */

@@ -4,7 +4,8 @@ import type { ServiceConfig } from '../config/service';
 import type { Decision } from '../decide/index';
 import type { EngineState } from '../decide/input';
 import type { Json, Observations } from '../observations';
-import type { OverrideArgs } from './definitions';
+import { replicaCeiling } from '../decide/safety/bounds';
+import type { OverrideArgs, PauseArgs } from './definitions';
 
 /** Decisions kept in the workflow (newest last); older ones are dropped. */
 export const HISTORY_LIMIT = 500;
@@ -125,14 +126,41 @@ export function tailHistory(history: HistoryEntry[], tail?: number): HistoryEntr
 /** Why an override request is refused, or undefined when it is acceptable. */
 export function overrideProblem(args: OverrideArgs, service: ServiceConfig): string | undefined {
   if (typeof args !== 'object' || args === null) return 'override needs { replicas }';
-  if (!Number.isInteger(args.replicas) || args.replicas < 0) return `replicas must be a whole number >= 0, got ${String(args.replicas)}`;
+  // Safe integers only: Number.isInteger(1e30) is true.
+  if (!Number.isSafeInteger(args.replicas) || args.replicas < 0) return `replicas must be a whole number >= 0, got ${String(args.replicas)}`;
+  const ceiling = replicaCeiling(service);
+  if (args.replicas > ceiling) {
+    return `replicas ${args.replicas} is above ${service.name}'s hard ceiling of ${ceiling} (replica_ceiling), which --force cannot pass`;
+  }
+  if (args.force !== undefined && typeof args.force !== 'boolean') return `force must be true or false, got ${JSON.stringify(args.force)}`;
   if (!args.force && (args.replicas < service.min_replicas || args.replicas > service.max_replicas)) {
     return `replicas ${args.replicas} is outside ${service.name}'s min_replicas..max_replicas (${service.min_replicas}..${service.max_replicas}); use --force to pin it anyway`;
   }
   if (args.duration_seconds !== undefined && !(Number.isFinite(args.duration_seconds) && args.duration_seconds > 0)) {
     return `duration_seconds must be > 0, got ${String(args.duration_seconds)}`;
   }
+  return reasonProblem(args.reason);
+}
+
+/** Reasons are shown in status and history: text only, and short. */
+export const REASON_MAX_LENGTH = 500;
+
+export function reasonProblem(reason: unknown): string | undefined {
+  if (reason === undefined) return undefined;
+  if (typeof reason !== 'string') return `reason must be a string, got ${reason === null ? 'null' : typeof reason}`;
+  if (reason.length > REASON_MAX_LENGTH) return `reason must be at most ${REASON_MAX_LENGTH} characters, got ${reason.length}`;
   return undefined;
+}
+
+/**
+ * A pause is a signal, which cannot be refused: the pause holds, and a reason that is not short
+ * text is replaced by a note saying so (it once showed as "[object Object]").
+ */
+export function makePause(args: PauseArgs | undefined, now: number): PauseState {
+  const reason: unknown = args?.reason;
+  if (reason === undefined || reason === '') return { since: now };
+  const problem = reasonProblem(reason);
+  return { since: now, reason: problem ? `(reason ignored: ${problem})` : (reason as string) };
 }
 
 export function makeOverride(args: OverrideArgs, now: number): OverrideState {

@@ -2,7 +2,9 @@
 // and decides (the pure engine) in one local activity, applies the result (a regular activity,
 // idempotent) and records the decision. Signals and updates wake it at once.
 import {
+  ActivityCancellationType,
   ApplicationFailure,
+  CancellationScope,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -31,6 +33,7 @@ import {
   detailsMarkdown,
   initialState,
   makeOverride,
+  makePause,
   overrideExpired,
   overrideProblem,
   statusOf,
@@ -55,7 +58,13 @@ const { checkService } = proxyLocalActivities<ScalerActivities>({
  * Scale-downs wait for the grace period of every stopped replica; leave room for it. A compose
  * service without `runtime.grace_period` uses its compose file's stop_grace_period, which the
  * workflow cannot see: allow 10 minutes then (a retried ensure is harmless, but wasteful).
+ * The activity heartbeats every second: a worker that dies mid-apply is noticed after
+ * APPLY_HEARTBEAT_TIMEOUT and the apply retried, not after the start-to-close timeout; and a
+ * cancellation (pause, resume, override) reaches it through the heartbeats. Cancelling waits
+ * for the activity to stop, so the next check never races a scale still in progress.
  */
+export const APPLY_HEARTBEAT_TIMEOUT = '5s';
+
 function applyActivity(service: ServiceConfig) {
   const rt = service.runtime;
   const grace = 'grace_period' in rt ? rt.grace_period : undefined;
@@ -63,6 +72,8 @@ function applyActivity(service: ServiceConfig) {
   return proxyActivities<ScalerActivities>({
     summary: `apply replicas (${rt.kind})`,
     startToCloseTimeout: `${timeoutS}s`,
+    heartbeatTimeout: APPLY_HEARTBEAT_TIMEOUT,
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: ['ConfigurationError'] },
   }).applyReplicas;
 }
@@ -76,6 +87,8 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
   let service = input.service;
   const state = input.carried ?? initialState();
   let wake = false;
+  /** Check again at once (an apply was stopped half-way: the count is unknown). */
+  let checkAgain = false;
   const nowS = () => Date.now() / 1000;
   const phase = checkPhase(workflowInfo().workflowId);
   // Workflow time is the start of the current workflow task and stands still while the check's
@@ -85,15 +98,25 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
   let checkedAt = 0;
   const current = (): ScalerInput => ({ ...input, service });
   const ref = () => ({ project: input.project, ...(input.compose_file ? { compose_file: input.compose_file } : {}), service });
+  // The apply in progress, if any: pause, resume and override stop it (it may be starting many
+  // replicas one by one), and the next check decides again at once.
+  let applying: { scope: CancellationScope; by?: string } | undefined;
+  const interruptApply = (by: string) => {
+    if (!applying || applying.by) return;
+    applying.by = by;
+    applying.scope.cancel();
+  };
 
   setHandler(pauseSignal, (args) => {
-    state.paused = { since: nowS(), ...(args?.reason ? { reason: args.reason } : {}) };
+    state.paused = makePause(args, nowS());
+    interruptApply('pause');
     wake = true;
   }, { description: 'Stop acting (metrics and decisions are still recorded). Arg: { reason? }' });
 
   setHandler(resumeSignal, () => {
     state.paused = null;
     state.override = null;
+    interruptApply('resume');
     wake = true;
   }, { description: 'Act again; also ends an override.' });
 
@@ -109,6 +132,7 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
     overrideUpdate,
     (args) => {
       state.override = makeOverride(args, nowS());
+      interruptApply('override');
       wake = true;
       return statusOf(current(), state);
     },
@@ -203,17 +227,31 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
     let applied = false;
     state.replicas = replicas;
     if (to !== replicas && state.paused === null && !service.dry_run) {
+      const scope = new CancellationScope();
+      const mine: { scope: CancellationScope; by?: string } = { scope };
+      applying = mine;
       try {
-        const result = await applyActivity(service)({ ...ref(), replicas: to });
+        const apply = applyActivity(service);
+        const result = await scope.run(() => apply({ ...ref(), replicas: to }));
         state.replicas = result.after;
         state.scales_applied += 1;
         applied = true;
       } catch (e) {
-        if (isCancellation(e)) throw e;
-        // The engine counted the change as made (cooldowns, rate limits); it was not.
-        state.engine = engineBefore;
-        state.failures.apply_failures += 1;
-        errors.push(`apply: ${failureMessage(e)}`);
+        // Cancelled by pause/resume/override (not the workflow's own cancellation): the count is
+        // whatever was reached; the next check, right away, observes it and decides again.
+        if (isCancellation(e) && mine.by !== undefined && !CancellationScope.current().consideredCancelled) {
+          state.engine = engineBefore;
+          errors.push(`apply: stopped by ${mine.by} before reaching ${to}`);
+          checkAgain = true;
+        } else if (isCancellation(e)) throw e;
+        else {
+          // The engine counted the change as made (cooldowns, rate limits); it was not.
+          state.engine = engineBefore;
+          state.failures.apply_failures += 1;
+          errors.push(`apply: ${failureMessage(e)}`);
+        }
+      } finally {
+        applying = undefined;
       }
     }
     record({
@@ -248,7 +286,8 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
       const untilOverrideEnds = state.override?.until != null ? Math.max(0, state.override.until - clock) : Infinity;
       const waitS = Math.min(secondsToNextCheck(clock, service.check_interval, phase), untilOverrideEnds);
       state.next_check_at = clock + waitS;
-      wake = false;
+      wake = checkAgain;
+      checkAgain = false;
       await condition(() => wake, Math.max(1, Math.round(waitS * 1000)), { summary: 'wait for the next check' });
     }
   } catch (e) {

@@ -74,6 +74,8 @@ services:
     const up = await docktor('up', 'api');
     assert.equal(up.code, 0, up.err);
     assert.match(up.out, /^api: started \(docktor\/cli[a-z0-9]+\/api\)$/m);
+    // Stream S does not exist on the test NATS: `up` still starts the scaler, and warns (issue 14).
+    assert.match(up.err, /^docktor: warning: api: Stream 'S' exists: /m);
     for (let i = 0; i < 100 && replicas() !== 4; i++) await sleep(100);
     assert.equal(replicas(), 4, (await docktor('explain', '--json')).out);
 

@@ -47,6 +47,17 @@ describe('docktor CLI', () => {
     assert.equal((await run(['explain', '--tail', '-3'])).code, 2);
   });
 
+  it('override: exit 2 naming --replicas for a digit string past the safe integers or the hard ceiling, before connecting', async () => {
+    const huge = await run(['override', 'worker', '--replicas', '99999999999999999999999', '--force']);
+    assert.equal(huge.code, 2);
+    assert.match(huge.err, /--replicas must be a whole number >= 0, got "99999999999999999999999"/);
+    // No Temporal server answers at this address: the refusal must come first.
+    const dir = tempConfig(`temporal: { address: '127.0.0.1:1' }\nservices:\n  - ${JSON.stringify(SERVICE)}\n`);
+    const over = await run(['override', 'worker', '--replicas', '101', '--force'], { cwd: dir });
+    assert.equal(over.code, 2, over.err);
+    assert.match(over.err, /--replicas 101 is above worker's hard ceiling of 100 \(replica_ceiling in .*docktor\.yaml\); --force cannot pass it/);
+  });
+
   it('config validate: exit 2 naming the field on an invalid file, nothing else done', async () => {
     const dir = tempConfig('services:\n  - { name: a, min_replicas: 5, max_replicas: 2, rules: {} }\n');
     const r = await run(['config', 'validate'], { cwd: dir });

@@ -67,6 +67,16 @@ describe('metrics failures and fallback (KEDA semantics)', () => {
     assert.match(partial.reason, /metric collection failed 1 time/);
   });
 
+  it('a failed source with no rule firing holds with limited_by missing_metrics (issue 14)', () => {
+    const s = service({ strategy: 'rules', rules });
+    // The runtime answered (replicas known), the queue failed: no rule can fire.
+    const d = decide(input({ service: s, current: 3, observations: { 'replicas.current': 3 }, metric_failures: 2 }));
+    assert.deepEqual([d.action, d.target_replicas, d.limited_by], ['hold', 3, 'missing_metrics']);
+    assert.match(d.reason, /metric collection failed 2 time/);
+    // Without a failure, the same hold is no limit.
+    assert.equal(decide(input({ service: s, current: 3, observations: { 'queue.backlog': 500 } })).limited_by, null);
+  });
+
   it('fallback applies once failures > failure_threshold (KEDA NumberOfFailures > FailureThreshold)', () => {
     const s = service({ strategy: 'target', target, fallback: { failure_threshold: 3, replicas: 6 } });
     assert.equal(decide(input({ service: s, current: 2, observations: {}, metric_failures: 3 })).target_replicas, 2);

@@ -63,3 +63,19 @@ export async function liveChecks(config: Config): Promise<CheckResult[]> {
     await Promise.all([closeRuntimes(), closeQueueSources(), closeExternalSources()]);
   }
 }
+
+/**
+ * The failing queue checks of some services, as `<service>: <label>: <detail>`, for `docktor up`
+ * to warn about (a scaler whose stream is missing holds with [missing_metrics] until it exists).
+ */
+export async function queueProblems(services: Config['services']): Promise<string[]> {
+  const { queueSourceFor, closeQueueSources } = await import('../../queues/registry.js');
+  try {
+    const per = await Promise.all(
+      services.map(async (s) => (s.queue ? (await queueSourceFor(s.queue).check(s.queue)).filter((r) => !r.ok).map((r) => `${s.name}: ${r.label}: ${r.detail ?? 'failed'}`) : [])),
+    );
+    return per.flat();
+  } finally {
+    await closeQueueSources();
+  }
+}

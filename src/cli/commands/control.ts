@@ -2,16 +2,26 @@
 import { loadConfig, type Config } from '../../config/load';
 import { connectClient, type ControlClient } from '../../control/client';
 import * as scalers from '../../control/scalers';
+import { replicaCeiling } from '../../decide/safety/bounds';
+import { UsageError } from '../../errors';
 import type { OverrideArgs } from '../../workflows/definitions';
 import { clock, relative, table } from '../format';
+import { queueProblems } from './config';
 import type { CliIO } from '../io';
 
 export interface ConfigOption {
   config?: string;
 }
 
-async function withClient<T>(io: CliIO, file: string | undefined, work: (c: ControlClient, config: Config) => Promise<T>): Promise<T> {
+async function withClient<T>(
+  io: CliIO,
+  file: string | undefined,
+  work: (c: ControlClient, config: Config) => Promise<T>,
+  /** Checks the arguments against the config before connecting (throws a UsageError). */
+  check?: (config: Config) => void,
+): Promise<T> {
   const config = loadConfig(file, io.cwd, io.env);
+  check?.(config);
   const c = await connectClient(config.temporal, io.env.DOCKTOR_TEMPORAL_ADDRESS);
   try {
     return await work(c, config);
@@ -20,9 +30,17 @@ async function withClient<T>(io: CliIO, file: string | undefined, work: (c: Cont
   }
 }
 
+/**
+ * Exit 0 even when a queue check fails: the scalers run, hold ([missing_metrics]) and start
+ * scaling once the stream exists, which an app often creates on first use after `up`. The
+ * warning says what `config validate` would fail on (the gate for CI).
+ */
 export function upCommand(io: CliIO, names: string[], o: ConfigOption): Promise<number> {
   return withClient(io, o.config, async (c, config) => {
     for (const r of await scalers.up(c, config, names)) io.out(`${r.service}: ${r.outcome} (${r.workflowId})\n`);
+    const problems = await queueProblems(scalers.selectServices(config, names));
+    for (const p of problems) io.err(`docktor: warning: ${p}\n`);
+    if (problems.length > 0) io.err('docktor: warning: those scalers hold until it is fixed (`docktor config validate` fails on it)\n');
     return 0;
   });
 }
@@ -116,5 +134,11 @@ export function overrideCommand(io: CliIO, service: string, o: OverrideOptions):
     const st = await scalers.override(c, config, service, args);
     io.out(`${service}: pinned to ${o.replicas} replica(s)${st.override?.until ? ` until ${clock(st.override.until)}` : ' until `docktor resume`'}\n`);
     return 0;
+  }, (config) => {
+    const s = scalers.selectServices(config, [service])[0];
+    const ceiling = s ? replicaCeiling(s) : Infinity;
+    if (o.replicas > ceiling) {
+      throw new UsageError(`--replicas ${o.replicas} is above ${service}'s hard ceiling of ${ceiling} (replica_ceiling in ${config.file}); --force cannot pass it`);
+    }
   });
 }

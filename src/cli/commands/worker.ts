@@ -36,7 +36,8 @@ export async function workerCommand(io: CliIO, o: ConfigOption): Promise<number>
 /**
  * The embedded default: a local Temporal dev server (unless temporal.address is set), the worker
  * in this process, and one scaler per service. State lives in .docktor/temporal.db beside the
- * config file, so running it again continues the same workflows with their history.
+ * config file, so running it again continues the same workflows with their history; the server's
+ * pid in .docktor/temporal.pid lets the next run stop a server a SIGKILLed run left behind.
  */
 export async function devCommand(io: CliIO, o: ConfigOption): Promise<number> {
   const config = loadConfig(o.config, io.cwd, io.env);
@@ -48,6 +49,7 @@ export async function devCommand(io: CliIO, o: ConfigOption): Promise<number> {
       port: portFromEnv(io.env, 'DOCKTOR_DEV_PORT', 7233),
       uiPort: portFromEnv(io.env, 'DOCKTOR_DEV_UI_PORT', 8233),
       dbFilename: path.join(path.dirname(config.file), '.docktor', 'temporal.db'),
+      pidFile: path.join(path.dirname(config.file), '.docktor', 'temporal.pid'),
       namespace: config.temporal.namespace,
       log: (line) => io.err(`${line}\n`),
     });

@@ -13,6 +13,18 @@ export function saneProposal(replicas: number, current: number): number {
   return Math.ceil(replicas);
 }
 
+/** The hard ceiling when `replica_ceiling` is not set: never below max_replicas. */
+export const DEFAULT_REPLICA_CEILING = 100;
+
+/**
+ * The most replicas a service may ever get: no override passes it, not even a forced one (a typo
+ * like 1e30 or 10000 must not fork-bomb the machine). `replica_ceiling`, else the larger of
+ * DEFAULT_REPLICA_CEILING and max_replicas.
+ */
+export function replicaCeiling(s: { max_replicas: number; replica_ceiling?: number | undefined }): number {
+  return s.replica_ceiling ?? Math.max(DEFAULT_REPLICA_CEILING, s.max_replicas);
+}
+
 export function clamp(n: number, min: number, max: number): number {
   return n < min ? min : n > max ? max : n;
 }
