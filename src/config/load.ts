@@ -75,11 +75,11 @@ function normalize(f: FileConfig, file: string, label: string): Config {
 function resolveServicePaths(s: ServiceConfig, dir: string): ServiceConfig {
   let out = s;
   if (s.runtime.kind === 'process') out = { ...out, runtime: { ...s.runtime, cwd: path.resolve(dir, s.runtime.cwd ?? '.') } };
-  const q = s.queue;
-  if (q) {
-    const auth = q.auth?.creds_file ? { ...q.auth, creds_file: path.resolve(dir, q.auth.creds_file) } : q.auth;
-    out = { ...out, queue: { ...q, ...(auth ? { auth } : {}), ...(q.tls ? { tls: resolveTls(q.tls, dir) } : {}) } };
-  }
+  let q = s.queue;
+  if (q?.kind === 'nats' && q.auth?.creds_file) q = { ...q, auth: { ...q.auth, creds_file: path.resolve(dir, q.auth.creds_file) } };
+  if (q?.kind === 'rabbitmq' && q.password_file) q = { ...q, password_file: path.resolve(dir, q.password_file) };
+  if (q && 'tls' in q && q.tls) q = { ...q, tls: resolveTls(q.tls, dir) };
+  if (q) out = { ...out, queue: q };
   return out;
 }
 

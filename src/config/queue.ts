@@ -1,6 +1,7 @@
 // Queue sources a service can be scaled on. One variant per `kind`; the registry in
 // src/queues/ maps each kind to its implementation.
 import { z } from 'zod';
+import { oneSecretSource, secretFields } from './secret-fields';
 
 export const NatsAuthSchema = z.strictObject({
   token: z.string().min(1).optional(),
@@ -32,8 +33,34 @@ export const NatsQueueSchema = z.strictObject({
 });
 export type NatsQueueConfig = z.infer<typeof NatsQueueSchema>;
 
-export const QUEUE_KINDS = ['nats'] as const;
-export const QueueSchema = z.discriminatedUnion('kind', [NatsQueueSchema], {
+export const RabbitmqQueueSchema = z
+  .strictObject({
+    kind: z.literal('rabbitmq'),
+    /** amqp://user:pass@host:5672/vhost (the path is the vhost, `%2F` or none for `/`); amqps:// for TLS. */
+    url: z.string().regex(/^amqps?:\/\/[^/]/i, 'an amqp:// or amqps:// URL, e.g. amqp://user:pass@host:5672/vhost'),
+    queue: z.string().min(1),
+    /** The management plugin's HTTP API, e.g. http://host:15672; without it only AMQP figures are read. */
+    management_url: z.string().regex(/^https?:\/\/[^/]/i, 'an http:// or https:// URL, e.g. http://host:15672').optional(),
+    /** Override the URL's user name (and, with a password field, its password). */
+    user: z.string().min(1).optional(),
+    ...secretFields('password'),
+    tls: TlsSchema.optional(),
+  })
+  .superRefine(oneSecretSource(['password']));
+export type RabbitmqQueueConfig = z.infer<typeof RabbitmqQueueSchema>;
+
+export const SqsQueueSchema = z.strictObject({
+  kind: z.literal('sqs'),
+  queue_url: z.string().regex(/^https?:\/\/[^/]+\/.+/i, 'the queue URL, e.g. https://sqs.eu-west-1.amazonaws.com/123456789012/jobs'),
+  /** Default: the AWS SDK's region chain (AWS_REGION, ~/.aws/config). */
+  region: z.string().min(1).optional(),
+  /** A local or private SQS-compatible server; null or absent: AWS. */
+  endpoint: z.string().url('an http:// or https:// URL').nullable().optional(),
+});
+export type SqsQueueConfig = z.infer<typeof SqsQueueSchema>;
+
+export const QUEUE_KINDS = ['nats', 'rabbitmq', 'sqs'] as const;
+export const QueueSchema = z.discriminatedUnion('kind', [NatsQueueSchema, RabbitmqQueueSchema, SqsQueueSchema], {
   error: (iss) => (iss.code === 'invalid_union' ? `kind must be one of: ${QUEUE_KINDS.join(', ')}` : undefined),
 });
 export type QueueConfig = z.infer<typeof QueueSchema>;

@@ -3,11 +3,15 @@
 import type { QueueConfig } from '../config/queue';
 import { natsQueueSource } from './nats/source';
 import type { QueueSource } from './queue-source';
+import { rabbitmqQueueSource } from './rabbitmq/source';
+import { sqsQueueSource } from './sqs/source';
 
 export type QueueSourceRegistry = { [K in QueueConfig['kind']]: QueueSource<Extract<QueueConfig, { kind: K }>> };
 
 export const queueSources: QueueSourceRegistry = {
   nats: natsQueueSource,
+  rabbitmq: rabbitmqQueueSource,
+  sqs: sqsQueueSource,
 };
 
 /** The (process-wide, connection-pooling) source that reads queues of this config's kind. */

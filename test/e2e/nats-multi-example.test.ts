@@ -40,6 +40,8 @@ describe('examples/nats-multi', () => {
     assert.equal(consumer.definition.image, 'nats-multi-consumer', 'the image docker compose builds for the service');
     const env = consumer.definition.environment;
     const q = compose.services.find((s) => s.name === 'consumer')?.queue;
+    assert.equal(q?.kind, 'nats');
+    if (q?.kind !== 'nats') return;
     assert.equal(env.STREAM, q?.stream);
     assert.equal(env.CONSUMER, q?.consumer);
     assert.equal(env.PROCESS_TIME_MS, '200');
@@ -54,7 +56,10 @@ describe('examples/nats-multi', () => {
     assert.equal(script, path.join(process.cwd(), 'dist', 'examples', 'nats-multi', 'consumer.js'));
     assert.ok(fs.existsSync(path.join(DIR, 'consumer.ts')));
     const defaults = queueNames({});
-    assert.deepEqual([consumer.queue?.url, consumer.queue?.stream, consumer.queue?.consumer], [defaults.url, defaults.stream, defaults.consumer]);
+    const q = consumer.queue;
+    assert.equal(q?.kind, 'nats');
+    if (q?.kind !== 'nats') return;
+    assert.deepEqual([q.url, q.stream, q.consumer], [defaults.url, defaults.stream, defaults.consumer]);
     assert.notEqual(local.project, compose.project, 'the two variants are separate scalers');
     const composeConsumer = compose.services.find((s) => s.name === 'consumer');
     assert.deepEqual(consumer.rules, composeConsumer?.rules, 'both variants decide alike');

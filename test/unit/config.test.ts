@@ -89,8 +89,11 @@ describe('config: valid files', () => {
       FILE,
     );
     assert.deepEqual(c.temporal.tls, { ca_file: '/srv/shop/certs/ca.pem', cert_file: '/abs/c.pem', key_file: '/srv/shop/k.pem' });
-    assert.equal(c.services[0]?.queue?.auth?.creds_file, '/srv/shop/nats.creds');
-    assert.equal(c.services[0]?.queue?.tls?.ca_file, '/srv/ca.pem');
+    const q = c.services[0]?.queue;
+    assert.equal(q?.kind, 'nats');
+    if (q?.kind !== 'nats') return;
+    assert.equal(q.auth?.creds_file, '/srv/shop/nats.creds');
+    assert.equal(q.tls?.ca_file, '/srv/ca.pem');
   });
 
   it("derives the project from the compose file's folder as docker compose does", () => {
