@@ -171,8 +171,10 @@ function amqpFailure(config: RabbitmqQueueConfig, endpoint: AmqpEndpoint): Failu
       if (/NOT_FOUND - no queue/.test(msg)) {
         return `queue '${config.queue}' not found in vhost '${endpoint.vhost}' (queue.queue): declare it, or fix queue.queue or the vhost in queue.url`;
       }
-      if (/NOT_ALLOWED - (vhost|access to vhost)/.test(msg)) {
-        return `vhost '${endpoint.vhost}' does not exist or user '${endpoint.credentials.user}' may not use it (${msg}): fix the vhost (the path of queue.url) or the user's permissions`;
+      // The broker refuses connection.open (530 NOT_ALLOWED) for an unknown vhost or one the user
+      // has no permissions on; amqplib only says it got a close instead of open-ok.
+      if (/NOT_ALLOWED - (vhost|access to vhost)|Expected ConnectionOpenOk; got <ConnectionClose/.test(msg)) {
+        return `vhost '${endpoint.vhost}' does not exist or user '${endpoint.credentials.user}' has no permissions on it: fix the vhost (the path of queue.url) or grant the user access (rabbitmqctl set_permissions -p VHOST USER '.*' '.*' '.*')`;
       }
       return undefined;
     },
