@@ -15,7 +15,7 @@ import { messageOf, sourceError, type FailureContext } from '../../sources/failu
 import { redactUrl, resolveSecret } from '../../sources/secrets';
 import type { QueueReadOptions, QueueReading, QueueSource } from '../queue-source';
 import { amqpEndpoint, connectionKey, managementQueueUrl, type AmqpEndpoint } from './endpoint';
-import { getWithBasicAuth, type HttpAnswer, type TlsFiles } from './management';
+import { getWithBasicAuth, ManagementAgents, type HttpAnswer, type TlsFiles } from './management';
 import { declareObservations, managementObservations, managementRates, ManagementQueueSchema, type ManagementQueue } from './metrics';
 
 export interface RabbitmqQueueSourceOptions {
@@ -28,6 +28,7 @@ export class RabbitmqQueueSource implements QueueSource<RabbitmqQueueConfig> {
   private readonly closed = new WeakSet<ChannelModel>();
   readonly pool = new ConnectionPool<ChannelModel>({ close: (c) => c.close(), alive: (c) => !this.closed.has(c) });
   private readonly timeout_ms: number;
+  private agents = new ManagementAgents();
 
   constructor(options: RabbitmqQueueSourceOptions = {}) {
     this.timeout_ms = options.timeout_ms ?? 5000;
@@ -83,6 +84,8 @@ export class RabbitmqQueueSource implements QueueSource<RabbitmqQueueConfig> {
   }
 
   async close(): Promise<void> {
+    this.agents.destroy();
+    this.agents = new ManagementAgents();
     await this.pool.close();
   }
 
@@ -130,7 +133,7 @@ export class RabbitmqQueueSource implements QueueSource<RabbitmqQueueConfig> {
     const field = 'queue.management_url';
     let answer: HttpAnswer;
     try {
-      answer = await getWithBasicAuth(url, credentials, url.startsWith('https:') ? tlsFiles(config) : {}, this.timeout_ms);
+      answer = await getWithBasicAuth(this.agents, url, credentials, url.startsWith('https:') ? tlsFiles(config) : {}, this.timeout_ms);
     } catch (err) {
       throw sourceError({ what, field }, err);
     }
