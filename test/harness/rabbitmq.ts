@@ -51,9 +51,8 @@ async function find(): Promise<TestRabbitmq> {
 
 async function managementAnswers(managementUrl: string): Promise<boolean> {
   const u = new URL(managementUrl);
-  const auth = Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64');
   try {
-    const res = await fetch(`${u.protocol}//${u.host}/api/overview`, { headers: { authorization: `Basic ${auth}` }, signal: AbortSignal.timeout(3000) });
+    const res = await fetch(`${u.protocol}//${u.host}/api/overview`, { headers: { authorization: basicAuth(u) }, signal: AbortSignal.timeout(3000) });
     return res.ok;
   } catch {
     return false;
@@ -63,8 +62,7 @@ async function managementAnswers(managementUrl: string): Promise<boolean> {
 /** GET of the management API's view of a queue, for comparing figures. */
 export async function managementQueue(managementUrl: string, vhost: string, queue: string): Promise<Record<string, unknown>> {
   const u = new URL(managementUrl);
-  const auth = Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64');
-  const res = await fetch(`${u.protocol}//${u.host}/api/queues/${encodeURIComponent(vhost)}/${encodeURIComponent(queue)}`, { headers: { authorization: `Basic ${auth}` } });
+  const res = await fetch(`${u.protocol}//${u.host}/api/queues/${encodeURIComponent(vhost)}/${encodeURIComponent(queue)}`, { headers: { authorization: basicAuth(u) } });
   if (!res.ok) throw new Error(`management API: ${res.status} for queue ${queue} in vhost ${vhost}`);
   return (await res.json()) as Record<string, unknown>;
 }
@@ -72,11 +70,14 @@ export async function managementQueue(managementUrl: string, vhost: string, queu
 /** PUT/DELETE on the management API (vhosts, users, permissions) for the tests' own fixtures. */
 export async function managementCall(managementUrl: string, method: 'PUT' | 'DELETE', apiPath: string, body?: unknown): Promise<void> {
   const u = new URL(managementUrl);
-  const auth = Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64');
   const res = await fetch(`${u.protocol}//${u.host}/api/${apiPath}`, {
     method,
-    headers: { authorization: `Basic ${auth}`, 'content-type': 'application/json' },
+    headers: { authorization: basicAuth(u), 'content-type': 'application/json' },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   if (!res.ok && !(method === 'DELETE' && res.status === 404)) throw new Error(`management API ${method} ${apiPath}: ${res.status} ${await res.text()}`);
+}
+
+function basicAuth(u: URL): string {
+  return `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
 }
