@@ -70,6 +70,26 @@ describe('SQS source against a FAKE SQS (fauxqs)', () => {
     assert.deepEqual(checks.map((c) => c.ok), [true, false], JSON.stringify(checks));
   });
 
+  test('FAKE SQS: no AWS credentials anywhere is a ConfigurationError saying where they come from', async () => {
+    const { config } = await makeQueue();
+    const keys = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_PROFILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_CONFIG_FILE', 'AWS_EC2_METADATA_DISABLED'] as const;
+    const saved = Object.fromEntries(keys.map((k) => [k, process.env[k]]));
+    const fresh = new SqsQueueSource();
+    try {
+      for (const k of keys) delete process.env[k];
+      Object.assign(process.env, { AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials', AWS_CONFIG_FILE: '/nonexistent/config', AWS_EC2_METADATA_DISABLED: 'true' });
+      const err = await fresh.read(config, { window_seconds: 30 }).then(() => undefined, (e: unknown) => e);
+      assert.ok(err instanceof ConfigurationError, String(err));
+      assert.match(err.message, /no AWS credentials/);
+    } finally {
+      for (const k of keys) {
+        if (saved[k] === undefined) delete process.env[k];
+        else process.env[k] = saved[k];
+      }
+      await fresh.close();
+    }
+  });
+
   test('an endpoint nothing listens on is an UnavailableError naming queue.endpoint', async () => {
     const port = await freePort();
     const config: SqsQueueConfig = { kind: 'sqs', queue_url: `http://127.0.0.1:${port}/000000000000/jobs`, region: 'us-east-1', endpoint: `http://127.0.0.1:${port}` };

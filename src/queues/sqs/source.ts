@@ -78,7 +78,8 @@ export class SqsQueueSource implements QueueSource<SqsQueueConfig> {
 
 /** SQS's error names and codes for a queue that does not exist, and for refused credentials. */
 const MISSING_QUEUE = /QueueDoesNotExist|NonExistentQueue/;
-const REFUSED = /InvalidClientTokenId|SignatureDoesNotMatch|AccessDenied|UnrecognizedClient|InvalidSecurity|ExpiredToken|CredentialsProviderError|Could not load credentials/;
+const REFUSED = /InvalidClientTokenId|SignatureDoesNotMatch|AccessDenied|UnrecognizedClient|InvalidSecurity|ExpiredToken/;
+const NO_CREDENTIALS = /CredentialsProviderError|Could not load credentials/;
 
 function sqsError(config: SqsQueueConfig, err: unknown): Error {
   const name = err instanceof Error ? `${err.name} ${(err as { Code?: unknown }).Code ?? ''}` : '';
@@ -88,6 +89,12 @@ function sqsError(config: SqsQueueConfig, err: unknown): Error {
   }
   if (/Region is missing/i.test(messageOf(err))) {
     return new ConfigurationError(`${what}: no AWS region: set queue.region, or AWS_REGION where the docktor worker runs`, 'queue.region');
+  }
+  if (NO_CREDENTIALS.test(name) || NO_CREDENTIALS.test(messageOf(err))) {
+    return new ConfigurationError(
+      `${what}: the docktor worker has no AWS credentials (${messageOf(err)}): give it some through the AWS SDK's default chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE and ~/.aws, or an instance/task role)`,
+      'queue.queue_url',
+    );
   }
   if (REFUSED.test(name) || REFUSED.test(messageOf(err))) {
     return new ConfigurationError(
