@@ -3,9 +3,12 @@
 // consumer: a consumer with a prefetch holds deliveries unacknowledged, so ack_pending is real.
 // Each test makes its own queues (and vhost) with unique names and deletes them.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
 import type { RabbitmqQueueConfig } from '../../src/config/queue';
@@ -233,6 +236,66 @@ describe('RabbitMQ source failures', () => {
     const port = await freePort();
     const down = await source.check(cfg(name, { url: `amqp://guest:guest@127.0.0.1:${port}`, management_url: undefined }));
     assert.deepEqual(down.map((c) => c.ok), [false, false]);
+  });
+});
+
+/** A throwaway CA and a server certificate for rabbit.docktor.test (openssl). */
+function makePki(dir: string): { ca: string; cert: string; key: string } {
+  const f = (name: string) => path.join(dir, name);
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  ssl('req', '-x509', ...ec, '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '1', '-subj', '/CN=docktor test CA');
+  fs.writeFileSync(f('server.ext'), 'subjectAltName=DNS:rabbit.docktor.test\nextendedKeyUsage=serverAuth\n');
+  ssl('req', ...ec, '-keyout', f('server.key'), '-out', f('server.csr'), '-subj', '/CN=rabbit.docktor.test');
+  ssl('x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('server.pem'), '-days', '1', '-extfile', f('server.ext'));
+  return { ca: f('ca.pem'), cert: f('server.pem'), key: f('server.key') };
+}
+
+/** TLS in front of a local port (the test broker has no TLS listener of its own). */
+async function tlsTerminator(pki: { cert: string; key: string }, target: number): Promise<{ port: number; close(): void }> {
+  const server = tls.createServer({ cert: fs.readFileSync(pki.cert), key: fs.readFileSync(pki.key) }, (client) => {
+    const upstream = net.connect(target, '127.0.0.1');
+    client.pipe(upstream).pipe(client);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', end);
+    upstream.on('error', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as net.AddressInfo).port, close: () => server.close() };
+}
+
+describe('RabbitMQ source over TLS (amqps:// and https:// through a local TLS terminator)', () => {
+  test('reads with queue.tls (CA and server name); a certificate it cannot verify is a ConfigurationError', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'docktor-rabbit-tls-'));
+    const pki = makePki(dir);
+    const amqps = await tlsTerminator(pki, Number(new URL(rabbit.url).port || 5672));
+    const https = await tlsTerminator(pki, Number(new URL(rabbit.management_url).port || 15672));
+    const tlsSource = new RabbitmqQueueSource();
+    try {
+      const { name, ch } = await makeQueue(conn);
+      await publish(ch, name, 2);
+      await settled('/', name, (q) => q.messages_ready === 2);
+      const config = cfg(name, {
+        url: `amqps://guest:guest@127.0.0.1:${amqps.port}`,
+        management_url: `https://guest:guest@127.0.0.1:${https.port}`,
+        tls: { ca_file: pki.ca, server_name: 'rabbit.docktor.test' },
+      });
+      const r = await tlsSource.read(config, { window_seconds: 30 });
+      assert.equal(r.observations['queue.backlog'], 2);
+      const amqpOnly = await tlsSource.read({ ...config, management_url: undefined }, { window_seconds: 30 });
+      assert.equal(amqpOnly.observations['queue.backlog'], 2);
+      const untrusted = await tlsSource.read({ ...config, management_url: undefined, tls: { server_name: 'rabbit.docktor.test' } }, { window_seconds: 30 }).then(() => undefined, (e: unknown) => e);
+      assert.ok(untrusted instanceof ConfigurationError, String(untrusted));
+      assert.match(untrusted.message, /TLS with RabbitMQ .* failed/);
+    } finally {
+      await tlsSource.close();
+      amqps.close();
+      https.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
