@@ -91,8 +91,34 @@ export const RedisQueueSchema = z
   });
 export type RedisQueueConfig = z.infer<typeof RedisQueueSchema>;
 
-export const QUEUE_KINDS = ['nats', 'kafka', 'redis'] as const;
-export const QueueSchema = z.discriminatedUnion('kind', [NatsQueueSchema, KafkaQueueSchema, RedisQueueSchema], {
+export const RabbitmqQueueSchema = z
+  .strictObject({
+    kind: z.literal('rabbitmq'),
+    /** amqp://user:pass@host:5672/vhost (the path is the vhost, `%2F` or none for `/`); amqps:// for TLS. */
+    url: z.string().regex(/^amqps?:\/\/[^/]/i, 'an amqp:// or amqps:// URL, e.g. amqp://user:pass@host:5672/vhost'),
+    queue: z.string().min(1),
+    /** The management plugin's HTTP API, e.g. http://host:15672; without it only AMQP figures are read. */
+    management_url: z.string().regex(/^https?:\/\/[^/]/i, 'an http:// or https:// URL, e.g. http://host:15672').optional(),
+    /** Override the URL's user name (and, with a password field, its password). */
+    user: z.string().min(1).optional(),
+    ...secretFields('password'),
+    tls: TlsSchema.optional(),
+  })
+  .superRefine(oneSecretSource(['password']));
+export type RabbitmqQueueConfig = z.infer<typeof RabbitmqQueueSchema>;
+
+export const SqsQueueSchema = z.strictObject({
+  kind: z.literal('sqs'),
+  queue_url: z.string().regex(/^https?:\/\/[^/]+\/.+/i, 'the queue URL, e.g. https://sqs.eu-west-1.amazonaws.com/123456789012/jobs'),
+  /** Default: the AWS SDK's region chain (AWS_REGION, ~/.aws/config). */
+  region: z.string().min(1).optional(),
+  /** A local or private SQS-compatible server; null or absent: AWS. */
+  endpoint: z.string().url('an http:// or https:// URL').nullable().optional(),
+});
+export type SqsQueueConfig = z.infer<typeof SqsQueueSchema>;
+
+export const QUEUE_KINDS = ['nats', 'redis', 'rabbitmq', 'kafka', 'sqs'] as const;
+export const QueueSchema = z.discriminatedUnion('kind', [NatsQueueSchema, RedisQueueSchema, RabbitmqQueueSchema, KafkaQueueSchema, SqsQueueSchema], {
   error: (iss) => (iss.code === 'invalid_union' ? `kind must be one of: ${QUEUE_KINDS.join(', ')}` : undefined),
 });
 export type QueueConfig = z.infer<typeof QueueSchema>;

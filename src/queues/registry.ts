@@ -5,6 +5,8 @@ import { kafkaQueueSource } from './kafka/source';
 import { natsQueueSource } from './nats/source';
 import type { QueueSource } from './queue-source';
 import { redisQueueSource } from './redis/source';
+import { rabbitmqQueueSource } from './rabbitmq/source';
+import { sqsQueueSource } from './sqs/source';
 
 export type QueueSourceRegistry = { [K in QueueConfig['kind']]: QueueSource<Extract<QueueConfig, { kind: K }>> };
 
@@ -12,6 +14,8 @@ export const queueSources: QueueSourceRegistry = {
   nats: natsQueueSource,
   kafka: kafkaQueueSource,
   redis: redisQueueSource,
+  rabbitmq: rabbitmqQueueSource,
+  sqs: sqsQueueSource,
 };
 
 /** The (process-wide, connection-pooling) source that reads queues of this config's kind. */

@@ -90,5 +90,5 @@ export class FakeFleet implements PluginLookup {
   runtimeFor = (t: RuntimeTarget): Runtime => this.runtime(t.service.name);
 
   /** Queue configs carry no service name: the fleet keys queues by `consumer`. */
-  queueSourceFor = (c: QueueConfig): QueueSource => this.queue(c.kind === 'nats' ? c.consumer : c.kind === 'redis' ? c.queue : c.kind);
+  queueSourceFor = (c: QueueConfig): QueueSource => this.queue(c.kind === 'nats' ? c.consumer : JSON.stringify(c));
 }

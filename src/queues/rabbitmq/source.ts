@@ -1,0 +1,209 @@
+// The RabbitMQ queue source: with `management_url`, every figure of one queue from the management
+// HTTP API (backlog, unacknowledged, consumers, publish/consume totals for rates, the head
+// message's timestamp); without it, AMQP alone (a passive queue.declare: ready count and
+// consumers). Classic and quorum queues, any vhost, amqps:// with `queue.tls`. AMQP connections
+// are pooled per server, vhost and credentials; every read opens and closes one channel, since a
+// failed declare (missing queue) closes its channel.
+import fs from 'node:fs';
+import path from 'node:path';
+import amqp, { type ChannelModel, type Replies } from 'amqplib';
+import type { RabbitmqQueueConfig } from '../../config/queue';
+import { ConfigurationError, UnavailableError } from '../../errors';
+import type { CheckResult } from '../../observations';
+import { ConnectionPool } from '../../sources/connection-pool';
+import { messageOf, sourceError, type FailureContext } from '../../sources/failures';
+import { redactUrl, resolveSecret } from '../../sources/secrets';
+import type { QueueReadOptions, QueueReading, QueueSource } from '../queue-source';
+import { amqpEndpoint, connectionKey, managementQueueUrl, type AmqpEndpoint } from './endpoint';
+import { getWithBasicAuth, ManagementAgents, type HttpAnswer, type TlsFiles } from './management';
+import { declareObservations, managementObservations, managementRates, ManagementQueueSchema, type ManagementQueue } from './metrics';
+
+export interface RabbitmqQueueSourceOptions {
+  /** Bound on an AMQP connect and on a management API request, ms. */
+  timeout_ms?: number;
+}
+
+export class RabbitmqQueueSource implements QueueSource<RabbitmqQueueConfig> {
+  readonly kind = 'rabbitmq' as const;
+  private readonly closed = new WeakSet<ChannelModel>();
+  readonly pool = new ConnectionPool<ChannelModel>({ close: (c) => c.close(), alive: (c) => !this.closed.has(c) });
+  private readonly timeout_ms: number;
+  private agents = new ManagementAgents();
+
+  constructor(options: RabbitmqQueueSourceOptions = {}) {
+    this.timeout_ms = options.timeout_ms ?? 5000;
+  }
+
+  async read(config: RabbitmqQueueConfig, options: QueueReadOptions): Promise<QueueReading> {
+    const now_ms = options.now_ms ?? Date.now();
+    const endpoint = endpointOf(config);
+    if (!config.management_url) return { observations: declareObservations(await this.declare(config, endpoint)), state: null };
+    const q = await this.managementQueue(config, config.management_url, endpoint);
+    const { rates, state } = managementRates(q, options.state, now_ms, options.window_seconds);
+    return { observations: { ...managementObservations(q, now_ms), ...rates }, state };
+  }
+
+  async check(config: RabbitmqQueueConfig): Promise<CheckResult[]> {
+    const reachable = `RabbitMQ reachable: ${redactUrl(config.url)}`;
+    let endpoint: AmqpEndpoint;
+    let queueLabel = `Queue '${config.queue}' exists`;
+    const managementLabel = config.management_url ? `RabbitMQ management API answers: ${redactUrl(config.management_url)}` : undefined;
+    const notChecked = (why: string): CheckResult[] => [
+      { ok: false, label: queueLabel, detail: `not checked: ${why}` },
+      ...(managementLabel ? [{ ok: false, label: managementLabel, detail: `not checked: ${why}` }] : []),
+    ];
+    let conn: ChannelModel;
+    try {
+      endpoint = endpointOf(config);
+      queueLabel = `Queue '${config.queue}' exists in vhost '${endpoint.vhost}'`;
+      conn = await this.connection(config, endpoint);
+    } catch (err) {
+      return [{ ok: false, label: reachable, detail: messageOf(err) }, ...notChecked('RabbitMQ is not reachable')];
+    }
+    const version = conn.connection.serverProperties.version;
+    const results: CheckResult[] = [{ ok: true, label: reachable, detail: `RabbitMQ ${typeof version === 'string' ? version : '?'}` }];
+    try {
+      const ok = await this.declare(config, endpoint);
+      const without = config.management_url ? '' : '; no management_url: queue.ack_pending, queue.lag, rates and oldest age are not measured';
+      results.push({ ok: true, label: queueLabel, detail: `${ok.messageCount} ready, ${ok.consumerCount} consumer(s)${without}` });
+    } catch (err) {
+      results.push({ ok: false, label: queueLabel, detail: messageOf(err) });
+      if (managementLabel) results.push({ ok: false, label: managementLabel, detail: 'not checked: the queue is not available' });
+      return results;
+    }
+    if (config.management_url && managementLabel) {
+      try {
+        const q = await this.managementQueue(config, config.management_url, endpoint);
+        const age = q.type === undefined || q.type === 'classic' ? 'oldest age from head_message_timestamp when messages carry a timestamp' : `no oldest age (${q.type} queues do not report it)`;
+        results.push({ ok: true, label: managementLabel, detail: `${q.type ?? 'classic'} queue, ${q.messages_ready ?? '?'} ready, ${q.messages_unacknowledged ?? '?'} unacknowledged, ${q.consumers ?? '?'} consumer(s); ${age}` });
+      } catch (err) {
+        results.push({ ok: false, label: managementLabel, detail: messageOf(err) });
+      }
+    }
+    return results;
+  }
+
+  async close(): Promise<void> {
+    this.agents.destroy();
+    this.agents = new ManagementAgents();
+    await this.pool.close();
+  }
+
+  /** The pooled AMQP connection of this server, vhost and credentials. */
+  private connection(config: RabbitmqQueueConfig, endpoint: AmqpEndpoint): Promise<ChannelModel> {
+    return this.pool.get(connectionKey(endpoint, config.tls), async () => {
+      const { credentials, ...where } = endpoint;
+      let conn: ChannelModel;
+      try {
+        conn = await amqp.connect(
+          { protocol: where.tls ? 'amqps' : 'amqp', hostname: where.hostname, port: where.port, vhost: where.vhost, username: credentials.user, password: credentials.password, heartbeat: 30 },
+          { timeout: this.timeout_ms, ...(where.tls ? tlsFiles(config) : {}), clientProperties: { connection_name: 'docktor' } },
+        );
+      } catch (err) {
+        throw sourceError(amqpFailure(config, endpoint), err);
+      }
+      // Without a listener an 'error' event would crash the process; 'close' follows it.
+      conn.on('error', () => undefined);
+      conn.on('close', () => this.closed.add(conn));
+      return conn;
+    });
+  }
+
+  /** Passive queue.declare on a fresh channel: ready count and consumers, live. */
+  private async declare(config: RabbitmqQueueConfig, endpoint: AmqpEndpoint): Promise<Replies.AssertQueue> {
+    const conn = await this.connection(config, endpoint);
+    const ctx = { ...amqpFailure(config, endpoint), field: 'queue.queue' };
+    try {
+      const ch = await conn.createChannel();
+      ch.on('error', () => undefined);
+      try {
+        return await ch.checkQueue(config.queue);
+      } finally {
+        await ch.close().catch(() => undefined);
+      }
+    } catch (err) {
+      throw sourceError(ctx, err);
+    }
+  }
+
+  /** The queue's object from the management API, validated. */
+  private async managementQueue(config: RabbitmqQueueConfig, managementUrl: string, endpoint: AmqpEndpoint): Promise<ManagementQueue> {
+    const { url, credentials } = managementQueueUrl(managementUrl, endpoint, config.queue);
+    const what = `the RabbitMQ management API at ${redactUrl(managementUrl)}`;
+    const field = 'queue.management_url';
+    let answer: HttpAnswer;
+    try {
+      answer = await getWithBasicAuth(this.agents, url, credentials, url.startsWith('https:') ? tlsFiles(config) : {}, this.timeout_ms);
+    } catch (err) {
+      throw sourceError({ what, field }, err);
+    }
+    if (answer.status === 401 || answer.status === 403) {
+      throw new ConfigurationError(
+        `${what} refused user '${credentials.user}' (${answer.status}): put credentials of a user with the management (or monitoring) tag in ${field}, or the same in queue.url / queue.user / queue.password`,
+        field,
+      );
+    }
+    if (answer.status === 404) {
+      throw new ConfigurationError(`queue '${config.queue}' not found in vhost '${endpoint.vhost}' by ${what} (queue.queue): declare it, or fix queue.queue or the vhost in queue.url`, 'queue.queue');
+    }
+    if (answer.status !== 200) throw new UnavailableError(`${what} answered ${answer.status}: ${answer.body.slice(0, 200)}`);
+    let body: unknown;
+    try {
+      body = JSON.parse(answer.body);
+    } catch {
+      throw new ConfigurationError(`${what} did not answer JSON: is ${field} the management plugin's address (port 15672 by default)?`, field);
+    }
+    const parsed = ManagementQueueSchema.safeParse(body);
+    if (!parsed.success) throw new ConfigurationError(`${what} answered something that is not a queue object: is ${field} the management plugin's address?`, field);
+    return parsed.data;
+  }
+}
+
+function endpointOf(config: RabbitmqQueueConfig): AmqpEndpoint {
+  return amqpEndpoint(config, resolveSecret(config, 'password', 'queue'));
+}
+
+/** How AMQP errors read: refused credentials, an unknown vhost, a missing queue. */
+function amqpFailure(config: RabbitmqQueueConfig, endpoint: AmqpEndpoint): FailureContext {
+  return {
+    what: `RabbitMQ at ${redactUrl(config.url)}`,
+    field: 'queue.url',
+    isAuthError: (err) => /ACCESS_REFUSED|\b403\b/.test(messageOf(err)),
+    configurationProblem: (err) => {
+      const msg = messageOf(err);
+      if (/NOT_FOUND - no queue/.test(msg)) {
+        return `queue '${config.queue}' not found in vhost '${endpoint.vhost}' (queue.queue): declare it, or fix queue.queue or the vhost in queue.url`;
+      }
+      // The broker refuses connection.open (530 NOT_ALLOWED) for an unknown vhost or one the user
+      // has no permissions on; amqplib only says it got a close instead of open-ok.
+      if (/NOT_ALLOWED - (vhost|access to vhost)|Expected ConnectionOpenOk; got <ConnectionClose/.test(msg)) {
+        return `vhost '${endpoint.vhost}' does not exist or user '${endpoint.credentials.user}' has no permissions on it: fix the vhost (the path of queue.url) or grant the user access (rabbitmqctl set_permissions -p VHOST USER '.*' '.*' '.*')`;
+      }
+      return undefined;
+    },
+  };
+}
+
+/** queue.tls as node TLS options, files read now (ConfigurationError naming the field). */
+function tlsFiles(config: RabbitmqQueueConfig): TlsFiles {
+  const tls = config.tls;
+  if (!tls) return {};
+  return {
+    ...(tls.ca_file ? { ca: readFile(tls.ca_file, 'queue.tls.ca_file') } : {}),
+    ...(tls.cert_file ? { cert: readFile(tls.cert_file, 'queue.tls.cert_file') } : {}),
+    ...(tls.key_file ? { key: readFile(tls.key_file, 'queue.tls.key_file') } : {}),
+    ...(tls.server_name ? { servername: tls.server_name } : {}),
+  };
+}
+
+function readFile(file: string, field: string): Buffer {
+  const abs = path.resolve(file);
+  try {
+    return fs.readFileSync(abs);
+  } catch (err) {
+    throw new ConfigurationError(`${field}: cannot read ${abs} (${messageOf(err)}); fix the path (relative paths are taken from the working directory)`, field);
+  }
+}
+
+/** The process-wide instance the registry hands out. */
+export const rabbitmqQueueSource = new RabbitmqQueueSource();
