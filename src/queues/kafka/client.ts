@@ -1,13 +1,11 @@
 // kafkajs admin clients for `kind: kafka`: the client options of a queue config (brokers, SASL
 // with its password resolved on the worker, TLS files), the pool key (one admin client per
 // brokers + credentials + TLS), and what kafkajs's errors mean for docktor.
-import fs from 'node:fs';
-import path from 'node:path';
 import { Kafka, logLevel, type Admin, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import type { KafkaQueueConfig } from '../../config/queue';
-import { ConfigurationError } from '../../errors';
-import { messageOf, type FailureContext } from '../../sources/failures';
+import type { FailureContext } from '../../sources/failures';
 import { resolveSecret } from '../../sources/secrets';
+import { tlsFileOptions } from '../../sources/tls-files';
 
 export interface KafkaClientOptions {
   /** Bound on connecting to one broker, ms. */
@@ -45,13 +43,8 @@ export function clientConfig(config: KafkaQueueConfig, options: KafkaClientOptio
   };
   if (config.sasl) out.sasl = saslOptions(config.sasl);
   if (config.tls) {
-    const { ca_file, cert_file, key_file, server_name } = config.tls;
-    out.ssl = {
-      ...(ca_file ? { ca: [readTlsFile(ca_file, 'queue.tls.ca_file')] } : {}),
-      ...(cert_file ? { cert: readTlsFile(cert_file, 'queue.tls.cert_file') } : {}),
-      ...(key_file ? { key: readTlsFile(key_file, 'queue.tls.key_file') } : {}),
-      ...(server_name ? { servername: server_name } : {}),
-    };
+    const { ca, ...rest } = tlsFileOptions(config.tls);
+    out.ssl = { ...rest, ...(ca ? { ca: [ca] } : {}) };
   }
   return out;
 }
@@ -61,14 +54,6 @@ function saslOptions(sasl: NonNullable<KafkaQueueConfig['sasl']>): SASLOptions {
   return { mechanism: sasl.mechanism, username: sasl.username, password } as SASLOptions;
 }
 
-function readTlsFile(file: string, field: string): string {
-  const abs = path.resolve(file);
-  try {
-    return fs.readFileSync(abs, 'utf8');
-  } catch (err) {
-    throw new ConfigurationError(`${field}: cannot read ${abs} (${messageOf(err)}); fix the path (relative paths are taken from the working directory)`, field);
-  }
-}
 
 /** The pool key: brokers, credentials (the resolved password too, so a rotated one reconnects) and TLS. */
 export function poolKey(config: KafkaQueueConfig): string {

@@ -2,14 +2,8 @@
 // API with a private CA needs the `queue.tls` files, which fetch cannot be given.
 import http from 'node:http';
 import https from 'node:https';
+import type { TlsFileOptions } from '../../sources/tls-files';
 import type { Credentials } from './endpoint';
-
-export interface TlsFiles {
-  ca?: Buffer;
-  cert?: Buffer;
-  key?: Buffer;
-  servername?: string;
-}
 
 export interface HttpAnswer {
   status: number;
@@ -31,7 +25,7 @@ export class ManagementAgents {
 }
 
 /** GETs `url` with basic auth; rejects on a network error or after `timeout_ms`. */
-export function getWithBasicAuth(agents: ManagementAgents, url: string, credentials: Credentials, tls: TlsFiles, timeout_ms: number): Promise<HttpAnswer> {
+export function getWithBasicAuth(agents: ManagementAgents, url: string, credentials: Credentials, tls: TlsFileOptions, timeout_ms: number): Promise<HttpAnswer> {
   const u = new URL(url);
   const auth = Buffer.from(`${credentials.user}:${credentials.password}`).toString('base64');
   const secure = u.protocol === 'https:';

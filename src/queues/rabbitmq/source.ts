@@ -4,8 +4,6 @@
 // consumers). Classic and quorum queues, any vhost, amqps:// with `queue.tls`. AMQP connections
 // are pooled per server, vhost and credentials; every read opens and closes one channel, since a
 // failed declare (missing queue) closes its channel.
-import fs from 'node:fs';
-import path from 'node:path';
 import amqp, { type ChannelModel, type Replies } from 'amqplib';
 import type { RabbitmqQueueConfig } from '../../config/queue';
 import { ConfigurationError, UnavailableError } from '../../errors';
@@ -13,9 +11,10 @@ import type { CheckResult } from '../../observations';
 import { ConnectionPool } from '../../sources/connection-pool';
 import { messageOf, sourceError, type FailureContext } from '../../sources/failures';
 import { redactUrl, resolveSecret } from '../../sources/secrets';
+import { tlsFileOptions } from '../../sources/tls-files';
 import type { QueueReadOptions, QueueReading, QueueSource } from '../queue-source';
 import { amqpEndpoint, connectionKey, managementQueueUrl, type AmqpEndpoint } from './endpoint';
-import { getWithBasicAuth, ManagementAgents, type HttpAnswer, type TlsFiles } from './management';
+import { getWithBasicAuth, ManagementAgents, type HttpAnswer } from './management';
 import { declareObservations, managementObservations, managementRates, ManagementQueueSchema, type ManagementQueue } from './metrics';
 
 export interface RabbitmqQueueSourceOptions {
@@ -97,7 +96,7 @@ export class RabbitmqQueueSource implements QueueSource<RabbitmqQueueConfig> {
       try {
         conn = await amqp.connect(
           { protocol: where.tls ? 'amqps' : 'amqp', hostname: where.hostname, port: where.port, vhost: where.vhost, username: credentials.user, password: credentials.password, heartbeat: 30 },
-          { timeout: this.timeout_ms, ...(where.tls ? tlsFiles(config) : {}), clientProperties: { connection_name: 'docktor' } },
+          { timeout: this.timeout_ms, ...(where.tls ? tlsFileOptions(config.tls) : {}), clientProperties: { connection_name: 'docktor' } },
         );
       } catch (err) {
         throw sourceError(amqpFailure(config, endpoint), err);
@@ -133,7 +132,7 @@ export class RabbitmqQueueSource implements QueueSource<RabbitmqQueueConfig> {
     const field = 'queue.management_url';
     let answer: HttpAnswer;
     try {
-      answer = await getWithBasicAuth(this.agents, url, credentials, url.startsWith('https:') ? tlsFiles(config) : {}, this.timeout_ms);
+      answer = await getWithBasicAuth(this.agents, url, credentials, url.startsWith('https:') ? tlsFileOptions(config.tls) : {}, this.timeout_ms);
     } catch (err) {
       throw sourceError({ what, field }, err);
     }
@@ -182,27 +181,6 @@ function amqpFailure(config: RabbitmqQueueConfig, endpoint: AmqpEndpoint): Failu
       return undefined;
     },
   };
-}
-
-/** queue.tls as node TLS options, files read now (ConfigurationError naming the field). */
-function tlsFiles(config: RabbitmqQueueConfig): TlsFiles {
-  const tls = config.tls;
-  if (!tls) return {};
-  return {
-    ...(tls.ca_file ? { ca: readFile(tls.ca_file, 'queue.tls.ca_file') } : {}),
-    ...(tls.cert_file ? { cert: readFile(tls.cert_file, 'queue.tls.cert_file') } : {}),
-    ...(tls.key_file ? { key: readFile(tls.key_file, 'queue.tls.key_file') } : {}),
-    ...(tls.server_name ? { servername: tls.server_name } : {}),
-  };
-}
-
-function readFile(file: string, field: string): Buffer {
-  const abs = path.resolve(file);
-  try {
-    return fs.readFileSync(abs);
-  } catch (err) {
-    throw new ConfigurationError(`${field}: cannot read ${abs} (${messageOf(err)}); fix the path (relative paths are taken from the working directory)`, field);
-  }
 }
 
 /** The process-wide instance the registry hands out. */

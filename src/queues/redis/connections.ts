@@ -4,13 +4,12 @@
 // A pooled client does not reconnect by itself (retryStrategy: null): a read on a client that has
 // died fails fast, and the pool opens a new one on the next use; the check's retry and the next
 // check do the retrying, as for every source.
-import fs from 'node:fs';
-import path from 'node:path';
 import Redis, { Cluster, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { RedisQueueConfig } from '../../config/queue';
 import { ConfigurationError } from '../../errors';
 import { ConnectionPool } from '../../sources/connection-pool';
 import { redactUrl, resolveSecret } from '../../sources/secrets';
+import { tlsFileOptions } from '../../sources/tls-files';
 
 export type RedisClient = Redis | Cluster;
 
@@ -95,23 +94,9 @@ function credentials(config: RedisQueueConfig, target: RedisTarget): { username?
 
 function tlsOptions(config: RedisQueueConfig, urlTls: boolean): RedisOptions['tls'] | undefined {
   if (!urlTls && !config.tls) return undefined;
-  const t = config.tls ?? {};
-  return {
-    ...(t.ca_file ? { ca: readFile(t.ca_file, 'queue.tls.ca_file') } : {}),
-    ...(t.cert_file ? { cert: readFile(t.cert_file, 'queue.tls.cert_file') } : {}),
-    ...(t.key_file ? { key: readFile(t.key_file, 'queue.tls.key_file') } : {}),
-    ...(t.server_name ? { servername: t.server_name } : {}),
-  };
+  return tlsFileOptions(config.tls);
 }
 
-function readFile(file: string, field: string): Buffer {
-  const abs = path.resolve(file);
-  try {
-    return fs.readFileSync(abs);
-  } catch (err) {
-    throw new ConfigurationError(`${field}: cannot read ${abs} (${err instanceof Error ? err.message : String(err)}); fix the path`, field);
-  }
-}
 
 const COMMON: RedisOptions = {
   lazyConnect: true,
