@@ -12,7 +12,7 @@ export interface ConfigOption {
 
 async function withClient<T>(io: CliIO, file: string | undefined, work: (c: ControlClient, config: Config) => Promise<T>): Promise<T> {
   const config = loadConfig(file, io.cwd, io.env);
-  const c = await connectClient(config.temporal, io.env.DOCKTOR_TEMPORAL_ADDRESS);
+  const c = await connectClient(config.temporal, io.env.DOCKTOR_TEMPORAL_ADDRESS, io.env);
   try {
     return await work(c, config);
   } finally {
