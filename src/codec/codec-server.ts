@@ -25,6 +25,8 @@ export interface CodecServerOptions {
   port?: number;
   /** Browser origins allowed to call it (exact match, e.g. http://localhost:8233). */
   corsOrigins?: readonly string[];
+  /** Where the port is set, named when it is in use (default `--port`). */
+  portSetting?: string;
 }
 
 export interface CodecServer {
@@ -93,7 +95,7 @@ export async function startCodecServer(o: CodecServerOptions): Promise<CodecServ
     server.once('error', (e: NodeJS.ErrnoException) =>
       reject(
         new OperationError(
-          e.code === 'EADDRINUSE' ? `cannot start the codec server: ${host}:${o.port ?? DEFAULT_CODEC_PORT} is in use; choose another port` : `cannot start the codec server: ${e.message}`,
+          e.code === 'EADDRINUSE' ? `cannot start the codec server: ${host}:${o.port ?? DEFAULT_CODEC_PORT} is in use; choose another port (${o.portSetting ?? '--port'})` : `cannot start the codec server: ${e.message}`,
         ),
       ),
     );

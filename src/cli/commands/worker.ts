@@ -52,7 +52,7 @@ export async function devCommand(io: CliIO, o: ConfigOption): Promise<number> {
     if (!address) {
       // With encryption, the dev UI shows payloads through a codec server of ours.
       if (keys) {
-        codecServer = await startCodecServer({ codec: new EncryptionCodec(keys), port: portFromEnv(io.env, 'DOCKTOR_DEV_CODEC_PORT', 8888), corsOrigins: [] });
+        codecServer = await startCodecServer({ codec: new EncryptionCodec(keys), port: portFromEnv(io.env, 'DOCKTOR_DEV_CODEC_PORT', 8888), corsOrigins: [], portSetting: 'DOCKTOR_DEV_CODEC_PORT' });
         io.out(`Codec server (payload encryption): ${codecServer.url}\n`);
       }
       server = await startDevServer({
