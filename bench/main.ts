@@ -11,7 +11,7 @@ import path from 'node:path';
 import { benchDecide } from './decide.bench';
 import { benchFleet } from './fleet.bench';
 import { machine } from './machine';
-import { benchQuality } from './quality.bench';
+import { benchQuality, type TraceQuality } from './quality.bench';
 import { benchmarksMarkdown, type BenchResults, type QualitySummary } from './report';
 import { benchSimulator } from './simulate.bench';
 
@@ -68,18 +68,22 @@ async function runPart(part: Part, a: Args): Promise<Partial<BenchResults>> {
   switch (part) {
     case 'quality': {
       const q = benchQuality(root, path.join(docs, 'bench'), log);
-      const quality: QualitySummary[] = q.map((t) => ({
+      const summary = (t: TraceQuality): QualitySummary => ({
         trace: { name: t.trace.name, file: t.trace.file, what: t.trace.what },
+        scale: t.scale,
+        checkInterval: t.checkInterval,
+        maxReplicas: t.maxReplicas,
         messages: t.messages,
         span: t.span,
         serviceTime: t.serviceTime,
         startupDelay: t.startupDelay,
         work: t.work,
         runs: t.runs.map((r) => ({ policy: r.policy, figures: r.figures, coldStartBreach: r.coldStartBreach, elapsed: r.elapsed })),
+        clairvoyant: { figures: t.clairvoyant.figures, infeasible: t.clairvoyant.infeasible },
         goal: t.goal,
         plot: t.plot,
-      }));
-      return { quality };
+      });
+      return { quality: q.mean.map(summary), spiky: q.spiky.map(summary) };
     }
     case 'speed': {
       let decide: BenchResults['decide'];

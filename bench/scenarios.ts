@@ -2,6 +2,7 @@
 // and startup delay each is replayed with, and the four policies. One rule for every trace, and
 // the same settings for every policy on a trace; nothing is tuned to one trace.
 import { ServiceSchema, type ServiceConfig, type ServiceInput } from '../src/config/service';
+import type { SpikyOptions } from '../src/simulate/spiky';
 import type { TraceFormat } from '../src/simulate/trace';
 
 export interface TraceSpec {
@@ -23,6 +24,31 @@ export const TRACES: TraceSpec[] = [
   { name: 'noisy', file: 'autothrottle_noisy_1h_rps.txt', format: 'auto', what: 'autothrottle noisy, 1 h, requests/s', startupDelay: 10 },
   { name: 'azure-llm', file: 'azure_llm_2023_conv.csv', format: 'requests', what: 'Azure LLM inference (conversation), 58 min, one row per request', startupDelay: 30 },
 ];
+
+/**
+ * Generated on/off traffic (src/simulate/spiky.ts), one hour each, seeded: bursts of 5–20× the
+ * mean for 30–120 s, gaps of 1–10 min at 1% of the mean; two of them with 30 one-second spikes of
+ * 20–60× the mean per hour. Only the seed differs between two traces of a kind.
+ */
+export interface SpikySpec {
+  name: string;
+  what: string;
+  options: SpikyOptions;
+}
+export const SPIKY_TRACES: SpikySpec[] = [
+  { name: 'spiky-1', what: 'generated on/off bursts, seed 1', options: { seed: 1, span: 3600, meanRate: 5 } },
+  { name: 'spiky-2', what: 'generated on/off bursts, seed 2', options: { seed: 2, span: 3600, meanRate: 5 } },
+  { name: 'spiky-spikes-3', what: 'generated on/off bursts + 30 one-second spikes/h, seed 3', options: { seed: 3, span: 3600, meanRate: 5, spikesPerHour: 30 } },
+  { name: 'spiky-spikes-4', what: 'generated on/off bursts + 30 one-second spikes/h, seed 4', options: { seed: 4, span: 3600, meanRate: 5, spikesPerHour: 30 } },
+];
+
+/**
+ * The issue-16 scenario, applied to every trace (real and generated) alike: arrivals rescaled so
+ * the busiest minute averages 40 messages/s, 1 s per message, SLA 30 s, startup 10 s, a check
+ * every 10 s, min 1, max 100 replicas, every other field default.
+ */
+export const BUSIEST_MINUTE_RATE = 40;
+export const ISSUE_SCENARIO = { serviceTime: 1, startupDelay: 10, limits: { max_replicas: 100, check_interval: 10 } };
 
 export const SLA_SECONDS = 30;
 /** The service time makes the trace's MEAN load this many busy replicas. */
@@ -70,15 +96,21 @@ export const POLICY_TEXT: Record<PolicyName, string> = {
   'target-cpu-hpa': 'target-cpu with the HPA default behavior, likewise',
 };
 
+export interface Limits {
+  max_replicas: number;
+  check_interval: number;
+}
+/** The mean-load scenario's limits (section 1 of docs/benchmarks.md). */
+export const MEAN_LIMITS: Limits = { max_replicas: MAX_REPLICAS_FACTOR * MEAN_BUSY_REPLICAS, check_interval: CHECK_INTERVAL };
+
 /** The service config of one policy on one trace. */
-export function policyService(policy: PolicyName, serviceTime: number, startupDelay: number): ServiceConfig {
+export function policyService(policy: PolicyName, serviceTime: number, startupDelay: number, limits: Limits = MEAN_LIMITS): ServiceConfig {
   const perReplica = 1 / serviceTime; // messages/s one replica serves
-  const maxReplicas = MAX_REPLICAS_FACTOR * MEAN_BUSY_REPLICAS;
   const common: ServiceInput = {
     name: 'bench',
     min_replicas: 1,
-    max_replicas: maxReplicas,
-    check_interval: CHECK_INTERVAL,
+    max_replicas: limits.max_replicas,
+    check_interval: limits.check_interval,
     metrics_window: METRICS_WINDOW,
     sla: { max_pickup_seconds: SLA_SECONDS },
   };
@@ -96,7 +128,7 @@ export function policyService(policy: PolicyName, serviceTime: number, startupDe
       });
     case 'target-backlog-hpa':
     case 'target-cpu-hpa': {
-      const base = policyService(policy === 'target-backlog-hpa' ? 'target-backlog' : 'target-cpu', serviceTime, startupDelay);
+      const base = policyService(policy === 'target-backlog-hpa' ? 'target-backlog' : 'target-cpu', serviceTime, startupDelay, limits);
       return ServiceSchema.parse({ ...base, cooldown: { up: 0, down: 0 }, behavior: HPA_DEFAULT_BEHAVIOR });
     }
     case 'target-backlog':

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { NativeConnection, Runtime, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createScalerActivities, type PluginLookup } from './activities/scaler-activities';
 import { dataConverterFor } from './codec/data-converter';
+import type { SecretStore } from './sources/secrets';
 import type { TemporalConfig } from './config/file';
 import { connectOptions } from './temporal-connection';
 
@@ -57,6 +58,8 @@ export interface ScalerWorkerOptions {
   maxConcurrentActivities?: number;
   /** Where temporal.encryption.key_env is looked up (default: this process's environment). */
   env?: NodeJS.ProcessEnv;
+  /** The services' config as this worker loaded it, to restore the secrets scalers carry masked. */
+  secrets?: SecretStore;
 }
 
 export async function createScalerWorker(o: ScalerWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection; ownsConnection: boolean }> {
@@ -71,7 +74,7 @@ export async function createScalerWorker(o: ScalerWorkerOptions): Promise<{ work
     taskQueue: o.temporal.task_queue,
     workflowBundle: await workflowBundle(dataConverter?.failureConverterPath),
     dataConverter,
-    activities: createScalerActivities(plugins),
+    activities: createScalerActivities(plugins, o.secrets ? { secrets: o.secrets } : {}),
     maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities ?? 100,
     workflowThreadPoolSize: o.temporal.workflow_threads ?? DEFAULT_WORKFLOW_THREADS,
   });
@@ -79,16 +82,14 @@ export async function createScalerWorker(o: ScalerWorkerOptions): Promise<{ work
 }
 
 async function defaultPlugins(): Promise<PluginLookup> {
-  const { runtimeFor } = await import('./runtimes/registry.js');
-  const { queueSourceFor } = await import('./queues/registry.js');
-  return { runtimeFor, queueSourceFor };
+  const { builtInPlugins } = await import('./plugins.js');
+  return builtInPlugins();
 }
 
 /** Closes what the built-in plugins hold open (NATS connections, Docker clients, process supervisors). */
 export async function closePlugins(): Promise<void> {
-  const { closeRuntimes } = await import('./runtimes/registry.js');
-  const { closeQueueSources } = await import('./queues/registry.js');
-  await Promise.allSettled([closeRuntimes(), closeQueueSources()]);
+  const { closeBuiltInPlugins } = await import('./plugins.js');
+  await closeBuiltInPlugins();
 }
 
 /**

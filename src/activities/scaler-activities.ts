@@ -9,26 +9,16 @@
 // of old histories. Applying is a regular activity: it has side effects, can take minutes and
 // must be retried durably.
 import { ApplicationFailure } from '@temporalio/common';
-import type { QueueConfig } from '../config/queue';
-import type { ServiceConfig } from '../config/service';
 import { decide, type Decision } from '../decide/index';
 import type { DecisionInput, EngineState } from '../decide/input';
 import { ConfigurationError } from '../errors';
-import type { Json, Observations } from '../observations';
-import type { QueueSource } from '../queues/queue-source';
-import type { Runtime, RuntimeTarget, ScaleResult } from '../runtimes/runtime';
+import type { Json } from '../observations';
+import type { ScaleResult } from '../runtimes/runtime';
+import { collectObservations, SOURCE_TIMEOUT_MS, targetOf, type CollectResult, type PluginLookup, type ServiceRef } from '../sources/collect';
+import { SecretStore } from '../sources/secrets';
 
-/** Where activities find their plugins; tests pass in-memory ones. */
-export interface PluginLookup {
-  runtimeFor(target: RuntimeTarget): Runtime;
-  queueSourceFor(config: QueueConfig): QueueSource;
-}
-
-export interface ServiceRef {
-  project: string;
-  compose_file?: string;
-  service: ServiceConfig;
-}
+export type { CollectResult, PluginLookup, ServiceRef, SourceFailure } from '../sources/collect';
+export { targetOf } from '../sources/collect';
 
 export interface CheckInput extends ServiceRef {
   /** The check's time (workflow time, unix seconds). */
@@ -41,20 +31,6 @@ export interface CheckInput extends ServiceRef {
   override?: DecisionInput['override'];
   /** Consecutive earlier checks at which a metric source failed. */
   metric_failures: number;
-}
-
-export interface SourceFailure {
-  /** `check`: the check activity itself failed (a bug or a stuck worker), after its retry. */
-  source: 'queue' | 'runtime' | 'check';
-  error: string;
-  /** The config disagrees with the live system (retrying will not help). */
-  configuration: boolean;
-}
-
-export interface CollectResult {
-  observations: Observations;
-  queue_state: Json | null;
-  failures: SourceFailure[];
 }
 
 export interface CheckResult extends CollectResult {
@@ -71,54 +47,35 @@ export interface CheckResult extends CollectResult {
   finished_at: number;
 }
 
-/** A source that does not answer within this is a failed source, not a stuck check. */
-const SOURCE_TIMEOUT_MS = 20_000;
-
 export interface ApplyInput extends ServiceRef {
   replicas: number;
 }
 
-export function targetOf(ref: ServiceRef): RuntimeTarget {
-  return { project: ref.project, compose_file: ref.compose_file, service: ref.service, runtime: ref.service.runtime };
+export interface ScalerActivityOptions {
+  sourceTimeoutMs?: number;
+  /**
+   * The worker's own copy of the services' config: the scalers carry their configs with secrets
+   * masked (src/sources/secrets.ts), and activities restore them from here.
+   */
+  secrets?: SecretStore;
 }
 
-/** Queue and runtime metrics in parallel; a failing (or silent) source is reported, not fatal. */
-async function collectObservations(plugins: PluginLookup, ref: ServiceRef, queueState: Json | null, timeoutMs: number): Promise<CollectResult> {
-  const target = targetOf(ref);
-  const queue = ref.service.queue;
-  const [runtime, queueReading] = await Promise.allSettled([
-    withTimeout(plugins.runtimeFor(target).observe(target), 'runtime', timeoutMs),
-    queue
-      ? withTimeout(
-          plugins.queueSourceFor(queue).read(queue, {
-            window_seconds: ref.service.metrics_window,
-            ...(queueState !== null ? { state: queueState } : {}),
-          }),
-          'queue',
-          timeoutMs,
-        )
-      : Promise.resolve(undefined),
-  ]);
-  const failures: SourceFailure[] = [];
-  const observations: Observations = {};
-  let queue_state = queueState;
-  if (runtime.status === 'fulfilled') Object.assign(observations, runtime.value);
-  else failures.push(failureOf('runtime', runtime.reason));
-  if (queueReading.status === 'fulfilled') {
-    if (queueReading.value) {
-      Object.assign(observations, queueReading.value.observations);
-      queue_state = queueReading.value.state;
-    }
-  } else failures.push(failureOf('queue', queueReading.reason));
-  return { observations: finiteOnly(observations), queue_state, failures };
-}
-
-export function createScalerActivities(plugins: PluginLookup, o: { sourceTimeoutMs?: number } = {}) {
+export function createScalerActivities(plugins: PluginLookup, o: ScalerActivityOptions = {}) {
   const timeoutMs = o.sourceTimeoutMs ?? SOURCE_TIMEOUT_MS;
+  const secrets = o.secrets ?? new SecretStore();
+  /** The input with its service's secrets restored (ConfigurationError when this worker has none). */
+  const unmasked = <T extends ServiceRef>(ref: T): T => ({ ...ref, service: secrets.restore(ref.project, ref.service) });
   return {
     /** One check: collect, then decide with the pure engine (see the top of this file). */
     async checkService(input: CheckInput): Promise<CheckResult> {
-      const collected = await collectObservations(plugins, input, input.queue_state, timeoutMs);
+      let collected: CollectResult;
+      try {
+        collected = await collectObservations(plugins, unmasked(input), input.queue_state, timeoutMs);
+      } catch (e) {
+        if (!(e instanceof ConfigurationError)) throw e;
+        // No secret to read the sources with: every source failed, and the check says why.
+        collected = { observations: {}, queue_state: input.queue_state, failures: [{ source: 'check', error: `${e.name}: ${e.message}`, configuration: true }] };
+      }
       const metric_failures = collected.failures.length > 0 ? input.metric_failures + 1 : 0;
       const replicas = collected.observations['replicas.current'] ?? input.last_replicas;
       const decision =
@@ -139,8 +96,8 @@ export function createScalerActivities(plugins: PluginLookup, o: { sourceTimeout
 
     /** Idempotent: makes the count `replicas`, so a retry after a crash never scales twice. */
     async applyReplicas(input: ApplyInput): Promise<ScaleResult> {
-      const target = targetOf(input);
       try {
+        const target = targetOf(unmasked(input));
         return await plugins.runtimeFor(target).ensure(target, input.replicas);
       } catch (e) {
         if (e instanceof ConfigurationError) throw ApplicationFailure.nonRetryable(e.message, 'ConfigurationError');
@@ -151,21 +108,3 @@ export function createScalerActivities(plugins: PluginLookup, o: { sourceTimeout
 }
 
 export type ScalerActivities = ReturnType<typeof createScalerActivities>;
-
-function withTimeout<T>(work: Promise<T>, source: SourceFailure['source'], ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the ${source} source did not answer within ${ms / 1000} s`)), ms);
-  });
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
-}
-
-function failureOf(source: SourceFailure['source'], reason: unknown): SourceFailure {
-  const error = reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason);
-  return { source, error, configuration: reason instanceof ConfigurationError };
-}
-
-/** A metric that is not a finite number is treated as missing: never scale on invalid data. */
-function finiteOnly(o: Observations): Observations {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => typeof v === 'number' && Number.isFinite(v)));
-}

@@ -3,7 +3,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { DocktorError, InputError, UsageError } from '../errors';
 import { codecServerCommand, type CodecServerOptions } from './commands/codec-server';
-import { configSchema, configValidate } from './commands/config';
+import { configSchema, configShow, configValidate } from './commands/config';
 import {
   type ConfigOption,
   type OverrideOptions,
@@ -16,6 +16,8 @@ import {
   upCommand,
 } from './commands/control';
 import { decideCommand } from './commands/decide';
+import { mcpCommand, type McpCommandOptions } from './commands/mcp';
+import { metricsCommand, type MetricsOptions } from './commands/metrics';
 import { runSimulate, type SimulateOptions } from './commands/simulate';
 import { devCommand, workerCommand } from './commands/worker';
 import { parseDuration } from './duration';
@@ -27,6 +29,14 @@ function positiveInt(what: string) {
   return (v: string): number => {
     if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${what} must be a whole number >= 0, got "${v}"`);
     return Number(v);
+  };
+}
+
+function nonNegativeNumber(what: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 600) throw new InvalidArgumentError(`${what} must be a number of seconds from 0 to 600, got "${v}"`);
+    return n;
   };
 }
 
@@ -83,9 +93,16 @@ export function buildProgram(io: CliIO, run: (work: () => Promise<number> | numb
     .option('--force', 'allow a count outside min_replicas..max_replicas')
     .action((service: string, o: OverrideOptions) => run(() => overrideCommand(io, service, o)));
 
+  program.command('metrics').description('read every source of each service once, as a check would (rates from two samples)')
+    .addOption(configOption()).argument('[service...]', 'only these services').option('--json', 'print JSON')
+    .option('--gap <seconds>', 'seconds between the two reads that give rates (0: one read, no rates)', nonNegativeNumber('--gap'))
+    .action((names: string[], o: MetricsOptions) => run(() => metricsCommand(io, names, o)));
+
   const config = program.command('config').description('check or describe the config file');
   config.command('validate').description('schema check, then live checks (compose, Docker, queue); exit 1 if any fails')
     .addOption(configOption()).action((o: ConfigOption) => run(() => configValidate(io, o.config)));
+  config.command('show').description('the effective config: defaults applied, legacy form normalized, secrets masked')
+    .addOption(configOption()).option('--json', 'print JSON').action((o: ConfigOption & { json?: boolean }) => run(() => configShow(io, o.config, o)));
   config.command('schema').description('print the JSON Schema of the config file').action(() => run(() => configSchema(io)));
 
   program.command('decide').description('read one decision input (JSON) on stdin, print the decision as JSON')
@@ -105,6 +122,12 @@ export function buildProgram(io: CliIO, run: (work: () => Promise<number> | numb
     .option('--json', 'print the figures as JSON')
     .option('--plot <file.svg>', 'draw arrivals, backlog, replicas and pickup latency')
     .action((o: SimulateOptions) => run(() => runSimulate(io, o)));
+  program.command('mcp').description('an MCP server for LLM agents: stdio, or streamable HTTP with --http')
+    .addOption(configOption())
+    .option('--http <port>', 'serve streamable HTTP on this port (0: any free one) instead of stdio', positiveInt('--http'))
+    .option('--host <address>', 'address --http binds to', '127.0.0.1')
+    .option('--read-only', 'leave out apply_scale, pause and resume')
+    .action((o: McpCommandOptions) => run(() => mcpCommand(io, o)));
   return program;
 }
 

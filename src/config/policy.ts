@@ -86,7 +86,8 @@ export const SlaSchema = z.strictObject({
   trend_window_seconds: positive.default(120),
   /**
    * Seconds a lower replica need must hold before the predictive strategy scales down (the highest
-   * need in this window wins, so noise does not flap). Default 120 (see docs/decide.md).
+   * need in this window wins, so noise does not flap). Default max(startup_seconds,
+   * check_interval) (see docs/decide.md).
    */
   scale_down_window_seconds: nonNegative.optional(),
 });

@@ -11,6 +11,7 @@ import {
   SlaSchema,
   TargetSchema,
 } from './policy';
+import { ExternalListSchema } from './external';
 import { QueueSchema } from './queue';
 import { RuntimeSchema } from './runtime';
 
@@ -36,6 +37,8 @@ export const ServiceSchema = z
     fallback: FallbackSchema.optional(),
     dry_run: z.boolean().default(false),
     queue: QueueSchema.optional(),
+    /** Any number from HTTP, SQL or PromQL, each the observation `external.<name>`. */
+    external: ExternalListSchema.optional(),
     runtime: RuntimeSchema.default({ kind: 'compose' }),
   })
   .superRefine((s, ctx) => {

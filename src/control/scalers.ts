@@ -18,6 +18,7 @@ import {
 } from '../workflows/definitions';
 import type { HistoryEntry, ScalerInput, ScalerStatus } from '../workflows/scaler-state';
 import { DocktorProject, DocktorService } from '../workflows/search-attributes';
+import { redactSecrets } from '../sources/secrets';
 import { hasSearchAttributes, type ControlClient } from './client';
 
 /** The services named (all when none), each checked against the config. */
@@ -59,7 +60,9 @@ export async function up(c: ControlClient, config: Config, names?: string[]): Pr
   const services = selectServices(config, names);
   const withAttributes = await hasSearchAttributes(c);
   return Promise.all(
-    services.map(async (service) => {
+    // Scalers get their config with every secret masked, so no secret is in workflow history;
+    // the worker restores them from its own copy of the config (src/sources/secrets.ts).
+    services.map(redactSecrets).map(async (service) => {
       const workflowId = scalerWorkflowId(config.project, service.name);
       const h = c.client.workflow.getHandle(workflowId);
       if (await isRunning(h)) {

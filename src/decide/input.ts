@@ -28,6 +28,15 @@ export const PredictiveStateSchema = z.object({
   last_lag: z.object({ at: unixSeconds, lag: z.number().min(0) }).nullable().default(null),
   /** Last service-time estimate measured from the queue (seconds per message). */
   service_time_s: z.number().positive().nullable().default(null),
+  /**
+   * Smoothed rate_out of the measurements behind service_time_s (messages/s): the estimate is
+   * their pooled ratio, so each new measurement weighs by its acknowledgements.
+   */
+  service_time_weight: z.number().positive().nullable().default(null),
+  /** Smallest replicas / rate_out seen with a backlog: an upper bound of the service time. */
+  service_time_bound: z.number().positive().nullable().default(null),
+  /** queue.ack_pending at each call within the metrics window (and one before it). */
+  in_service: z.array(z.object({ at: unixSeconds, count: z.number().min(0) })).default([]),
   /** Raw replica needs within the scale-down window, for the conservative scale-down. */
   needs: z.array(TimedReplicasSchema).default([]),
   /** Since when needs have been recorded without a gap longer than the window. */

@@ -1,7 +1,7 @@
 // The queue sources by `queue.kind`. The registry's type is mapped over the config schema's kinds,
 // so adding a kind to src/config/queue.ts does not compile until it has an implementation here.
 import type { QueueConfig } from '../config/queue';
-import { natsQueueSource } from './nats';
+import { natsQueueSource } from './nats/source';
 import type { QueueSource } from './queue-source';
 
 export type QueueSourceRegistry = { [K in QueueConfig['kind']]: QueueSource<Extract<QueueConfig, { kind: K }>> };

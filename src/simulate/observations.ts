@@ -13,7 +13,7 @@
 // - replicas.current: replicas the runtime counts (starting and serving; not the removed ones
 //   finishing their last message); replicas.ready: those serving or idle, not starting.
 import type { Observations } from '../observations';
-import { advanceRates, type NatsRateState } from '../queues/nats-rates';
+import { advanceRates, type NatsRateState } from '../queues/nats/rates';
 
 export interface QueueSnapshot {
   /** Seconds since the run began. */

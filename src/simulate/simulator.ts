@@ -56,6 +56,11 @@ export interface SimulationOptions {
   seed?: number;
   /** Unix seconds of time 0 (default: the trace's own time, else DEFAULT_EPOCH, plus start). */
   epoch?: number;
+  /**
+   * Replaces the decision engine: replicas.current to have after check number `check` (0, 1, …),
+   * within min..max_replicas. For offline references (clairvoyant.ts), not for policies.
+   */
+  schedule?: (check: number) => number;
   /** Called with every decision input and its decision (tests, debugging). */
   onDecision?: (input: DecisionInput, decision: Decision) => void;
 }
@@ -146,19 +151,23 @@ export function simulate(trace: Trace, o: SimulationOptions): Simulation {
       aliveSeconds,
       busySeconds: serviceHandedOut - inService.remainingAfter(t),
     });
-    const input: DecisionInput = {
-      now: epoch + t,
+    let target: number;
+    if (o.schedule) target = Math.min(service.max_replicas, Math.max(service.min_replicas, o.schedule(checks)));
+    else {
+      const input: DecisionInput = {
+        now: epoch + t,
       service,
-      current_replicas: current,
-      observations,
-      ...(engine ? { state: engine } : {}),
-      paused: false,
-      metric_failures: 0,
-    };
-    const decision = decide(input);
-    o.onDecision?.(input, decision);
-    engine = decision.state;
-    const target = decision.target_replicas;
+        current_replicas: current,
+        observations,
+        ...(engine ? { state: engine } : {}),
+        paused: false,
+        metric_failures: 0,
+      };
+      const decision = decide(input);
+      o.onDecision?.(input, decision);
+      engine = decision.state;
+      target = decision.target_replicas;
+    }
     if (target !== current && !service.dry_run) {
       scaleEvents++;
       if (target > current) {

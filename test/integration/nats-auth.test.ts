@@ -10,7 +10,7 @@ import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NodeConnectionOptions } from '@nats-io/transport-node';
 import type { NatsQueueConfig } from '../../src/config/queue';
 import { ConfigurationError, UnavailableError } from '../../src/errors';
-import { NatsQueueSource } from '../../src/queues/nats';
+import { NatsQueueSource } from '../../src/queues/nats/source';
 import { freePort } from '../../src/dev/free-port';
 
 const NATS_SERVER = process.env.NATS_SERVER_BIN ?? '/usr/sbin/nats-server';

@@ -7,8 +7,8 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { NatsQueueConfig } from '../../src/config/queue';
 import { ConfigurationError, UnavailableError } from '../../src/errors';
 import type { Json } from '../../src/observations';
-import { NatsQueueSource, natsQueueSource } from '../../src/queues/nats';
-import { MAX_SAMPLES } from '../../src/queues/nats-rates';
+import { NatsQueueSource, natsQueueSource } from '../../src/queues/nats/source';
+import { MAX_SAMPLES } from '../../src/queues/nats/rates';
 import { closeQueueSources, queueSourceFor } from '../../src/queues/registry';
 import { freePort } from '../../src/dev/free-port';
 

@@ -51,7 +51,7 @@ describe('check activity', () => {
     const began = Date.now();
     const r = await checkService(input());
     assert.ok(Date.now() - began < 5000);
-    assert.deepEqual(r.failures.map((f) => [f.source, f.error]), [['queue', 'Error: the queue source did not answer within 0.2 s']]);
+    assert.deepEqual(r.failures.map((f) => [f.source, f.error]), [['queue', 'UnavailableError: the queue source did not answer within 0.2 s']]);
     assert.deepEqual([r.replicas, r.decision?.action], [3, 'hold']);
   });
 

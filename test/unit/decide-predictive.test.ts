@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import type { Sla } from '../../src/config/policy';
 import type { Decision } from '../../src/decide/index';
 import { decide } from '../../src/decide/index';
+import { defaultScaleDownWindow, drainNeed } from '../../src/decide/strategies/predictive';
 import type { EngineState } from '../../src/decide/input';
 import { input, NOW, service } from './decide-fixtures';
 import fc from 'fast-check';
@@ -141,15 +142,41 @@ describe('predictive: forecast', () => {
   });
 });
 
+const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
+/** drainNeed for SLA 30 s (budget 24 s), startup 10 s, 1 s per message. */
+const drainNeedOf = (o: Record<string, number>) =>
+  drainNeed({ T: 1, backlog: o['queue.backlog']!, oldestAge: o['queue.oldest_age_s']!, rate: o['queue.rate_in']!, ready: o['queue.ack_pending'] ?? 0, startup: 10, budget: 24 });
+
 describe('predictive: backlog drain', () => {
-  it('clears the backlog before the oldest message reaches breach_threshold × SLA', () => {
+  it('picks up every waiting message before it is breach_threshold × SLA old, counting the startup', () => {
     const s = svc({ max_pickup_seconds: 30, breach_threshold: 0.8, service_time_seconds: 0.5 });
     const d = decide(input({ service: s, current: 3, observations: { 'queue.backlog': 2400, 'queue.oldest_age_s': 5, 'queue.rate_in': 10 } }));
-    // budget 24 s, 19 s left: 0.5 × (10 + 2400 / 19) = 68.16
-    assert.equal(num(d, 'drain_seconds'), 19);
-    assert.equal(num(d, 'backlog_drain'), 68.1579);
-    assert.equal(d.target_replicas, 69);
-    assert.match(d.reason, /^backlog drain: queue\.backlog 2400 before 19s \(queue\.oldest_age_s 5 of 24s = 0\.8 × sla 30s\)/);
+    // budget 24 s, startup 10 s. The 2350 oldest (all but the last 5 s of arrivals at 10/s) are
+    // 5 s old: 24 - 10 - 5 = 9 s left once new replicas serve: 2350 / 9 = 261.1/s, more than the
+    // newest (2400 / 14). 0.5 × (10 + 261.1) = 135.56.
+    assert.equal(num(d, 'drain_seconds'), 9);
+    assert.equal(num(d, 'backlog_drain'), 135.5556);
+    assert.equal(num(d, 'raw_need'), 136);
+    assert.deepEqual([d.target_replicas, d.limited_by], [100, 'max_replicas']);
+    assert.match(d.reason, /^backlog drain: queue\.backlog 2400 before 9s \(queue\.oldest_age_s 5 of 24s = 0\.8 × sla 30s\)/);
+  });
+
+  it('what the replicas serving now pick up before new ones are ready is not asked of new ones', () => {
+    const s = svc({ max_pickup_seconds: 30, service_time_seconds: 1 });
+    const obs = { 'queue.backlog': 300, 'queue.oldest_age_s': 2, 'queue.rate_in': 150, 'queue.ack_pending': 10, 'queue.rate_out': 10 };
+    // 10 busy replicas pick up 10 × 10 s / 1 s = 100 messages before a new replica serves; the
+    // other 200 (the oldest 2 s old, 150/s: all spread) need (300 - 100) / (24 - 10 - 0) = 14.3/s.
+    assert.deepEqual(drainNeedOf(obs), { rate: 200 / 14, seconds: 14 });
+    const d = decide(input({ service: s, current: 10, observations: obs }));
+    assert.equal(num(d, 'backlog_drain'), r4(150 + 200 / 14));
+  });
+
+  it('a spike that stopped leaves messages all of the oldest age', () => {
+    // 300 waiting, the oldest 8 s old, arrivals lately 10/s: at most the newest 80 came in over
+    // those 8 s, so 220 are 8 s old and need (24 - 10 - 8) = 6 s: 36.7/s. A spread-out backlog
+    // of the same size would be asked 300 / 14 = 21.4/s.
+    const spike = drainNeedOf({ 'queue.backlog': 300, 'queue.oldest_age_s': 8, 'queue.rate_in': 10, 'queue.ack_pending': 0 });
+    assert.deepEqual(spike, { rate: 220 / 6, seconds: 6 });
   });
 
   it('past the budget it drains within a tenth of it', () => {
@@ -177,19 +204,26 @@ describe('predictive: conservative scale-down', () => {
   const s = svc({ max_pickup_seconds: 30, service_time_seconds: 1, scale_down_window_seconds: 60, target_utilization: 0.8 });
   const at = (rate: number) => ({ 'queue.backlog': 0, 'queue.rate_in': rate });
 
-  it('waits for a full window of history, then follows the mean-rate need down', () => {
+  it('waits for a full window of history, then goes to the highest need of the window', () => {
     let d = decide(input({ service: s, current: 13, now: NOW, observations: at(10) })); // need 12.5 → 13
     assert.equal(d.target_replicas, 13);
     const seen: number[] = [];
     for (let t = 10; t <= 120; t += 10) {
-      d = decide(input({ service: s, current: 13, now: NOW + t, state: d.state, observations: at(t <= 30 ? 8 : 2) }));
+      d = decide(input({ service: s, current: d.target_replicas, now: NOW + t, state: d.state, observations: at(t <= 30 ? 8 : 2) }));
       seen.push(d.target_replicas);
     }
-    // Scale-down needs on the trend window's mean rate: t10 9/s → 12, t20..30 → 11, t40 7.2/s → 9,
-    // t50..60 → 8, t70 → 7 ... The 60 s window is covered from t=60; each step goes to the
-    // highest need of the last 60 s, never below the raw need (2/s → 3).
-    assert.deepEqual(seen, [13, 13, 13, 13, 13, 12, 11, 11, 9, 8, 8, 7]);
+    // Needs: t10..30 8/s → 10, from t40 2/s → 3. The 60 s window is covered from t=60: the
+    // highest need of the last 60 s is 10 until t=30's need is 60 s old (t=90), then 3.
+    assert.deepEqual(seen, [13, 13, 13, 13, 13, 10, 10, 10, 3, 3, 3, 3]);
     assert.equal(num(d, 'raw_need'), 3);
+  });
+
+  it('the default window: max(startup_seconds, check_interval)', () => {
+    assert.equal(defaultScaleDownWindow(10, 10), 10);
+    assert.equal(defaultScaleDownWindow(30, 5), 30);
+    assert.equal(defaultScaleDownWindow(0, 5), 5);
+    const d = decide(input({ service: svc({ max_pickup_seconds: 30, service_time_seconds: 1, startup_seconds: 20 }), current: 5, observations: at(1) }));
+    assert.equal(num(d, 'scale_down_window_s'), 20);
   });
 
   it('noise around a boundary does not flap', () => {

@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { natsServers, redactNatsUrl } from '../../src/queues/nats-connections';
-import { consumerObservations, oldestUnackedStart, type ConsumerProgress } from '../../src/queues/nats-metrics';
-import { advanceRates, MAX_SAMPLES, parseRateState, rateStateToJson, type NatsCounterSample, type NatsRateState } from '../../src/queues/nats-rates';
+import { natsServers, redactNatsUrl } from '../../src/queues/nats/connections';
+import { consumerObservations, oldestUnackedStart, type ConsumerProgress } from '../../src/queues/nats/metrics';
+import { advanceRates, MAX_SAMPLES, parseRateState, rateStateToJson, type NatsCounterSample, type NatsRateState } from '../../src/queues/nats/rates';
 
 const s = (at_s: number, last_seq: number, acked_stream_seq: number, acked_consumer_seq = acked_stream_seq): NatsCounterSample => ({
   at_ms: at_s * 1000,

@@ -1,14 +1,28 @@
 // `docktor config validate` and `docktor config schema`.
 import path from 'node:path';
+import YAML from 'yaml';
 import { z } from 'zod';
 import { FileSchema } from '../../config/file';
 import { loadConfig, type Config } from '../../config/load';
 import type { CheckResult } from '../../observations';
+import { redactSecrets } from '../../sources/secrets';
 import type { CliIO } from '../io';
 
 export function configSchema(io: CliIO): number {
   const schema = z.toJSONSchema(FileSchema, { io: 'input', unrepresentable: 'any' });
   io.out(JSON.stringify({ title: 'docktor.yaml (version "1")', ...schema }, null, 2) + '\n');
+  return 0;
+}
+
+/**
+ * `docktor config show`: the config as docktor uses it (defaults applied, the legacy form
+ * normalized, paths resolved) with every secret masked.
+ */
+export function configShow(io: CliIO, file: string | undefined, o: { json?: boolean }): number {
+  const { file: path_, ...config } = loadConfig(file, io.cwd, io.env);
+  const shown = redactSecrets(config);
+  if (o.json) io.out(JSON.stringify(shown, null, 2) + '\n');
+  else io.out(`# ${path_} (effective: defaults applied, secrets masked)\n${YAML.stringify(shown, { lineWidth: 0 })}`);
   return 0;
 }
 
@@ -27,13 +41,15 @@ export async function configValidate(io: CliIO, file: string | undefined): Promi
 export async function liveChecks(config: Config): Promise<CheckResult[]> {
   const { runtimeFor, closeRuntimes } = await import('../../runtimes/registry.js');
   const { queueSourceFor, closeQueueSources } = await import('../../queues/registry.js');
+  const { externalSourceFor, closeExternalSources } = await import('../../sources/external/registry.js');
   try {
     const perService = await Promise.all(
       config.services.map(async (service) => {
         const target = { project: config.project, compose_file: config.compose_file, service, runtime: service.runtime };
         const runtimeChecks = await runtimeFor(target).check(target);
         const queueChecks = service.queue ? await queueSourceFor(service.queue).check(service.queue) : [];
-        return [...runtimeChecks, ...queueChecks];
+        const externalChecks = await Promise.all((service.external ?? []).map((e) => externalSourceFor(e).check(e)));
+        return [...runtimeChecks, ...queueChecks, ...externalChecks.flat()];
       }),
     );
     const seen = new Set<string>();
@@ -44,6 +60,6 @@ export async function liveChecks(config: Config): Promise<CheckResult[]> {
       return true;
     });
   } finally {
-    await Promise.all([closeRuntimes(), closeQueueSources()]);
+    await Promise.all([closeRuntimes(), closeQueueSources(), closeExternalSources()]);
   }
 }

@@ -3,12 +3,13 @@ import path from 'node:path';
 import { startCodecServer, type CodecServer } from '../../codec/codec-server';
 import { EncryptionCodec } from '../../codec/encryption-codec';
 import { loadKeyRing } from '../../codec/keys';
-import { loadConfig } from '../../config/load';
+import { loadConfig, type Config } from '../../config/load';
 import { UsageError } from '../../errors';
 import { connectClient } from '../../control/client';
 import { up } from '../../control/scalers';
 import { startDevServer, type DevServer } from '../../dev/temporal-server';
 import { DEFAULT_TEMPORAL_ADDRESS } from '../../temporal-connection';
+import { SecretStore } from '../../sources/secrets';
 import { runWorkerUntil } from '../../worker';
 import type { CliIO } from '../io';
 import type { ConfigOption } from './control';
@@ -30,7 +31,7 @@ export async function workerCommand(io: CliIO, o: ConfigOption): Promise<number>
   const config = loadConfig(o.config, io.cwd, io.env);
   const address = io.env.DOCKTOR_TEMPORAL_ADDRESS ?? config.temporal.address ?? DEFAULT_TEMPORAL_ADDRESS;
   io.out(`docktor worker: ${address}, namespace ${config.temporal.namespace}, task queue ${config.temporal.task_queue}\n`);
-  await runWorkerUntil({ temporal: config.temporal, address, env: io.env }, stopSignal(io));
+  await runWorkerUntil({ temporal: config.temporal, address, env: io.env, secrets: workerSecrets(config) }, stopSignal(io));
   io.out('docktor worker: stopped\n');
   return 0;
 }
@@ -70,7 +71,7 @@ export async function devCommand(io: CliIO, o: ConfigOption): Promise<number> {
       }
       io.out(`Temporal dev server: ${address}${server.uiUrl ? `, UI ${server.uiUrl}` : ''}\n`);
     }
-    const running = runWorkerUntil({ temporal: config.temporal, address, env: io.env }, signal);
+    const running = runWorkerUntil({ temporal: config.temporal, address, env: io.env, secrets: workerSecrets(config) }, signal);
     const c = await connectClient(config.temporal, address, io.env);
     try {
       for (const r of await up(c, config)) io.out(`${r.service}: ${r.outcome} (${r.workflowId}, ${serviceRuntime(config.services, r.service)})\n`);
@@ -97,4 +98,9 @@ function portFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): nu
 
 function serviceRuntime(services: { name: string; runtime: { kind: string } }[], name: string): string {
   return `runtime ${services.find((s) => s.name === name)?.runtime.kind ?? '?'}`;
+}
+
+/** The services of the worker's config file: scalers carry their secrets masked, the worker restores them. */
+function workerSecrets(config: Config): SecretStore {
+  return SecretStore.of(config.project, config.services, config.file);
 }

@@ -3,13 +3,13 @@
 // - steady state (Little's law): replicas = forecast arrival rate × service time, plus the
 //   headroom the SLA needs (a queueing bound) or `sla.target_utilization`'s when it is set;
 // - forecast: least-squares trend of the arrival rate, looked ahead startup + one check interval;
-// - backlog drain: serve arrivals plus the backlog before its oldest message reaches
-//   breach_threshold × SLA;
+// - backlog drain: every waiting message picked up before it is breach_threshold × SLA old, by
+//   the replicas serving now and, after the startup delay, the new ones;
 // - capacity: never more replicas than the host's CPU/memory headroom allows;
 // then final = max(steady, drain); a scale-down only after a full window of history and only
-// to the highest steady need (on the window's mean arrival rate) of that window.
+// to the highest need of that window.
 // The service time never comes from the replica count alone when the queue shows it (ack-pending
-// over rate-out), so the estimate is not circular.
+// over rate-out, both over the same window), so the estimate is not circular.
 import type { Sla } from '../../config/policy';
 import { fmt, r4 } from '../format';
 import { within } from '../history';
@@ -18,7 +18,19 @@ import type { DecisionInput, PredictiveState, RateSample, TimedReplicas } from '
 import { fitLine } from '../trend';
 import type { JsonObject, LimitedBy, Proposal, Strategy } from '../types';
 
-export const DEFAULT_SCALE_DOWN_WINDOW_SECONDS = 120;
+type InServiceSample = PredictiveState['in_service'][number];
+
+/**
+ * Default scale-down window: hold a replica the lower need no longer asks for as long as bringing
+ * it back would cost (its startup, in worker-seconds: rent or buy, at worst twice the optimum),
+ * and at least one check. The need is already smooth (rate_in is an average over the metrics
+ * window) and cooldown.down spaces scale-downs; with 120 s over the trend window's mean rate (two
+ * more averages) on/off traffic paid minutes of idle replicas after every burst.
+ */
+export function defaultScaleDownWindow(startup: number, checkInterval: number): number {
+  return Math.max(startup, checkInterval);
+}
+
 /** Trend samples kept per trend window (one per window/MAX_SAMPLES seconds). */
 export const MAX_SAMPLES = 60;
 export const MAX_NEEDS = 64;
@@ -27,6 +39,12 @@ export const MAX_NEEDS = 64;
  * an instant count (Poisson-noisy), so one reading moves the estimate by a fifth.
  */
 const SERVICE_TIME_SMOOTHING = 0.2;
+/**
+ * A service-time reading needs at least this many acknowledgements in the metrics window: below
+ * it, ack_pending (0 or 1 message) over rate_out is mostly noise ("30 s" for a 1 s job when one
+ * message is in service and one ack came in 30 s). Ten acks make the count's noise about ±30%.
+ */
+const MIN_ACKS_PER_READING = 10;
 /** The drain target never asks to clear the backlog in less than this share of the budget. */
 const MIN_DRAIN_BUDGET_SHARE = 0.1;
 /** Steady-state excess over current replicas that is treated as noise (as the HPA's 0.1). */
@@ -43,45 +61,92 @@ const MAX_SERVICE_TIME_SECONDS = 86_400;
 /** Arrival rates beyond this are treated as this (messages/s). */
 const MAX_RATE = 1e12;
 
-const EMPTY: PredictiveState = { samples: [], last_lag: null, service_time_s: null, needs: [], needs_since: null };
+const EMPTY: PredictiveState = { samples: [], last_lag: null, service_time_s: null, service_time_weight: null, service_time_bound: null, in_service: [], needs: [], needs_since: null };
 
 interface ServiceTime {
   seconds: number | undefined;
   source: string;
   /** From replicas / rate-out: an upper bound, only trusted for scaling up. */
   upperBoundOnly: boolean;
-  /** What to keep for the next call. */
+  /** What to keep for the next call: the estimate and its weight (smoothed rate_out). */
   keep: number | null;
+  keepWeight: number | null;
+  keepBound: number | null;
 }
 
-/** Seconds per message: configured, measured (ack-pending / rate-out), remembered, or bounded. */
-export function estimateServiceTime(
-  sla: Sla,
-  current: number,
-  backlog: number | undefined,
-  ackPending: number | undefined,
-  rateOut: number | undefined,
-  previous: number | null,
-  settled: boolean,
-): ServiceTime {
+/**
+ * Seconds per message: configured, measured (ack-pending / rate-out), remembered, or bounded.
+ * Readings are pooled, T = Σ ack_pending / Σ rate_out over exponentially weighted readings
+ * (Little's law on the pooled readings), not averaged as ratios: a reading taken while little
+ * flows weighs by its acks, as little as it tells.
+ */
+export interface ServiceTimeInput {
+  sla: Sla;
+  current: number;
+  backlog: number | undefined;
+  /** queue.ack_pending now. */
+  ackPending: number | undefined;
+  /** Messages in service over the rate window when known (see inServiceOverWindow), else ackPending. */
+  inService: number | undefined;
+  rateOut: number | undefined;
+  /** Seconds the reading covers (the rate window). */
+  windowSeconds: number;
+  /** Whether a reading may be taken (an even window, or a steady flow). */
+  settled: boolean;
+  /** Whether busy replicas / rate_out bounds the service time now (no scale-down within the window). */
+  boundValid: boolean;
+  previous: number | null;
+  previousWeight: number | null;
+  /** The smallest busy upper bound seen, if any. */
+  previousBound: number | null;
+}
+
+export function estimateServiceTime(i: ServiceTimeInput): ServiceTime {
+  const { sla, current, backlog, inService, rateOut, previous, previousWeight, previousBound } = i;
+  // With messages waiting every ready replica is busy (ack_pending of them; all replicas when it
+  // is unknown), and none served faster before: no replica was removed within the window, so
+  // rate_out's window saw at most as many. busy / rate_out then bounds the time per message from
+  // above (rate_out's lag only loosens it). Idle replicas would make it circular, hence only with
+  // a backlog.
+  const busy = i.ackPending !== undefined && i.ackPending > 0 ? Math.min(i.ackPending, current) : current;
+  const ratio = i.boundValid && backlog !== undefined && backlog > 0 && rateOut !== undefined && rateOut > 0 ? Math.min(busy / rateOut, MAX_SERVICE_TIME_SECONDS) : 0;
+  const busyBound = ratio > 0 ? ratio : undefined; // (a denormal count over a rate can round to 0)
+  const bound = busyBound === undefined ? previousBound : Math.min(busyBound, previousBound ?? Infinity);
+  const kept = { keep: previous, keepWeight: previousWeight, keepBound: bound };
   if (sla.service_time_seconds !== undefined) {
-    return { seconds: sla.service_time_seconds, source: 'sla.service_time_seconds', upperBoundOnly: false, keep: previous };
+    return { seconds: sla.service_time_seconds, source: 'sla.service_time_seconds', upperBoundOnly: false, ...kept };
   }
-  const measured = ackPending !== undefined && rateOut !== undefined && rateOut > 0 ? Math.min(ackPending / rateOut, MAX_SERVICE_TIME_SECONDS) : 0;
-  // ack_pending is an instant count, rate_out a window average: the ratio is only right when
-  // the flow is steady (see `settled`); otherwise it is taken only when nothing better is known.
-  if (measured > 0 && (settled || previous === null)) {
-    // Little's law on the messages in service: L = X × W, so W = ack_pending / rate_out.
-    const seconds = previous === null ? measured : SERVICE_TIME_SMOOTHING * measured + (1 - SERVICE_TIME_SMOOTHING) * previous;
-    return { seconds, source: 'queue.ack_pending / queue.rate_out', upperBoundOnly: false, keep: seconds };
+  const canMeasure = inService !== undefined && rateOut !== undefined && rateOut > 0;
+  const measured = canMeasure ? Math.min(inService / rateOut, MAX_SERVICE_TIME_SECONDS) : 0;
+  // Only a reading over the same window as rate_out, or taken while the flow is steady (see
+  // `settled`), is right; and it only says something when the window saw enough acks.
+  const informative = canMeasure && rateOut * i.windowSeconds >= MIN_ACKS_PER_READING;
+  if (informative && i.settled && (previous !== null || measured > 0)) {
+    // Little's law on the messages in service: L = X × W, so W = ack_pending / rate_out. The new
+    // reading's share is its rate_out against the pooled weight's: a quiet reading (few acks)
+    // barely moves the estimate, and the pooled weight forgets only as new acks replace it.
+    let seconds = measured;
+    let weight = rateOut;
+    if (previous !== null) {
+      const w0 = previousWeight ?? rateOut;
+      const share = (SERVICE_TIME_SMOOTHING * rateOut) / ((1 - SERVICE_TIME_SMOOTHING) * w0 + SERVICE_TIME_SMOOTHING * rateOut);
+      // A run of empty readings cannot take the estimate to 0 (it must stay positive).
+      seconds = Math.max((1 - share) * previous + share * measured, Number.MIN_VALUE);
+      weight = (1 - share) * w0 + share * rateOut;
+    }
+    return { seconds, source: 'queue.ack_pending / queue.rate_out', upperBoundOnly: false, keep: seconds, keepWeight: weight, keepBound: bound };
   }
-  if (previous !== null) return { seconds: previous, source: measured > 0 ? 'previous estimate (flow not steady)' : 'previous estimate', upperBoundOnly: false, keep: previous };
-  if (backlog !== undefined && backlog > 0 && rateOut !== undefined && rateOut > 0 && current > 0) {
-    // With messages waiting every replica is busy, so replicas / rate_out bounds the time per
-    // message from above. Idle replicas would make it circular, hence only with a backlog.
-    return { seconds: Math.min(current / rateOut, MAX_SERVICE_TIME_SECONDS), source: 'replicas / queue.rate_out (busy upper bound)', upperBoundOnly: true, keep: previous };
+  if (previous !== null) return { seconds: previous, source: canMeasure ? 'previous estimate (flow not steady)' : 'previous estimate', upperBoundOnly: false, ...kept };
+  if (busyBound !== undefined && busyBound <= (previousBound ?? Infinity)) {
+    return { seconds: busyBound, source: 'replicas / queue.rate_out (busy upper bound)', upperBoundOnly: true, ...kept };
   }
-  return { seconds: undefined, source: 'unknown', upperBoundOnly: false, keep: previous };
+  if (previousBound !== null) {
+    // A bound seen earlier still bounds it: the need it gives is at least the true one, so a
+    // scale-down to it is safe (without it, replicas added for the first burst were held until a
+    // steady reading came, minutes later on on/off traffic).
+    return { seconds: previousBound, source: 'smallest busy upper bound seen (replicas / queue.rate_out with a backlog)', upperBoundOnly: false, ...kept };
+  }
+  return { seconds: undefined, source: 'unknown', upperBoundOnly: false, ...kept };
 }
 
 /** One sample per window/MAX_SAMPLES seconds (the newest of each slot), within the window. */
@@ -93,6 +158,53 @@ function addSample(samples: readonly RateSample[], now: number, rate: number, wi
   out.push({ at: now, rate });
   out.sort((a, b) => a.at - b.at);
   return out.length > MAX_SAMPLES + 1 ? out.slice(out.length - MAX_SAMPLES - 1) : out;
+}
+
+/**
+ * ack_pending history: the samples newer than now − window, plus the newest one at or before it
+ * (where rate_out's window starts too, as the sources measure it).
+ */
+function addInService(history: readonly InServiceSample[], now: number, count: number | undefined, windowSeconds: number): InServiceSample[] {
+  const out = history.filter((s) => s.at < now);
+  if (count !== undefined) out.push({ at: now, count });
+  let first = 0;
+  for (let i = 0; i < out.length; i++) if (out[i]!.at <= now - windowSeconds) first = i;
+  const kept = out.slice(first);
+  return kept.length > MAX_SAMPLES ? kept.slice(kept.length - MAX_SAMPLES) : kept;
+}
+
+/**
+ * Mean messages in service over the rate window (each count holding until the next call), with
+ * the seconds it covers; null until calls cover a whole window, or across a gap in the calls.
+ */
+function inServiceOverWindow(history: readonly InServiceSample[], now: number, windowSeconds: number): { mean: number; seconds: number; even: boolean } | null {
+  const first = history[0];
+  if (first === undefined || first.at > now - windowSeconds || now - first.at > 2 * windowSeconds) return null;
+  let area = 0;
+  let lo = Infinity;
+  let hi = 0;
+  for (let i = 0; i + 1 < history.length; i++) {
+    const gap = history[i + 1]!.at - history[i]!.at;
+    if (gap > windowSeconds) return null;
+    const count = history[i]!.count;
+    area += count * gap;
+    if (count < lo) lo = count;
+    if (count > hi) hi = count;
+  }
+  if (history[history.length - 1]!.at !== now) return null;
+  return { mean: area / (now - first.at), seconds: now - first.at, even: lo >= 1 && even(lo, hi) };
+}
+
+/**
+ * Counts that do not swing beyond a count's noise. A reading of ack_pending over the window only
+ * holds when the flow was even within it: each count stands for the time until the next call, so
+ * replicas that became ready at a check and all took a message at once (idle a second later)
+ * would stand for ten busy seconds, and a spike served between two calls for none. The counts of
+ * messages in service must moreover never be 0 (see inServiceOverWindow): work done entirely
+ * between two calls is invisible to them.
+ */
+function even(lo: number, hi: number): boolean {
+  return hi <= 2 * lo + 2;
 }
 
 /** Needs within the window, keeping only those no newer need is at least as high as (max queries). */
@@ -203,6 +315,50 @@ function headroomFor(sla: Sla, T: number | undefined, budget: number, upperBound
   return { replicas: (rate) => (rate === 0 ? 0 : rate * (T ?? 0) + margin), utilization: null, margin, text: ` + ${fmt(margin)} (queueing headroom: P(wait > ${fmt(budget)}s) < ${fmt(QUEUEING_TAIL * 100)}%)` };
 }
 
+interface DrainInput {
+  T: number;
+  backlog: number;
+  oldestAge: number;
+  /** Recent arrival rate: how fast the backlog's younger part came in. */
+  rate: number;
+  /** Replicas serving now (ack_pending: with a backlog, every ready replica is busy). */
+  ready: number;
+  startup: number;
+  budget: number;
+}
+
+/**
+ * The service rate (messages/s) the backlog needs from replicas asked for now. FIFO: the k-th
+ * waiting message is picked up once k messages before it are. The replicas serving now pick up
+ * k1 = ready × startup / T of them before any new replica serves; those are beyond this
+ * decision's reach, however many replicas it asks for. Each later one, of age age(k), must be
+ * picked up within budget − startup − age(k) of the new replicas' service: rate >= (k − k1) /
+ * that. Ages: the oldest is oldestAge; the younger part arrived at the recent rate, so the k-th
+ * is min(oldestAge, (backlog − k) / rate) old (a burst that stopped leaves many messages of
+ * nearly the oldest age; a steady inflow spreads them evenly). The time left is floored at
+ * max(T, 0.1 × budget), so a message already past the budget asks for a fast drain, not an
+ * infinite one. The ratio is monotone on each piece of the age line, so its largest value is
+ * at a piece's end.
+ */
+export function drainNeed(d: DrainInput): { rate: number; seconds: number } {
+  const floor = Math.max(d.T, MIN_DRAIN_BUDGET_SHARE * d.budget);
+  const k1 = Math.min(d.backlog, (d.ready * d.startup) / d.T);
+  const age = (k: number) => (d.rate > 0 ? Math.min(d.oldestAge, (d.backlog - k) / d.rate) : d.oldestAge);
+  const points = [d.backlog, d.backlog - d.rate * d.oldestAge, d.backlog - d.rate * (d.budget - d.startup - floor)];
+  let rate = 0;
+  let seconds = Math.max(d.budget - d.startup, floor);
+  for (const k of points) {
+    if (!(k > k1) || k > d.backlog) continue;
+    const left = Math.max(d.budget - d.startup - age(k), floor);
+    const r = (k - k1) / left;
+    if (r > rate) {
+      rate = r;
+      seconds = left;
+    }
+  }
+  return { rate, seconds };
+}
+
 function largest(...values: (number | undefined)[]): number | undefined {
   let out: number | undefined;
   for (const v of values) if (v !== undefined && (out === undefined || v > out)) out = v;
@@ -226,13 +382,35 @@ export const predictiveStrategy: Strategy = {
     if (backlog === undefined) missing.push('queue.backlog');
 
     // Service time.
-    // Steady flow: no scale change within metrics_window + startup (ack_pending follows the
-    // replica count at once, rate_out lags it), and arrivals within 10% of acknowledgements (a
-    // load swing skews the window average against the instant count).
+    // Little's law needs ack_pending and rate_out over the same window: ack_pending's mean over
+    // the window since the calls cover one. Before that, the instant count only while the flow is
+    // steady: no scale change within metrics_window + startup (ack_pending follows the replica
+    // count at once, rate_out lags it), and arrivals within 10% of acknowledgements.
+    const window = input.service.metrics_window;
+    const inServiceHistory = addInService(prev.in_service, now, ackPending, window);
+    const overWindow = ackPending === undefined ? null : inServiceOverWindow(inServiceHistory, now, window);
     const lastChange = Math.max(input.state?.last_scale_up_at ?? -Infinity, input.state?.last_scale_down_at ?? -Infinity);
     const balanced = rateIn === undefined || rateOut === undefined || Math.abs(rateIn - rateOut) <= 0.1 * Math.max(rateIn, rateOut);
-    const settled = balanced && now - lastChange >= input.service.metrics_window + sla.startup_seconds;
-    const st = estimateServiceTime(sla, current, backlog, ackPending, rateOut, prev.service_time_s, settled);
+    // Arrivals over the window as counts (rate × window), this call's and the kept samples'.
+    const arrivals = prev.samples.filter((x) => x.at >= now - window && x.at < now).map((x) => x.rate * window);
+    if (rateIn !== undefined) arrivals.push(rateIn * window);
+    const arrivalsEven = arrivals.length > 0 && even(Math.min(...arrivals), Math.max(...arrivals));
+    const settled = overWindow !== null ? overWindow.even && arrivalsEven : balanced && now - lastChange >= window + sla.startup_seconds;
+    const boundValid = now - (input.state?.last_scale_down_at ?? -Infinity) >= window;
+    const st = estimateServiceTime({
+      sla,
+      current,
+      backlog,
+      ackPending,
+      inService: overWindow?.mean ?? ackPending,
+      rateOut,
+      windowSeconds: overWindow?.seconds ?? window,
+      settled,
+      boundValid,
+      previous: prev.service_time_s,
+      previousWeight: prev.service_time_weight,
+      previousBound: prev.service_time_bound,
+    });
     const T = st.seconds === undefined ? undefined : Math.min(st.seconds, MAX_SERVICE_TIME_SECONDS);
 
     // Arrival rate: measured rate-in, else rate-out plus the growth of backlog + ack-pending.
@@ -277,15 +455,15 @@ export const predictiveStrategy: Strategy = {
       else if (T !== undefined) steady = headroom.replicas(forecast);
     }
 
-    // Backlog drain before the oldest message reaches breach_threshold × SLA.
+    // Backlog drain: every waiting message picked up before it is breach_threshold × SLA old.
     let drain: number | undefined;
     let drainSeconds: number | null = null;
     if (backlog !== undefined) {
       if (backlog === 0) drain = 0;
       else if (T !== undefined) {
-        const remaining = budget - (oldestAge ?? 0);
-        drainSeconds = Math.max(remaining, T, MIN_DRAIN_BUDGET_SHARE * budget);
-        drain = T * ((forecast ?? 0) + backlog / drainSeconds);
+        const d = drainNeed({ T, backlog, oldestAge: oldestAge ?? 0, rate: rate ?? 0, ready: ackPending ?? 0, startup: sla.startup_seconds, budget });
+        drainSeconds = d.seconds;
+        drain = T * ((forecast ?? 0) + d.rate);
       }
     }
     if (T === undefined && (steady === undefined || drain === undefined)) {
@@ -294,9 +472,11 @@ export const predictiveStrategy: Strategy = {
 
     // Raw need: the largest known component. A steady state within STEADY_UP_TOLERANCE above
     // current is noise, not a reason to add a replica (a real excess grows a backlog, which the
-    // drain component sees).
-    const steadyUp = steady !== undefined && steady > current && steady <= current * (1 + STEADY_UP_TOLERANCE) ? current : steady;
-    const need = largest(steadyUp, drain);
+    // drain component sees); so is a drain need (a tenth past the budget is within the SLA's
+    // margin), and a +1 step would restart cooldown.down for the whole burst's replicas.
+    const tolerated = (n: number | undefined) => (n !== undefined && n > current && n <= current * (1 + STEADY_UP_TOLERANCE) ? current : n);
+    const steadyUp = tolerated(steady);
+    const need = largest(steadyUp, tolerated(drain));
     const busy = (backlog ?? 0) > 0 || (ackPending ?? 0) > 0 || (forecast ?? 0) > 0;
     const toReplicas = (n: number | undefined): number => {
       let r = n === undefined ? current : Math.min(MAX_PROPOSAL, Math.max(0, Math.ceil(n - EPSILON)));
@@ -306,25 +486,19 @@ export const predictiveStrategy: Strategy = {
     };
     const raw = toReplicas(need);
 
-    // The steady need a scale-down may go to: on the mean arrival rate of the trend window
-    // (smooth, and lagging on purpose: a falling load is followed, not anticipated). A backlog
-    // is not remembered: once drained, its extra replicas may go (after cooldown.down).
-    let meanRate: number | undefined;
-    if (rate !== undefined) meanRate = samples.reduce((sum, x) => sum + x.rate, 0) / samples.length;
-    let steadyDown: number | undefined;
-    if (meanRate !== undefined) {
-      if (meanRate === 0) steadyDown = 0;
-      else if (T !== undefined) steadyDown = headroom.replicas(meanRate);
-    }
-    const rawDown = toReplicas(steadyDown);
+    // The scale-down need is the raw need itself: rate_in is already an average over the metrics
+    // window, and a second, longer average (the trend window's) kept replicas for minutes after
+    // each burst. A backlog is not remembered: once drained, its extra replicas may go.
+    // Reported only (details.mean_rate).
+    const meanRate = rate === undefined ? undefined : samples.reduce((sum, x) => sum + x.rate, 0) / samples.length;
 
     // Conservative scale-down: only once scale-down needs cover a whole window, and only to the
     // highest of them (never below the raw need).
-    const downWindow = sla.scale_down_window_seconds ?? DEFAULT_SCALE_DOWN_WINDOW_SECONDS;
+    const downWindow = sla.scale_down_window_seconds ?? defaultScaleDownWindow(sla.startup_seconds, input.service.check_interval);
     const lastNeedAt = prev.needs.length > 0 ? prev.needs[prev.needs.length - 1]!.at : null;
     const continuous = prev.needs_since !== null && lastNeedAt !== null && now - lastNeedAt <= downWindow && now >= prev.needs_since;
     const needsSince = continuous ? prev.needs_since! : now;
-    const needs = addNeed(prev.needs, now, rawDown, downWindow);
+    const needs = addNeed(prev.needs, now, raw, downWindow);
     let windowMax = raw;
     for (const n of needs) if (n.replicas > windowMax) windowMax = n.replicas;
     const windowCovered = now - needsSince >= downWindow;
@@ -367,6 +541,9 @@ export const predictiveStrategy: Strategy = {
       samples,
       last_lag: lag === undefined ? prev.last_lag : { at: now, lag },
       service_time_s: st.keep,
+      service_time_weight: st.keepWeight,
+      service_time_bound: st.keepBound,
+      in_service: inServiceHistory,
       needs,
       needs_since: needsSince,
     };
@@ -388,7 +565,7 @@ export const predictiveStrategy: Strategy = {
       backlog_drain: drain === undefined ? null : r4(drain),
       raw_need: raw,
       mean_rate: meanRate === undefined ? null : r4(meanRate),
-      scale_down_need: rawDown,
+      scale_down_need: raw,
       scale_down_window_s: downWindow,
       scale_down_window_max: windowMax,
       scale_down_window_covered: windowCovered,

@@ -4,8 +4,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { connect, credsAuthenticator, errors, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
-import type { NatsQueueConfig } from '../config/queue';
-import { ConfigurationError, UnavailableError } from '../errors';
+import type { NatsQueueConfig } from '../../config/queue';
+import { ConfigurationError, UnavailableError } from '../../errors';
+import { isTlsError, messageOf } from '../../sources/failures';
+import { redactUrl } from '../../sources/secrets';
+
+export { messageOf };
 
 export interface NatsConnectionPoolOptions {
   /** Bound on a first connect (per server), ms. */
@@ -84,9 +88,7 @@ export function natsServers(url: string): string[] {
 
 /** `queue.url` as shown in messages: passwords and tokens inside URLs masked. */
 export function redactNatsUrl(url: string): string {
-  return natsServers(url)
-    .map((s) => s.replace(/\/\/([^@/]*)@/, (_m, userinfo: string) => `//${userinfo.includes(':') ? `${userinfo.split(':')[0]}:***` : '***'}@`))
-    .join(',');
+  return natsServers(url).map(redactUrl).join(',');
 }
 
 function poolKey(config: NatsQueueConfig): string {
@@ -151,20 +153,12 @@ export function connectError(config: NatsQueueConfig, err: unknown): Error {
       'queue.auth',
     );
   }
-  if (isTlsError(err)) {
+  if (isNatsTlsError(err)) {
     return new ConfigurationError(`TLS with NATS at ${url} failed (${messageOf(err)}): check queue.tls and the server's TLS setup`, 'queue.tls');
   }
   return new UnavailableError(`NATS unreachable at ${url}: ${messageOf(err)}; is nats-server running there? (queue.url)`, { cause: err });
 }
 
-function isTlsError(err: unknown): boolean {
-  if (err instanceof errors.InvalidArgumentError && /tls/i.test(err.message)) return true;
-  const code = err instanceof Error && 'code' in err ? String(err.code) : '';
-  return /^(ERR_TLS|ERR_SSL|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|ERR_OSSL)/.test(code) || /certificate|SSL routines/i.test(messageOf(err));
-}
-
-export function messageOf(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const cause = err.cause instanceof Error && err.cause.message !== err.message ? `: ${err.cause.message}` : '';
-  return `${err.message}${cause}`;
+function isNatsTlsError(err: unknown): boolean {
+  return (err instanceof errors.InvalidArgumentError && /tls/i.test(err.message)) || isTlsError(err);
 }

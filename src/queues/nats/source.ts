@@ -2,18 +2,18 @@
 // stream info, consumer info and one stored message (for the oldest age), over a pooled connection.
 //
 // Rates (`queue.rate_in`, `queue.rate_out`) come from counter samples kept in the returned
-// `state` (see nats-rates.ts): the first read, and the first after the stream or consumer was
+// `state` (see rates.ts): the first read, and the first after the stream or consumer was
 // recreated, has none; they are left out rather than reported as 0.
 import { jetstreamManager, JetStreamApiCodes, JetStreamApiError, type ConsumerInfo, type JetStreamManager, type StreamInfo } from '@nats-io/jetstream';
 import { jserrors } from '@nats-io/jetstream/internal';
 import { errors, type NatsConnection } from '@nats-io/transport-node';
-import type { NatsQueueConfig } from '../config/queue';
-import { ConfigurationError, DocktorError, UnavailableError } from '../errors';
-import type { CheckResult, Observations } from '../observations';
-import { NatsConnectionPool, messageOf, redactNatsUrl, type NatsConnectionPoolOptions } from './nats-connections';
-import { ageSeconds, consumerObservations, consumerSubjects, oldestUnackedStart } from './nats-metrics';
-import { advanceRates, parseRateState, rateStateToJson } from './nats-rates';
-import type { QueueReadOptions, QueueReading, QueueSource } from './queue-source';
+import type { NatsQueueConfig } from '../../config/queue';
+import { ConfigurationError, DocktorError, UnavailableError } from '../../errors';
+import type { CheckResult, Observations } from '../../observations';
+import { NatsConnectionPool, messageOf, redactNatsUrl, type NatsConnectionPoolOptions } from './connections';
+import { ageSeconds, consumerObservations, consumerSubjects, oldestUnackedStart } from './metrics';
+import { advanceRates, parseRateState, rateStateToJson } from './rates';
+import type { QueueReadOptions, QueueReading, QueueSource } from '../queue-source';
 
 export interface NatsQueueSourceOptions extends NatsConnectionPoolOptions {
   /** Bound on each JetStream API request, ms. */

@@ -1,7 +1,7 @@
 // Pure: CONTRACT §2 queue metrics from JetStream consumer info, and where to look for the oldest
 // message not yet acknowledged (the I/O of looking is in nats.ts).
 import type { ConsumerConfig, ConsumerInfo, SequenceInfo } from '@nats-io/jetstream';
-import type { Observations } from '../observations';
+import type { Observations } from '../../observations';
 
 /** `queue.backlog`, `queue.ack_pending`, `queue.lag` (their sum, as KEDA), `queue.redelivered`, `queue.waiting`. */
 export function consumerObservations(ci: Pick<ConsumerInfo, 'num_pending' | 'num_ack_pending' | 'num_redelivered' | 'num_waiting'>): Observations {
