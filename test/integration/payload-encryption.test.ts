@@ -20,6 +20,7 @@ import { loadKeyRing } from '../../src/codec/keys';
 import { connectClient } from '../../src/control/client';
 import { down, up } from '../../src/control/scalers';
 import { parseConfig, type Config } from '../../src/config/load';
+import { SecretStore } from '../../src/sources/secrets';
 import { startDevServer, type DevServer } from '../../src/dev/temporal-server';
 import { overrideUpdate, scalerWorkflowId, statusQuery } from '../../src/workflows/definitions';
 import { createScalerWorker } from '../../src/worker';
@@ -29,7 +30,8 @@ import { runCli } from '../harness/cli';
 const BIN = path.join(process.cwd(), 'bin', 'docktor.js');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'docktor-encryption-'));
 const dbFile = path.join(dir, 'temporal.db');
-// Strings of the service config that must never reach Temporal in clear.
+// Strings of the service config that must never reach Temporal in clear. The token is masked
+// anyway (src/sources/secrets.ts); the stream name is not a secret and only encryption hides it.
 const STREAM = `stream-${randomBytes(6).toString('hex')}`;
 const TOKEN = `token-${randomBytes(6).toString('hex')}`;
 const KEY = randomBytes(32).toString('base64');
@@ -74,7 +76,12 @@ describe('payload encryption (real dev server, SQLite file)', () => {
   before(async () => {
     server = await startDevServer({ port: 0, ui: false, dbFilename: dbFile });
     config = parseConfig(configText('payload.key'), path.join(dir, 'docktor.yaml'));
-    const w = await createScalerWorker({ temporal: config.temporal, address: server.address, plugins: fakePlugins(runtime, queue) });
+    const w = await createScalerWorker({
+      temporal: config.temporal,
+      address: server.address,
+      plugins: fakePlugins(runtime, queue),
+      secrets: SecretStore.of(config.project, config.services, config.file),
+    });
     worker = w.worker;
     running = worker.run().finally(() => w.connection.close());
   });
