@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { NativeConnection, Runtime, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createScalerActivities, type PluginLookup } from './activities/scaler-activities';
+import { dataConverterFor } from './codec/data-converter';
 import type { SecretStore } from './sources/secrets';
 import type { TemporalConfig } from './config/file';
 import { connectOptions } from './temporal-connection';
@@ -15,11 +16,19 @@ export const WORKFLOWS_PATH = path.join(__dirname, 'workflows', 'index.js');
  */
 export const DEFAULT_WORKFLOW_THREADS = 2;
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
 
-/** Bundled once per process: several workers (tests, the fleet benchmark) share it. */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+/**
+ * Bundled once per process and failure converter (the encoded one goes into the bundle when
+ * encryption is on): several workers (tests, the fleet benchmark) share it.
+ */
+export function workflowBundle(failureConverterPath?: string): Promise<WorkflowBundleWithSourceMap> {
+  const key = failureConverterPath ?? '';
+  let bundle = bundles.get(key);
+  if (!bundle) {
+    bundle = bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, failureConverterPath, logger: quietBundlerLogger });
+    bundles.set(key, bundle);
+  }
   return bundle;
 }
 
@@ -47,11 +56,15 @@ export interface ScalerWorkerOptions {
   plugins?: PluginLookup;
   connection?: NativeConnection;
   maxConcurrentActivities?: number;
+  /** Where temporal.encryption.key_env is looked up (default: this process's environment). */
+  env?: NodeJS.ProcessEnv;
   /** The services' config as this worker loaded it, to restore the secrets scalers carry masked. */
   secrets?: SecretStore;
 }
 
 export async function createScalerWorker(o: ScalerWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection; ownsConnection: boolean }> {
+  // First: a bad encryption key is bad input, before anything is started.
+  const dataConverter = dataConverterFor(o.temporal, o.env);
   if (o.temporal.metrics_port !== undefined) installMetrics(o.temporal.metrics_port);
   const plugins = o.plugins ?? (await defaultPlugins());
   const connection = o.connection ?? (await NativeConnection.connect(connectOptions(o.temporal, o.address)));
@@ -59,7 +72,8 @@ export async function createScalerWorker(o: ScalerWorkerOptions): Promise<{ work
     connection,
     namespace: o.temporal.namespace,
     taskQueue: o.temporal.task_queue,
-    workflowBundle: await workflowBundle(),
+    workflowBundle: await workflowBundle(dataConverter?.failureConverterPath),
+    dataConverter,
     activities: createScalerActivities(plugins, o.secrets ? { secrets: o.secrets } : {}),
     maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities ?? 100,
     workflowThreadPoolSize: o.temporal.workflow_threads ?? DEFAULT_WORKFLOW_THREADS,
@@ -87,11 +101,14 @@ export async function closePlugins(): Promise<void> {
  */
 export async function runWorkerUntil(o: ScalerWorkerOptions, signal: AbortSignal): Promise<void> {
   const { worker, connection, ownsConnection } = await createScalerWorker(o);
+  // run() first: it makes the worker RUNNING at once, so a stop requested while the worker was
+  // being created (bundling takes seconds) can shut it down; shutdown() throws before that.
+  const running = worker.run();
   const onAbort = () => worker.shutdown();
   if (signal.aborted) onAbort();
   else signal.addEventListener('abort', onAbort, { once: true });
   try {
-    await worker.run();
+    await running;
   } finally {
     signal.removeEventListener('abort', onAbort);
     if (ownsConnection) await connection.close();

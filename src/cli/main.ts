@@ -2,6 +2,7 @@
 // errors to exit codes: 2 for usage and invalid input, 1 for failed checks and operations.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { DocktorError, InputError, UsageError } from '../errors';
+import { codecServerCommand, type CodecServerOptions } from './commands/codec-server';
 import { configSchema, configShow, configValidate } from './commands/config';
 import {
   type ConfigOption,
@@ -65,6 +66,11 @@ export function buildProgram(io: CliIO, run: (work: () => Promise<number> | numb
     .addOption(configOption()).action((o: ConfigOption) => run(() => devCommand(io, o)));
   program.command('worker').description('run only the Temporal worker (production: many may run)')
     .addOption(configOption()).action((o: ConfigOption) => run(() => workerCommand(io, o)));
+  program.command('codec-server').description('decrypt payloads for the Temporal UI (temporal.encryption; POST /encode, /decode)')
+    .addOption(configOption()).option('--port <n>', 'port (default 8888)', positiveInt('--port'))
+    .option('--host <ip>', 'address to listen on; it serves plaintext, keep it private', '127.0.0.1')
+    .option('--cors-origin <url>', 'a browser origin of the Temporal UI, repeatable (default: http://localhost:8233, :8080 and their 127.0.0.1 forms)', (v: string, all: string[] | undefined) => [...(all ?? []), v])
+    .action((o: CodecServerOptions) => run(() => codecServerCommand(io, o)));
   program.command('up').description('ensure one running scaler workflow per service; push changed config to running ones')
     .addOption(configOption()).argument('[service...]', 'only these services').action((names: string[], o: ConfigOption) => run(() => upCommand(io, names, o)));
   program.command('down').description('stop scaler workflows; replicas stay as they are')

@@ -4,6 +4,23 @@ import { z } from 'zod';
 import { TlsSchema } from './queue';
 import { ServiceSchema } from './service';
 
+/**
+ * Payload encryption (AES-256-GCM, src/codec). The keys are never in this file: `key_file` names a
+ * file and `key_env` an environment variable holding one or more keys (base64 of 32 random bytes,
+ * e.g. `openssl rand -base64 32`); the first encrypts, all of them decrypt (key rotation).
+ */
+export const EncryptionSchema = z
+  .strictObject({
+    key_file: z.string().min(1).optional(),
+    key_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name, e.g. DOCKTOR_ENCRYPTION_KEYS').optional(),
+  })
+  .superRefine((e, ctx) => {
+    if ((e.key_file === undefined) === (e.key_env === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'set exactly one of key_file or key_env (where the keys are; never the key itself)' });
+    }
+  });
+export type EncryptionConfig = z.infer<typeof EncryptionSchema>;
+
 export const TemporalSchema = z.strictObject({
   /** host:port of a Temporal frontend; without it `docktor dev` starts a local dev server. */
   address: z.string().min(1).optional(),
@@ -15,6 +32,8 @@ export const TemporalSchema = z.strictObject({
   metrics_port: z.number().int().min(1).max(65535).optional(),
   /** Threads that run workflow code in a worker (default DEFAULT_WORKFLOW_THREADS in src/worker.ts). */
   workflow_threads: z.number().int().min(1).max(16).optional(),
+  /** Encrypt every payload the worker and the CLI send to Temporal (docs/operations.md). */
+  encryption: EncryptionSchema.optional(),
 });
 export type TemporalConfig = z.infer<typeof TemporalSchema>;
 

@@ -67,7 +67,9 @@ function normalize(f: FileConfig, file: string, label: string): Config {
   const compose_file = f.compose_file ? path.resolve(dir, f.compose_file) : undefined;
   const project = f.project ?? projectName(compose_file ? path.dirname(compose_file) : dir);
   const services = (f.services ?? [legacyService(f, label)]).map((s) => resolveServicePaths(s, dir));
-  const temporal = f.temporal.tls ? { ...f.temporal, tls: resolveTls(f.temporal.tls, dir) } : f.temporal;
+  let temporal = f.temporal.tls ? { ...f.temporal, tls: resolveTls(f.temporal.tls, dir) } : f.temporal;
+  const keyFile = temporal.encryption?.key_file;
+  if (keyFile) temporal = { ...temporal, encryption: { ...temporal.encryption, key_file: path.resolve(dir, keyFile) } };
   return { file, version: f.version, temporal, compose_file, project, llm: f.llm, services };
 }
 

@@ -1,5 +1,6 @@
 // A Temporal client for the control commands, and what it can tell about the namespace.
 import { Client, Connection } from '@temporalio/client';
+import { dataConverterFor } from '../codec/data-converter';
 import type { TemporalConfig } from '../config/file';
 import { UnavailableError } from '../errors';
 import { connectOptions } from '../temporal-connection';
@@ -12,8 +13,11 @@ export interface ControlClient {
   close(): Promise<void>;
 }
 
-export async function connectClient(t: TemporalConfig, address?: string): Promise<ControlClient> {
+/** `env` holds temporal.encryption.key_env's variable (default: this process's environment). */
+export async function connectClient(t: TemporalConfig, address?: string, env: NodeJS.ProcessEnv = process.env): Promise<ControlClient> {
   const opts = connectOptions(t, address);
+  // Before connecting: a bad key is bad input (exit 2) whether or not Temporal is up.
+  const dataConverter = dataConverterFor(t, env);
   let connection: Connection;
   try {
     connection = await Connection.connect({ ...opts, connectTimeout: '5s' });
@@ -21,7 +25,7 @@ export async function connectClient(t: TemporalConfig, address?: string): Promis
     throw new UnavailableError(`cannot reach Temporal at ${opts.address} (${(e as Error).message}); is \`docktor dev\` or your Temporal server running? (config: temporal.address)`);
   }
   return {
-    client: new Client({ connection, namespace: t.namespace }),
+    client: new Client({ connection, namespace: t.namespace, dataConverter }),
     namespace: t.namespace,
     taskQueue: t.task_queue,
     close: () => connection.close(),

@@ -49,6 +49,8 @@ export interface DevServerOptions {
   uiPort?: number;
   /** Serve the web UI (default true). */
   ui?: boolean;
+  /** A remote codec server the UI calls to show encrypted payloads (`--ui-codec-endpoint`). */
+  uiCodecEndpoint?: string;
   /** SQLite file for state that outlives the server; in memory when absent. */
   dbFilename?: string;
   /**
@@ -111,6 +113,7 @@ async function startWithCli(cli: string, opts: DevServerOptions): Promise<DevSer
       opts.uiPort === 0 || (opts.uiPort === undefined && opts.port === 0) ? await freePort(ip) : (opts.uiPort ?? port + 1000);
     const args = ['server', 'start-dev', '--ip', ip, '--port', String(port)];
     args.push(...(ui ? ['--ui-port', String(uiPort)] : ['--headless']));
+    if (ui && opts.uiCodecEndpoint) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
     if (opts.dbFilename) args.push('--db-filename', opts.dbFilename);
     args.push('--namespace', namespace);
     for (const [name, kind] of Object.entries(searchAttributes)) args.push('--search-attribute', `${name}=${kind}`);

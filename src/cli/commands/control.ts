@@ -22,7 +22,7 @@ async function withClient<T>(
 ): Promise<T> {
   const config = loadConfig(file, io.cwd, io.env);
   check?.(config);
-  const c = await connectClient(config.temporal, io.env.DOCKTOR_TEMPORAL_ADDRESS);
+  const c = await connectClient(config.temporal, io.env.DOCKTOR_TEMPORAL_ADDRESS, io.env);
   try {
     return await work(c, config);
   } finally {

@@ -1,5 +1,8 @@
 // `docktor worker` and `docktor dev`.
 import path from 'node:path';
+import { startCodecServer, type CodecServer } from '../../codec/codec-server';
+import { EncryptionCodec } from '../../codec/encryption-codec';
+import { loadKeyRing } from '../../codec/keys';
 import { loadConfig, type Config } from '../../config/load';
 import { UsageError } from '../../errors';
 import { connectClient } from '../../control/client';
@@ -12,7 +15,7 @@ import type { CliIO } from '../io';
 import type { ConfigOption } from './control';
 
 /** Aborts on the first SIGINT/SIGTERM; a second one exits at once. */
-function stopSignal(io: CliIO): AbortSignal {
+export function stopSignal(io: CliIO): AbortSignal {
   const ac = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
     if (ac.signal.aborted) process.exit(130);
@@ -28,7 +31,7 @@ export async function workerCommand(io: CliIO, o: ConfigOption): Promise<number>
   const config = loadConfig(o.config, io.cwd, io.env);
   const address = io.env.DOCKTOR_TEMPORAL_ADDRESS ?? config.temporal.address ?? DEFAULT_TEMPORAL_ADDRESS;
   io.out(`docktor worker: ${address}, namespace ${config.temporal.namespace}, task queue ${config.temporal.task_queue}\n`);
-  await runWorkerUntil({ temporal: config.temporal, address, secrets: workerSecrets(config) }, stopSignal(io));
+  await runWorkerUntil({ temporal: config.temporal, address, env: io.env, secrets: workerSecrets(config) }, stopSignal(io));
   io.out('docktor worker: stopped\n');
   return 0;
 }
@@ -41,24 +44,37 @@ export async function workerCommand(io: CliIO, o: ConfigOption): Promise<number>
  */
 export async function devCommand(io: CliIO, o: ConfigOption): Promise<number> {
   const config = loadConfig(o.config, io.cwd, io.env);
+  // A bad key stops us here, before anything is started (exit 2).
+  const keys = config.temporal.encryption ? loadKeyRing(config.temporal.encryption, io.env) : undefined;
   const signal = stopSignal(io);
   let server: DevServer | undefined;
+  let codecServer: CodecServer | undefined;
   let address = io.env.DOCKTOR_TEMPORAL_ADDRESS ?? config.temporal.address;
-  if (!address) {
-    server = await startDevServer({
-      port: portFromEnv(io.env, 'DOCKTOR_DEV_PORT', 7233),
-      uiPort: portFromEnv(io.env, 'DOCKTOR_DEV_UI_PORT', 8233),
-      dbFilename: path.join(path.dirname(config.file), '.docktor', 'temporal.db'),
-      pidFile: path.join(path.dirname(config.file), '.docktor', 'temporal.pid'),
-      namespace: config.temporal.namespace,
-      log: (line) => io.err(`${line}\n`),
-    });
-    address = server.address;
-    io.out(`Temporal dev server: ${address}${server.uiUrl ? `, UI ${server.uiUrl}` : ''}\n`);
-  }
   try {
-    const running = runWorkerUntil({ temporal: config.temporal, address, secrets: workerSecrets(config) }, signal);
-    const c = await connectClient(config.temporal, address);
+    if (!address) {
+      // With encryption, the dev UI shows payloads through a codec server of ours.
+      if (keys) {
+        codecServer = await startCodecServer({ codec: new EncryptionCodec(keys), port: portFromEnv(io.env, 'DOCKTOR_DEV_CODEC_PORT', 8888), corsOrigins: [], portSetting: 'DOCKTOR_DEV_CODEC_PORT' });
+        io.out(`Codec server (payload encryption): ${codecServer.url}\n`);
+      }
+      server = await startDevServer({
+        port: portFromEnv(io.env, 'DOCKTOR_DEV_PORT', 7233),
+        uiPort: portFromEnv(io.env, 'DOCKTOR_DEV_UI_PORT', 8233),
+        uiCodecEndpoint: codecServer?.url,
+        dbFilename: path.join(path.dirname(config.file), '.docktor', 'temporal.db'),
+        pidFile: path.join(path.dirname(config.file), '.docktor', 'temporal.pid'),
+        namespace: config.temporal.namespace,
+        log: (line) => io.err(`${line}\n`),
+      });
+      address = server.address;
+      if (server.uiUrl) {
+        codecServer?.allowOrigin(server.uiUrl);
+        codecServer?.allowOrigin(server.uiUrl.replace('//127.0.0.1:', '//localhost:'));
+      }
+      io.out(`Temporal dev server: ${address}${server.uiUrl ? `, UI ${server.uiUrl}` : ''}\n`);
+    }
+    const running = runWorkerUntil({ temporal: config.temporal, address, env: io.env, secrets: workerSecrets(config) }, signal);
+    const c = await connectClient(config.temporal, address, io.env);
     try {
       for (const r of await up(c, config)) io.out(`${r.service}: ${r.outcome} (${r.workflowId}, ${serviceRuntime(config.services, r.service)})\n`);
     } finally {
@@ -69,6 +85,7 @@ export async function devCommand(io: CliIO, o: ConfigOption): Promise<number> {
     return 0;
   } finally {
     await server?.stop();
+    await codecServer?.close();
     io.out('docktor dev: stopped\n');
   }
 }
