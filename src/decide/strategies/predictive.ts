@@ -413,11 +413,23 @@ export const predictiveStrategy: Strategy = {
     });
     const T = st.seconds === undefined ? undefined : Math.min(st.seconds, MAX_SERVICE_TIME_SECONDS);
 
-    // Arrival rate: measured rate-in, else rate-out plus the growth of backlog + ack-pending.
+    // Throughput: measured rate-out, else (a queue without counters: Laravel's Redis queue) Little's
+    // law on the service stage, X = L / W: the messages in service over the configured service
+    // time. Only a configured one: a measured service time needs rate_out itself. L is the mean of
+    // this count and the previous call's (the trapezoid over the interval the backlog's change
+    // covers): completions are ∫A dt / W, and an instant count alone biases the arrivals it gives
+    // (a job in service at every other check read as one job per service time, then 0 clamped).
+    const configuredT = sla.service_time_seconds;
+    const previousCount = prev.in_service.filter((x) => x.at < now).pop()?.count;
+    const inServiceNow = ackPending === undefined ? undefined : previousCount === undefined ? ackPending : (ackPending + previousCount) / 2;
+    const throughput = rateOut ?? (inServiceNow !== undefined && configuredT !== undefined ? Math.min(inServiceNow / configuredT, MAX_RATE) : undefined);
+    const throughputEstimated = rateOut === undefined && throughput !== undefined;
+
+    // Arrival rate: measured rate-in, else throughput plus the growth of backlog + ack-pending.
     const lag = backlog === undefined ? undefined : backlog + (ackPending ?? 0);
     let fromBacklog: number | undefined;
-    if (lag !== undefined && prev.last_lag !== null && now > prev.last_lag.at && rateOut !== undefined) {
-      fromBacklog = Math.min(MAX_RATE, Math.max(0, rateOut + (lag - prev.last_lag.lag) / (now - prev.last_lag.at)));
+    if (lag !== undefined && prev.last_lag !== null && now > prev.last_lag.at && throughput !== undefined) {
+      fromBacklog = Math.min(MAX_RATE, Math.max(0, throughput + (lag - prev.last_lag.lag) / (now - prev.last_lag.at)));
     }
     // rate_in counts arrivals directly. The backlog's change stands in when it is missing, but is
     // not mixed in otherwise: it pairs an instant count with rate_out, a window average, so after
@@ -426,7 +438,7 @@ export const predictiveStrategy: Strategy = {
     let rate: number | undefined;
     if (rateIn !== undefined) rate = Math.min(rateIn, MAX_RATE);
     else if (fromBacklog !== undefined) rate = fromBacklog;
-    if (rate === undefined) missing.push('queue.rate_in');
+    if (rate === undefined) missing.push(throughput === undefined ? 'queue.rate_in (or queue.rate_out, or sla.service_time_seconds with queue.ack_pending)' : 'queue.rate_in');
 
     // Forecast over startup + one check interval.
     const horizon = sla.startup_seconds + input.service.check_interval;
@@ -514,7 +526,8 @@ export const predictiveStrategy: Strategy = {
 
     // Reason: the deciding component, then what held or capped it.
     const parts: string[] = [];
-    const rateText = rate === undefined ? 'rate unknown' : `${fmt(rate)}/s${forecast !== undefined && forecast > rate ? ` (trend → ${fmt(forecast)}/s in ${fmt(horizon)}s)` : ''}`;
+    const estimatedText = rate !== undefined && rateIn === undefined && throughputEstimated ? ` (backlog change + throughput ${fmt(throughput ?? 0)}/s = queue.ack_pending ${fmt(inServiceNow ?? 0)} / ${fmt(configuredT ?? 0)}s, Little's law: no queue.rate_in/rate_out)` : '';
+    const rateText = rate === undefined ? 'rate unknown' : `${fmt(rate)}/s${estimatedText}${forecast !== undefined && forecast > rate ? ` (trend → ${fmt(forecast)}/s in ${fmt(horizon)}s)` : ''}`;
     const tText = T === undefined ? 'service time unknown' : `${fmt(T)}s/msg`;
     if (need === undefined) {
       parts.push(raw > current ? `work waiting (queue.backlog ${fmt(backlog ?? 0)}), ${missing.join(', ')} unknown → ${raw}` : `hold: ${missing.join(', ')} missing`);
@@ -553,6 +566,8 @@ export const predictiveStrategy: Strategy = {
       arrival_rate: rate === undefined ? null : r4(rate),
       arrival_rate_in: rateIn ?? null,
       arrival_rate_from_backlog: fromBacklog === undefined ? null : r4(fromBacklog),
+      throughput: throughput === undefined ? null : r4(throughput),
+      throughput_source: throughput === undefined ? null : throughputEstimated ? 'queue.ack_pending / sla.service_time_seconds (Little\'s law)' : 'queue.rate_out',
       trend_slope: slope === null ? null : r4(slope),
       trend_samples: samples.length,
       horizon_s: horizon,
