@@ -175,8 +175,9 @@ describe('predictive: a queue without counters (Laravel\'s Redis queue)', () => 
     const burst = decisions[6]!;
     assert.equal(burst.action, 'scale_up');
     assert.equal(num(burst, 'throughput_source'), "queue.ack_pending / sla.service_time_seconds (Little's law)");
-    assert.equal(num(burst, 'throughput'), 1); // (1 + 1) / 2 jobs in service over the interval, 1 s each
-    assert.match(burst.reason, /backlog change \+ throughput 1\/s = queue\.ack_pending 1 \/ 1s, Little's law/);
+    // Jobs in service over the 30 s window (1 at every other check, trapezoid) / 1 s each.
+    assert.equal(num(burst, 'throughput'), 0.5833);
+    assert.match(burst.reason, /backlog change over 30s \+ throughput 0\.58\/s = queue\.ack_pending 0\.58 \/ 1s, Little's law/);
     assert.ok(decisions.some((d) => d.action === 'scale_down'), 'scale-downs are allowed: nothing is missing');
     assert.deepEqual(decisions.slice(1).filter((d) => d.limited_by === 'missing_metrics'), []);
   });
@@ -258,6 +259,18 @@ describe('predictive: backlog drain', () => {
 describe('predictive: conservative scale-down', () => {
   const s = svc({ max_pickup_seconds: 30, service_time_seconds: 1, scale_down_window_seconds: 60, target_utilization: 0.8 });
   const at = (rate: number) => ({ 'queue.backlog': 0, 'queue.rate_in': rate });
+
+  it('checks that come a little late still make a continuous history (window = one check interval)', () => {
+    // startup 2 s <= check 5 s: the default window is 5 s; checks 5.01 s apart must not restart it.
+    const late = svc({ max_pickup_seconds: 30, service_time_seconds: 1, startup_seconds: 2 }, { check_interval: 5 });
+    let state: EngineState | undefined;
+    let d: Decision | undefined;
+    for (let i = 0; i < 3; i++) {
+      d = decide(input({ service: late, current: 6, now: NOW + i * 5.01, observations: at(1), ...(state ? { state } : {}) }));
+      state = d.state;
+    }
+    assert.deepEqual([d?.action, d?.target_replicas], ['scale_down', 2]);
+  });
 
   it('waits for a full window of history, then goes to the highest need of the window', () => {
     let d = decide(input({ service: s, current: 13, now: NOW, observations: at(10) })); // need 12.5 → 13
