@@ -428,7 +428,7 @@ export const predictiveStrategy: Strategy = {
     let meanInService: number | undefined;
     if (rateOut === undefined && configuredT !== undefined && ackPending !== undefined) {
       meanInService = ackPending;
-      if (base !== undefined && inServiceHistory[0]!.at <= base.at) {
+      if (base !== undefined && inServiceHistory.some((x) => x.at === base.at)) {
         let area = 0;
         for (let i = 0; i + 1 < inServiceHistory.length; i++) {
           const [a, b] = [inServiceHistory[i]!, inServiceHistory[i + 1]!];
