@@ -35,8 +35,11 @@ export const PredictiveStateSchema = z.object({
   service_time_weight: z.number().positive().nullable().default(null),
   /** Smallest replicas / rate_out seen with a backlog: an upper bound of the service time. */
   service_time_bound: z.number().positive().nullable().default(null),
-  /** queue.ack_pending at each call within the metrics window (and one before it). */
-  in_service: z.array(z.object({ at: unixSeconds, count: z.number().min(0) })).default([]),
+  /**
+   * queue.ack_pending at each call within the metrics window (and one before it), with backlog +
+   * ack-pending then (`lag`) for the arrivals over the window when queue.rate_in is missing.
+   */
+  in_service: z.array(z.object({ at: unixSeconds, count: z.number().min(0), lag: z.number().min(0).optional() })).default([]),
   /** Raw replica needs within the scale-down window, for the conservative scale-down. */
   needs: z.array(TimedReplicasSchema).default([]),
   /** Since when needs have been recorded without a gap longer than the window. */

@@ -142,6 +142,62 @@ describe('predictive: forecast', () => {
   });
 });
 
+describe('predictive: a queue without counters (Laravel\'s Redis queue)', () => {
+  // Laravel 8.83 keeps no counters: the redis source gives queue.backlog and queue.ack_pending
+  // (the :reserved zset), no rates, no oldest age. A queue of 1 s jobs, checked every 5 s: steady
+  // 0.5 jobs/s, then 150 jobs at once, then nothing.
+  function run(sla: SlaInput): { targets: number[]; decisions: Decision[] } {
+    const s = svc(sla, { min_replicas: 1, max_replicas: 20, check_interval: 5 });
+    let backlog = 0;
+    let current = 1;
+    let state: EngineState | undefined;
+    const targets: number[] = [];
+    const decisions: Decision[] = [];
+    for (let i = 0; i < 40; i++) {
+      const now = NOW + i * 5;
+      if (i === 6) backlog += 150;
+      backlog = Math.max(0, backlog + 2.5 - current * 5); // 5 s of arrivals and of 1 s jobs per replica
+      const ackPending = backlog > 0 ? current : i % 2; // idle: a job in service at every other check
+      const d = decide(input({ service: s, current, now, observations: { 'queue.backlog': Math.round(backlog), 'queue.ack_pending': ackPending, 'queue.delayed': 0 }, ...(state ? { state } : {}) }));
+      state = d.state;
+      current = d.target_replicas;
+      targets.push(current);
+      decisions.push(d);
+    }
+    return { targets, decisions };
+  }
+
+  it('with sla.service_time_seconds: throughput by Little\'s law, arrivals from the backlog\'s change; up on the burst, back down after', () => {
+    const { targets, decisions } = run({ max_pickup_seconds: 30, service_time_seconds: 1, startup_seconds: 2 });
+    const peak = Math.max(...targets);
+    assert.ok(peak >= 4, `scaled up on the burst: ${targets.join(' ')}`);
+    assert.equal(targets[targets.length - 1], 1, `back to 1 after the drain: ${targets.join(' ')}`);
+    const burst = decisions[6]!;
+    assert.equal(burst.action, 'scale_up');
+    assert.equal(num(burst, 'throughput_source'), "queue.ack_pending / sla.service_time_seconds (Little's law)");
+    // Jobs in service over the 30 s window (1 at every other check, trapezoid) / 1 s each.
+    assert.equal(num(burst, 'throughput'), 0.5833);
+    assert.match(burst.reason, /backlog change over 30s \+ throughput 0\.58\/s = queue\.ack_pending 0\.58 \/ 1s, Little's law/);
+    assert.ok(decisions.some((d) => d.action === 'scale_down'), 'scale-downs are allowed: nothing is missing');
+    assert.deepEqual(decisions.slice(1).filter((d) => d.limited_by === 'missing_metrics'), []);
+  });
+
+  it('without sla.service_time_seconds it holds (never scales down on missing data), as before', () => {
+    const { targets, decisions } = run({ max_pickup_seconds: 30, startup_seconds: 2 });
+    assert.ok(targets.every((t, i) => i === 0 || t >= targets[i - 1]!), `never down: ${targets.join(' ')}`);
+    const last = decisions[decisions.length - 1]!;
+    assert.deepEqual(last.details.proposal && num(last, 'throughput'), null);
+    assert.match(last.reason, /queue\.rate_in \(or queue\.rate_out, or sla\.service_time_seconds with queue\.ack_pending\)/);
+  });
+
+  it('a measured rate_out is used as it is', () => {
+    const s = svc({ max_pickup_seconds: 30, service_time_seconds: 1 });
+    const first = decide(input({ service: s, current: 5, observations: { 'queue.backlog': 100, 'queue.ack_pending': 5, 'queue.rate_out': 4 } }));
+    const d = decide(input({ service: s, current: 5, now: NOW + 10, state: first.state, observations: { 'queue.backlog': 100, 'queue.ack_pending': 5, 'queue.rate_out': 4 } }));
+    assert.deepEqual([num(d, 'throughput'), num(d, 'throughput_source'), num(d, 'arrival_rate')], [4, 'queue.rate_out', 4]);
+  });
+});
+
 const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
 /** drainNeed for SLA 30 s (budget 24 s), startup 10 s, 1 s per message. */
 const drainNeedOf = (o: Record<string, number>) =>
@@ -203,6 +259,18 @@ describe('predictive: backlog drain', () => {
 describe('predictive: conservative scale-down', () => {
   const s = svc({ max_pickup_seconds: 30, service_time_seconds: 1, scale_down_window_seconds: 60, target_utilization: 0.8 });
   const at = (rate: number) => ({ 'queue.backlog': 0, 'queue.rate_in': rate });
+
+  it('checks that come a little late still make a continuous history (window = one check interval)', () => {
+    // startup 2 s <= check 5 s: the default window is 5 s; checks 5.01 s apart must not restart it.
+    const late = svc({ max_pickup_seconds: 30, service_time_seconds: 1, startup_seconds: 2 }, { check_interval: 5 });
+    let state: EngineState | undefined;
+    let d: Decision | undefined;
+    for (let i = 0; i < 3; i++) {
+      d = decide(input({ service: late, current: 6, now: NOW + i * 5.01, observations: at(1), ...(state ? { state } : {}) }));
+      state = d.state;
+    }
+    assert.deepEqual([d?.action, d?.target_replicas], ['scale_down', 2]);
+  });
 
   it('waits for a full window of history, then goes to the highest need of the window', () => {
     let d = decide(input({ service: s, current: 13, now: NOW, observations: at(10) })); // need 12.5 → 13

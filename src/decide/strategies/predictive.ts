@@ -164,9 +164,9 @@ function addSample(samples: readonly RateSample[], now: number, rate: number, wi
  * ack_pending history: the samples newer than now − window, plus the newest one at or before it
  * (where rate_out's window starts too, as the sources measure it).
  */
-function addInService(history: readonly InServiceSample[], now: number, count: number | undefined, windowSeconds: number): InServiceSample[] {
+function addInService(history: readonly InServiceSample[], now: number, count: number | undefined, lag: number | undefined, windowSeconds: number): InServiceSample[] {
   const out = history.filter((s) => s.at < now);
-  if (count !== undefined) out.push({ at: now, count });
+  if (count !== undefined) out.push(lag === undefined ? { at: now, count } : { at: now, count, lag });
   let first = 0;
   for (let i = 0; i < out.length; i++) if (out[i]!.at <= now - windowSeconds) first = i;
   const kept = out.slice(first);
@@ -387,7 +387,8 @@ export const predictiveStrategy: Strategy = {
     // steady: no scale change within metrics_window + startup (ack_pending follows the replica
     // count at once, rate_out lags it), and arrivals within 10% of acknowledgements.
     const window = input.service.metrics_window;
-    const inServiceHistory = addInService(prev.in_service, now, ackPending, window);
+    const lag = backlog === undefined ? undefined : backlog + (ackPending ?? 0);
+    const inServiceHistory = addInService(prev.in_service, now, ackPending, lag, window);
     const overWindow = ackPending === undefined ? null : inServiceOverWindow(inServiceHistory, now, window);
     const lastChange = Math.max(input.state?.last_scale_up_at ?? -Infinity, input.state?.last_scale_down_at ?? -Infinity);
     const balanced = rateIn === undefined || rateOut === undefined || Math.abs(rateIn - rateOut) <= 0.1 * Math.max(rateIn, rateOut);
@@ -413,11 +414,34 @@ export const predictiveStrategy: Strategy = {
     });
     const T = st.seconds === undefined ? undefined : Math.min(st.seconds, MAX_SERVICE_TIME_SECONDS);
 
-    // Arrival rate: measured rate-in, else rate-out plus the growth of backlog + ack-pending.
-    const lag = backlog === undefined ? undefined : backlog + (ackPending ?? 0);
+    // Arrivals when rate_in is missing: conservation of messages over the metrics window (as
+    // rate_in would count them), arrivals = growth of backlog + ack-pending + completions, from
+    // the oldest call of the window that recorded both (else the previous call). Completions:
+    // rate_out over that time; without it (a queue without counters: Laravel's Redis queue),
+    // Little's law on the service stage, X = L / W, the messages in service (trapezoid between
+    // the calls) over the configured service time. Only a configured one: a measured service time
+    // needs rate_out itself. Over one check interval instead of the window, a burst pushed at once
+    // read as its size / 5 s arriving steadily, and sent the replicas to max.
+    const configuredT = sla.service_time_seconds;
+    const base = inServiceHistory.find((x) => x.lag !== undefined && x.at < now) ?? (prev.last_lag !== null && prev.last_lag.at < now ? { at: prev.last_lag.at, lag: prev.last_lag.lag } : undefined);
+    let throughput = rateOut;
+    let meanInService: number | undefined;
+    if (rateOut === undefined && configuredT !== undefined && ackPending !== undefined) {
+      meanInService = ackPending;
+      if (base !== undefined && inServiceHistory.some((x) => x.at === base.at)) {
+        let area = 0;
+        for (let i = 0; i + 1 < inServiceHistory.length; i++) {
+          const [a, b] = [inServiceHistory[i]!, inServiceHistory[i + 1]!];
+          if (a.at >= base.at) area += ((a.count + b.count) / 2) * (b.at - a.at);
+        }
+        meanInService = area / (now - base.at);
+      }
+      throughput = Math.min(meanInService / configuredT, MAX_RATE);
+    }
+    const throughputEstimated = rateOut === undefined && throughput !== undefined;
     let fromBacklog: number | undefined;
-    if (lag !== undefined && prev.last_lag !== null && now > prev.last_lag.at && rateOut !== undefined) {
-      fromBacklog = Math.min(MAX_RATE, Math.max(0, rateOut + (lag - prev.last_lag.lag) / (now - prev.last_lag.at)));
+    if (lag !== undefined && base?.lag !== undefined && throughput !== undefined) {
+      fromBacklog = Math.min(MAX_RATE, Math.max(0, throughput + (lag - base.lag) / (now - base.at)));
     }
     // rate_in counts arrivals directly. The backlog's change stands in when it is missing, but is
     // not mixed in otherwise: it pairs an instant count with rate_out, a window average, so after
@@ -426,7 +450,7 @@ export const predictiveStrategy: Strategy = {
     let rate: number | undefined;
     if (rateIn !== undefined) rate = Math.min(rateIn, MAX_RATE);
     else if (fromBacklog !== undefined) rate = fromBacklog;
-    if (rate === undefined) missing.push('queue.rate_in');
+    if (rate === undefined) missing.push(throughput === undefined ? 'queue.rate_in (or queue.rate_out, or sla.service_time_seconds with queue.ack_pending)' : 'queue.rate_in');
 
     // Forecast over startup + one check interval.
     const horizon = sla.startup_seconds + input.service.check_interval;
@@ -496,7 +520,10 @@ export const predictiveStrategy: Strategy = {
     // highest of them (never below the raw need).
     const downWindow = sla.scale_down_window_seconds ?? defaultScaleDownWindow(sla.startup_seconds, input.service.check_interval);
     const lastNeedAt = prev.needs.length > 0 ? prev.needs[prev.needs.length - 1]!.at : null;
-    const continuous = prev.needs_since !== null && lastNeedAt !== null && now - lastNeedAt <= downWindow && now >= prev.needs_since;
+    // A check may come a little late: with the window one check interval long (the default when
+    // startup <= check_interval), a gap of 5.01 s for a 5 s window restarted the history at every
+    // check and the scale-down never came. A gap counts as one only beyond half an interval late.
+    const continuous = prev.needs_since !== null && lastNeedAt !== null && now - lastNeedAt <= downWindow + input.service.check_interval / 2 && now >= prev.needs_since;
     const needsSince = continuous ? prev.needs_since! : now;
     const needs = addNeed(prev.needs, now, raw, downWindow);
     let windowMax = raw;
@@ -514,7 +541,8 @@ export const predictiveStrategy: Strategy = {
 
     // Reason: the deciding component, then what held or capped it.
     const parts: string[] = [];
-    const rateText = rate === undefined ? 'rate unknown' : `${fmt(rate)}/s${forecast !== undefined && forecast > rate ? ` (trend → ${fmt(forecast)}/s in ${fmt(horizon)}s)` : ''}`;
+    const estimatedText = rate !== undefined && rateIn === undefined && throughputEstimated ? ` (backlog change over ${fmt(now - (base?.at ?? now))}s + throughput ${fmt(throughput ?? 0)}/s = queue.ack_pending ${fmt(meanInService ?? 0)} / ${fmt(configuredT ?? 0)}s, Little's law: no queue.rate_in/rate_out)` : '';
+    const rateText = rate === undefined ? 'rate unknown' : `${fmt(rate)}/s${estimatedText}${forecast !== undefined && forecast > rate ? ` (trend → ${fmt(forecast)}/s in ${fmt(horizon)}s)` : ''}`;
     const tText = T === undefined ? 'service time unknown' : `${fmt(T)}s/msg`;
     if (need === undefined) {
       parts.push(raw > current ? `work waiting (queue.backlog ${fmt(backlog ?? 0)}), ${missing.join(', ')} unknown → ${raw}` : `hold: ${missing.join(', ')} missing`);
@@ -553,6 +581,8 @@ export const predictiveStrategy: Strategy = {
       arrival_rate: rate === undefined ? null : r4(rate),
       arrival_rate_in: rateIn ?? null,
       arrival_rate_from_backlog: fromBacklog === undefined ? null : r4(fromBacklog),
+      throughput: throughput === undefined ? null : r4(throughput),
+      throughput_source: throughput === undefined ? null : throughputEstimated ? 'queue.ack_pending / sla.service_time_seconds (Little\'s law)' : 'queue.rate_out',
       trend_slope: slope === null ? null : r4(slope),
       trend_samples: samples.length,
       horizon_s: horizon,

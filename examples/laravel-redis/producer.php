@@ -1,0 +1,54 @@
+<?php
+// Pushes ProcessOrder jobs in Laravel's own payload format (Queue::push): RATE jobs/s on average
+// all the time, and BURST jobs at once every BURST_EVERY seconds (the first burst after BURST_AFTER
+// seconds). COUNT=n pushes n jobs and exits.
+require_once __DIR__ . '/queue.php';
+
+function env_number(string $name, float $default): float
+{
+    $v = getenv($name);
+    if ($v === false || $v === '') return $default;
+    if (!is_numeric($v) || (float) $v < 0) {
+        fwrite(STDERR, "producer: $name must be a number >= 0, not '$v'\n");
+        exit(2);
+    }
+    return (float) $v;
+}
+
+$queue = laravel_queue()->connection();
+$next = (int) env_number('FIRST', 0);
+$push = function (int $n) use ($queue, &$next) {
+    for ($i = 0; $i < $n; $i++) $queue->push('ProcessOrder', ['order' => $next++], queue_name());
+};
+
+$count = getenv('COUNT');
+if ($count !== false && $count !== '') {
+    $push((int) env_number('COUNT', 0));
+    echo "producer: pushed $count jobs to " . queue_name() . "\n";
+    exit(0);
+}
+
+$rate = env_number('RATE', 1);
+$burst = (int) env_number('BURST', 120);
+$every = env_number('BURST_EVERY', 120);
+$after = env_number('BURST_AFTER', 20);
+pcntl_async_signals(true);
+$running = true;
+foreach ([SIGINT, SIGTERM] as $sig) pcntl_signal($sig, function () use (&$running) { $running = false; });
+
+// Steady jobs arrive as a Poisson stream (exponential gaps): evenly spaced ones would line up with
+// docktor's checks, which would see a job in service at every check, or at none.
+$gap = fn () => $rate > 0 ? -log(1 - mt_rand() / (mt_getrandmax() + 1)) / $rate : INF;
+$start = microtime(true);
+$nextJob = $start + $gap();
+$bursts = 0;
+while ($running) {
+    usleep(50_000);
+    $now = microtime(true);
+    for (; $nextJob <= $now; $nextJob += $gap()) $push(1);
+    if ($burst > 0 && $now - $start >= $after + $bursts * $every) {
+        $push($burst);
+        $bursts++;
+        fwrite(STDERR, sprintf("producer: burst %d: %d jobs at %s\n", $bursts, $burst, date('H:i:s')));
+    }
+}
