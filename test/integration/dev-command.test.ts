@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pidsWithArgument } from '../harness/proc-scan';
 
 const BIN = path.join(process.cwd(), 'bin', 'docktor.js');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'docktor-dev-'));
@@ -28,18 +29,7 @@ services:
 );
 
 function pidsOfReplicas(): number[] {
-  return fs
-    .readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .filter((p) => {
-      try {
-        return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').includes(marker);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number)
-    .sort((a, b) => a - b);
+  return pidsWithArgument(marker);
 }
 
 interface DevRun {

@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { HistoryEntry, ScalerStatus } from '../../src/workflows/scaler-state';
 import { docktor, docktorArgv, startBackground, type Background } from '../e2e/cli';
 import { findTemporalServer, startTemporalPostgres, type TemporalPostgresServer } from '../harness/temporal-postgres';
+import { pidsWithArgument } from '../harness/proc-scan';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'docktor-temporal-postgres-'));
 const marker = `docktor-pg-e2e-${process.pid}`;
@@ -25,18 +26,7 @@ function say(line: string): void {
 }
 
 function replicaPids(): number[] {
-  return fs
-    .readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .filter((p) => {
-      try {
-        return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').includes(marker);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number)
-    .sort((a, b) => a - b);
+  return pidsWithArgument(marker);
 }
 
 after(async () => {
