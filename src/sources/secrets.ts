@@ -92,11 +92,6 @@ function walk(value: unknown, place: Place): unknown {
   return value;
 }
 
-/** Whether a config holds any secret in clear (i.e. masking changes it). */
-export function hasSecrets(value: unknown): boolean {
-  return JSON.stringify(redactSecrets(value)) !== JSON.stringify(value);
-}
-
 /**
  * The masked config `masked` with each mask replaced by the secret at the same place in
  * `original` (the worker's copy). Every non-secret field is taken from `masked`, which is the

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ServiceSchema } from '../../src/config/service';
 import { ConfigurationError } from '../../src/errors';
-import { MASK, SecretStore, hasSecrets, redactSecrets, redactUrl, resolveSecret, restoreSecrets } from '../../src/sources/secrets';
+import { MASK, SecretStore, redactSecrets, redactUrl, resolveSecret, restoreSecrets } from '../../src/sources/secrets';
 import { messageOf } from '../../src/sources/failures';
 
 const service = ServiceSchema.parse({
@@ -36,8 +36,8 @@ describe('masking', () => {
     assert.equal(http?.kind === 'http' && http.headers['X-Trace'], 'keep');
     assert.equal(masked.runtime.kind === 'process' && masked.runtime.env.LOG_LEVEL, 'debug');
     assert.equal(masked.max_replicas, 4);
-    assert.ok(hasSecrets(service));
-    assert.ok(!hasSecrets(masked));
+    assert.notDeepEqual(redactSecrets(service), service, 'the service holds secrets in clear');
+    assert.deepEqual(redactSecrets(masked), masked, 'masking a masked config changes nothing');
   });
 
   test('references (*_env, *_file) are not secrets', () => {
