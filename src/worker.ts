@@ -1,6 +1,7 @@
 // The Temporal worker: hosts the `serviceScaler` workflows and their activities.
 import path from 'node:path';
 import { NativeConnection, Runtime, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createDiscoveryActivities } from './activities/discovery-activities';
 import { createScalerActivities, type PluginLookup } from './activities/scaler-activities';
 import { dataConverterFor } from './codec/data-converter';
 import type { SecretStore } from './sources/secrets';
@@ -74,7 +75,10 @@ export async function createScalerWorker(o: ScalerWorkerOptions): Promise<{ work
     taskQueue: o.temporal.task_queue,
     workflowBundle: await workflowBundle(dataConverter?.failureConverterPath),
     dataConverter,
-    activities: createScalerActivities(plugins, o.secrets ? { secrets: o.secrets } : {}),
+    activities: {
+      ...createScalerActivities(plugins, o.secrets ? { secrets: o.secrets } : {}),
+      ...createDiscoveryActivities(plugins, o.secrets ? { secrets: o.secrets } : {}),
+    },
     maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities ?? 100,
     workflowThreadPoolSize: o.temporal.workflow_threads ?? DEFAULT_WORKFLOW_THREADS,
     // A cancelled apply (pause, resume, override) learns of it from a heartbeat's answer: send

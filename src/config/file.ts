@@ -1,6 +1,7 @@
 // The whole docktor.yaml (version "1"), including the older single-service form that is
 // normalized into `services`.
 import { z } from 'zod';
+import { DiscoverSchema } from './discover';
 import { TlsSchema } from './queue';
 import { ServiceSchema } from './service';
 
@@ -66,6 +67,8 @@ export const FileSchema = z
       .optional(),
     llm: LlmSchema.optional(),
     services: z.array(ServiceSchema).optional(),
+    /** One scaler per queue found (docs/discovery.md). */
+    discover: z.array(DiscoverSchema).optional(),
     service: z.string().min(1).optional(),
     scaling: LegacyScalingSchema.optional(),
   })
@@ -77,10 +80,11 @@ export const FileSchema = z
         message: 'use either `services:` or the older `service:` + `scaling:` form, not both',
       });
     }
-    if (!f.services && f.service === undefined) {
+    // With a compose file, services may come from its `x-docktor:` entries (checked after merging them).
+    if (!f.services && f.service === undefined && !f.discover && f.compose_file === undefined) {
       ctx.addIssue({ code: 'custom', path: ['services'], message: 'required: a list of services to scale' });
     }
-    if (f.services?.length === 0) {
+    if (f.services?.length === 0 && !f.discover) {
       ctx.addIssue({ code: 'custom', path: ['services'], message: 'must list at least one service' });
     }
     const seen = new Map<string, number>();
@@ -89,6 +93,20 @@ export const FileSchema = z
       if (first !== undefined) {
         ctx.addIssue({ code: 'custom', path: ['services', i, 'name'], message: `duplicate of services[${first}].name "${s.name}"` });
       } else seen.set(s.name, i);
+    });
+    const keys = new Map<string, number>();
+    const patterns = new Map<string, number>();
+    f.discover?.forEach((d, i) => {
+      const key = d.name ?? String(i);
+      const first = keys.get(key);
+      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['discover', i, 'name'], message: `duplicate of discover[${first}]'s name "${key}"` });
+      else keys.set(key, i);
+      // Two entries that name services alike would share one scaler between two queues of one name.
+      const pattern = typeof d.template.name === 'string' ? d.template.name : '{queue}';
+      const same = patterns.get(pattern);
+      if (same !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['discover', i, 'template', 'name'], message: `same service names as discover[${same}] ("${pattern}"): two queues of one name would share a scaler; set template.name, e.g. "${key}-{queue}"` });
+      } else patterns.set(pattern, i);
     });
   });
 export type FileConfig = z.infer<typeof FileSchema>;

@@ -63,3 +63,18 @@ function kindOf(v: unknown): string {
   if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
   return `${typeof v} ${String(v)}`;
 }
+
+/**
+ * Re-reports the issues of a nested parse (e.g. a template checked as a service) on the outer
+ * schema, under `prefix`, with docktor's wording; `skip` leaves out issues the caller reports itself.
+ */
+export function forwardIssues(error: z.ZodError, ctx: z.RefinementCtx, prefix: readonly PropertyKey[], skip: (path: readonly PropertyKey[]) => boolean = () => false): void {
+  for (const issue of error.issues) {
+    if (skip(issue.path)) continue;
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) ctx.addIssue({ code: 'custom', path: [...prefix, ...issue.path, key], message: 'unknown field (check the spelling; see `docktor config schema`)' });
+      continue;
+    }
+    ctx.addIssue({ code: 'custom', path: [...prefix, ...issue.path], message: describe(issue) });
+  }
+}

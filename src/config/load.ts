@@ -4,6 +4,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { InputError, UsageError } from '../errors';
+import type { DiscoverConfig } from '../discovery/generate';
+import { composeXDocktorServices } from './compose-services';
+import type { DiscoverEntry } from './discover';
 import { FileSchema, LegacyScalingSchema, type FileConfig, type TemporalConfig } from './file';
 import { toFieldIssues } from './issues';
 import type { QueueConfig, Tls } from './queue';
@@ -18,7 +21,10 @@ export interface Config {
   compose_file?: string;
   project: string;
   llm?: FileConfig['llm'];
+  /** `services:` of the file, then the compose file's `x-docktor:` services it does not name. */
   services: ServiceConfig[];
+  /** `discover:` entries, when the file has them. */
+  discover?: DiscoverConfig[];
 }
 
 export const DEFAULT_CONFIG_FILES = ['docktor.yaml', 'docktor.yml'];
@@ -40,11 +46,14 @@ export function findConfigFile(explicit?: string, cwd = process.cwd(), env = pro
 
 export function loadConfig(explicit?: string, cwd = process.cwd(), env = process.env): Config {
   const file = findConfigFile(explicit, cwd, env);
-  return parseConfig(fs.readFileSync(file, 'utf8'), file);
+  return parseConfig(fs.readFileSync(file, 'utf8'), file, env);
 }
 
-/** Parses and validates config text; `file` names it in errors and anchors relative paths. */
-export function parseConfig(text: string, file: string): Config {
+/**
+ * Parses and validates config text; `file` names it in errors and anchors relative paths. `env`
+ * interpolates the compose file's `x-docktor:` settings.
+ */
+export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Config {
   const label = path.basename(file);
   const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -59,32 +68,62 @@ export function parseConfig(text: string, file: string): Config {
   const raw: unknown = doc.toJS() ?? {};
   const parsed = FileSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) throw new InputError(label, toFieldIssues(parsed.error));
-  return normalize(parsed.data, file, label);
+  return normalize(parsed.data, file, label, env);
 }
 
-function normalize(f: FileConfig, file: string, label: string): Config {
+function normalize(f: FileConfig, file: string, label: string, env: NodeJS.ProcessEnv): Config {
   const dir = path.dirname(file);
   const compose_file = f.compose_file ? path.resolve(dir, f.compose_file) : undefined;
   const project = f.project ?? projectName(compose_file ? path.dirname(compose_file) : dir);
-  const services = (f.services ?? [legacyService(f, label)]).map((s) => resolveServicePaths(s, dir));
+  const own = f.services ?? (f.service !== undefined ? [legacyService(f, label)] : []);
+  // docktor.yaml wins: a compose service it names is taken from it, whole.
+  const fromCompose = compose_file ? composeXDocktorServices(compose_file, env).filter((s) => !own.some((o) => o.name === s.name)) : [];
+  const services = [
+    ...own.map((s) => resolveServicePaths(s, dir)),
+    ...fromCompose.map((s) => resolveServicePaths(s, path.dirname(compose_file!))),
+  ];
+  if (services.length === 0 && !f.discover?.length) {
+    throw new InputError(label, [{ path: 'services', message: `required: a list of services to scale (none here${compose_file ? ` nor as x-docktor: in ${compose_file}` : ''})` }]);
+  }
+  const discover = f.discover?.map((d, i) => normalizeDiscover(d, i, dir));
   let temporal = f.temporal.tls ? { ...f.temporal, tls: resolveTls(f.temporal.tls, dir) } : f.temporal;
   const keyFile = temporal.encryption?.key_file;
   if (keyFile) temporal = { ...temporal, encryption: { ...temporal.encryption, key_file: path.resolve(dir, keyFile) } };
-  return { file, version: f.version, temporal, compose_file, project, llm: f.llm, services };
+  return { file, version: f.version, temporal, compose_file, project, llm: f.llm, services, ...(discover ? { discover } : {}) };
+}
+
+function normalizeDiscover(d: DiscoverEntry, index: number, dir: string): DiscoverConfig {
+  const runtime = d.template.runtime as Record<string, unknown> | undefined;
+  const template =
+    runtime?.kind === 'process'
+      ? { ...d.template, runtime: { ...runtime, cwd: path.resolve(dir, typeof runtime.cwd === 'string' ? runtime.cwd : '.') } }
+      : d.template;
+  return {
+    key: d.name ?? String(index),
+    ...(d.name !== undefined ? { name: d.name } : {}),
+    queue: resolveQueuePaths(d.queue, dir) as DiscoverConfig['queue'],
+    match: d.match,
+    template,
+    interval: d.interval,
+    grace_period: d.grace_period,
+  };
 }
 
 /** Every file path in a service is relative to the config file, like compose_file. */
 function resolveServicePaths(s: ServiceConfig, dir: string): ServiceConfig {
   let out = s;
   if (s.runtime.kind === 'process') out = { ...out, runtime: { ...s.runtime, cwd: path.resolve(dir, s.runtime.cwd ?? '.') } };
-  const q = s.queue;
-  if (q) {
-    const auth = q.kind === 'nats' && q.auth?.creds_file ? { ...q.auth, creds_file: path.resolve(dir, q.auth.creds_file) } : undefined;
-    const tls = 'tls' in q && q.tls ? resolveTls(q.tls, dir) : undefined;
-    const passwordFile = 'password_file' in q && q.password_file ? { password_file: path.resolve(dir, q.password_file) } : {};
-    out = { ...out, queue: { ...q, ...(auth ? { auth } : {}), ...(tls ? { tls } : {}), ...passwordFile } as QueueConfig };
-  }
+  if (s.queue) out = { ...out, queue: resolveQueuePaths(s.queue, dir) as QueueConfig };
   return out;
+}
+
+/** The file paths of a queue config (NATS creds, TLS files, password_file), relative to `dir`. */
+function resolveQueuePaths(q: { kind: string } & Record<string, unknown>, dir: string): Record<string, unknown> {
+  const auth = q.auth as { creds_file?: string } | undefined;
+  const creds = q.kind === 'nats' && auth?.creds_file ? { auth: { ...auth, creds_file: path.resolve(dir, auth.creds_file) } } : {};
+  const tls = q.tls ? { tls: resolveTls(q.tls as Tls, dir) } : {};
+  const passwordFile = typeof q.password_file === 'string' ? { password_file: path.resolve(dir, q.password_file) } : {};
+  return { ...q, ...creds, ...tls, ...passwordFile };
 }
 
 function resolveTls(t: Tls, dir: string): Tls {

@@ -20,6 +20,21 @@ import type { HistoryEntry, ScalerInput, ScalerStatus } from '../workflows/scale
 import { DocktorProject, DocktorService } from '../workflows/search-attributes';
 import { redactSecrets } from '../sources/secrets';
 import { hasSearchAttributes, type ControlClient } from './client';
+import { discoveryStatuses } from './discovery';
+
+/** A scaler a `discover:` entry started: its service name, workflow, queue and discovery. */
+export interface DiscoveredRef {
+  service: string;
+  workflow_id: string;
+  queue: string;
+  discovery: string;
+}
+
+/** The scalers the config's running discoveries have started. */
+export async function discoveredScalers(c: ControlClient, config: Config): Promise<DiscoveredRef[]> {
+  if (!config.discover?.length) return [];
+  return (await discoveryStatuses(c, config)).flatMap((d) => d.scalers.map((s) => ({ service: s.service, workflow_id: s.workflow_id, queue: s.queue, discovery: d.key })));
+}
 
 /** The services named (all when none), each checked against the config. */
 export function selectServices(config: Config, names: string[] = []): ServiceConfig[] {
@@ -45,7 +60,11 @@ async function isRunning(h: WorkflowHandle): Promise<boolean> {
 }
 
 async function runningHandle(c: ControlClient, config: Config, service: string): Promise<WorkflowHandle> {
-  selectServices(config, [service]);
+  if (!config.services.some((s) => s.name === service)) {
+    const found = (await discoveredScalers(c, config)).find((d) => d.service === service);
+    if (found) return c.client.workflow.getHandle(found.workflow_id);
+    selectServices(config, [service]);
+  }
   const h = handleOf(c, config, service);
   if (!(await isRunning(h))) {
     throw new OperationError(`the scaler of '${service}' is not running (workflow ${h.workflowId}); start it with \`docktor up ${service}\``);
@@ -105,16 +124,21 @@ export async function down(c: ControlClient, config: Config, names?: string[]): 
   );
 }
 
-export type ServiceStatus = { service: string; running: false } | ({ running: true } & ScalerStatus);
+/** `discovered`: the discover entry (its name or index) and queue, for a scaler discovery started. */
+export type ServiceStatus = ({ service: string; running: false } | ({ running: true } & ScalerStatus)) & { discovered?: { discovery: string; queue: string } };
 
 export async function status(c: ControlClient, config: Config, name?: string): Promise<ServiceStatus[]> {
   if (name) return [{ running: true, ...(await (await runningHandle(c, config, name)).query(statusQuery)) }];
-  return Promise.all(
-    config.services.map(async (s): Promise<ServiceStatus> => {
-      const h = handleOf(c, config, s.name);
-      return (await isRunning(h)) ? { running: true, ...(await h.query(statusQuery)) } : { service: s.name, running: false };
-    }),
-  );
+  const own = config.services.map(async (s): Promise<ServiceStatus> => {
+    const h = handleOf(c, config, s.name);
+    return (await isRunning(h)) ? { running: true, ...(await h.query(statusQuery)) } : { service: s.name, running: false };
+  });
+  const discovered = (await discoveredScalers(c, config)).map(async (d): Promise<ServiceStatus> => {
+    const h = c.client.workflow.getHandle(d.workflow_id);
+    const discovered = { discovery: d.discovery, queue: d.queue };
+    return (await isRunning(h)) ? { running: true, ...(await h.query(statusQuery)), discovered } : { service: d.service, running: false, discovered };
+  });
+  return Promise.all([...own, ...discovered]);
 }
 
 export interface ExplainedEntry extends HistoryEntry {

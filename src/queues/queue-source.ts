@@ -28,12 +28,21 @@ export interface QueueCheckContext {
   max_replicas?: number;
 }
 
+/** A queue config without the field that names one queue: what a source lists queues with (discovery). */
+export type ListingConfig<C extends QueueConfig = QueueConfig> = Omit<C, 'queue' | 'consumer'>;
+
 export interface QueueSource<C extends QueueConfig = QueueConfig> {
   readonly kind: C['kind'];
   /** Throws ConfigurationError (stream/consumer missing) or UnavailableError (server down). */
   read(config: C, options: QueueReadOptions): Promise<QueueReading>;
   /** Reachability, stream and consumer, one CheckResult each; never throws. */
   check(config: C, context?: QueueCheckContext): Promise<CheckResult[]>;
+  /**
+   * Optional, for discovery (docs/discovery.md): the names of the queues the source has, sorted,
+   * under the config's server (NATS: durable consumers of the stream; Redis: queues of the
+   * format; RabbitMQ: queues of the vhost). Throws like `read`.
+   */
+  listQueues?(config: ListingConfig<C>): Promise<string[]>;
   /** Closes pooled connections. */
   close(): Promise<void>;
 }

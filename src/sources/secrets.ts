@@ -8,6 +8,7 @@
 // from the worker's own copy of the config file (`SecretStore`), or reads it from the worker's
 // environment or a file (`*_env` / `*_file` fields). So the workflow input, every activity input,
 // `set_config` updates and the `status` query carry only masks.
+import { discoveredServiceInput, queueNameOf, type DiscoverConfig } from '../discovery/generate';
 import { ConfigurationError } from '../errors';
 
 /** What replaces a secret in every output and in Temporal payloads. */
@@ -131,12 +132,14 @@ function restore(masked: unknown, original: unknown, place: Place, where: string
  */
 export class SecretStore {
   private readonly services = new Map<string, unknown>();
+  private readonly discoveries = new Map<string, DiscoverConfig>();
 
   constructor(private readonly origin = 'of this worker') {}
 
-  static of(project: string, services: Array<{ name: string }>, origin: string): SecretStore {
+  static of(project: string, services: Array<{ name: string }>, origin: string, discover: DiscoverConfig[] = []): SecretStore {
     const store = new SecretStore(`(${origin})`);
     for (const s of services) store.add(project, s.name, s);
+    for (const d of discover) store.addDiscovery(project, d);
     return store;
   }
 
@@ -144,10 +147,34 @@ export class SecretStore {
     this.services.set(`${project}/${service}`, config);
   }
 
+  /** A `discover:` entry: its listing config, and the services it generates, are restored from it. */
+  addDiscovery(project: string, entry: DiscoverConfig): void {
+    this.discoveries.set(`${project}/${entry.key}`, entry);
+  }
+
   /** The service config with its secrets restored; unchanged when it holds no mask. */
   restore<T extends { name: string }>(project: string, service: T): T {
     if (!JSON.stringify(service).includes(MASK)) return service;
-    return restoreSecrets(service, this.services.get(`${project}/${service.name}`), this.origin);
+    return restoreSecrets(service, this.services.get(`${project}/${service.name}`) ?? this.discovered(project, service), this.origin);
+  }
+
+  /** The discover entry with its secrets restored; unchanged when it holds no mask. */
+  restoreDiscovery(project: string, entry: DiscoverConfig): DiscoverConfig {
+    if (!JSON.stringify(entry).includes(MASK)) return entry;
+    return restoreSecrets(entry, this.discoveries.get(`${project}/${entry.key}`), this.origin);
+  }
+
+  /** A discovered service as this worker's own discover entries generate it from the queue it reads. */
+  private discovered(project: string, service: { name: string; queue?: unknown }): unknown {
+    const queue = service.queue as ({ kind: string } & Record<string, unknown>) | undefined;
+    const name = queue ? queueNameOf(queue) : undefined;
+    if (name === undefined) return undefined;
+    for (const [key, entry] of this.discoveries) {
+      if (!key.startsWith(`${project}/`) || entry.queue.kind !== queue!.kind) continue;
+      const generated = discoveredServiceInput(entry, name);
+      if (generated.name === service.name) return generated;
+    }
+    return undefined;
   }
 }
 

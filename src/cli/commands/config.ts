@@ -4,7 +4,10 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import { FileSchema } from '../../config/file';
 import { loadConfig, type Config } from '../../config/load';
+import type { QueueConfig } from '../../config/queue';
+import { matchesGlob, type DiscoverConfig } from '../../discovery/generate';
 import type { CheckResult } from '../../observations';
+import type { QueueSource } from '../../queues/queue-source';
 import { redactSecrets } from '../../sources/secrets';
 import type { CliIO } from '../io';
 
@@ -52,8 +55,9 @@ export async function liveChecks(config: Config): Promise<CheckResult[]> {
         return [...runtimeChecks, ...queueChecks, ...externalChecks.flat()];
       }),
     );
+    const perDiscover = await Promise.all((config.discover ?? []).map((d) => discoverCheck(queueSourceFor, d)));
     const seen = new Set<string>();
-    return perService.flat().filter((r) => {
+    return [...perService.flat(), ...perDiscover].filter((r) => {
       const key = `${r.ok}|${r.label}|${r.detail ?? ''}`;
       if (seen.has(key)) return false;
       seen.add(key);
@@ -61,6 +65,20 @@ export async function liveChecks(config: Config): Promise<CheckResult[]> {
     });
   } finally {
     await Promise.all([closeRuntimes(), closeQueueSources(), closeExternalSources()]);
+  }
+}
+
+/** A discover entry lists its queues: how many exist and how many match. */
+async function discoverCheck(queueSourceFor: (q: QueueConfig) => QueueSource, d: DiscoverConfig): Promise<CheckResult> {
+  const label = `discover ${d.key}: ${d.queue.kind} queues listed`;
+  try {
+    const source = queueSourceFor(d.queue as unknown as QueueConfig);
+    if (!source.listQueues) return { ok: false, label, detail: `queue kind ${d.queue.kind} cannot list its queues` };
+    const names = await source.listQueues(d.queue as never);
+    const matching = names.filter((n) => matchesGlob(d.match, n));
+    return { ok: true, label, detail: `${names.length} queue(s), ${matching.length} matching '${d.match}'${matching.length ? `: ${matching.slice(0, 10).join(', ')}${matching.length > 10 ? ', …' : ''}` : ''}` };
+  } catch (err) {
+    return { ok: false, label, detail: err instanceof Error ? err.message : String(err) };
   }
 }
 

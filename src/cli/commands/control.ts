@@ -1,6 +1,7 @@
 // `docktor up/down/status/explain/pause/resume/override`: a client of the scaler workflows.
 import { loadConfig, type Config } from '../../config/load';
 import { connectClient, type ControlClient } from '../../control/client';
+import { discoveryStatuses, downDiscovery, upDiscovery } from '../../control/discovery';
 import * as scalers from '../../control/scalers';
 import { replicaCeiling } from '../../decide/safety/bounds';
 import { UsageError } from '../../errors';
@@ -38,6 +39,8 @@ async function withClient<T>(
 export function upCommand(io: CliIO, names: string[], o: ConfigOption): Promise<number> {
   return withClient(io, o.config, async (c, config) => {
     for (const r of await scalers.up(c, config, names)) io.out(`${r.service}: ${r.outcome} (${r.workflowId})\n`);
+    // Named services only: the discoveries are left as they are.
+    if (names.length === 0) printDiscoveryUp(io, await upDiscovery(c, config));
     const problems = await queueProblems(scalers.selectServices(config, names));
     for (const p of problems) io.err(`docktor: warning: ${p}\n`);
     if (problems.length > 0) io.err('docktor: warning: those scalers hold until it is fixed (`docktor config validate` fails on it)\n');
@@ -45,9 +48,21 @@ export function upCommand(io: CliIO, names: string[], o: ConfigOption): Promise<
   });
 }
 
+export function printDiscoveryUp(io: CliIO, results: Awaited<ReturnType<typeof upDiscovery>>): void {
+  for (const r of results) {
+    const scalers = r.scalers_updated > 0 ? `, ${r.scalers_updated} scaler(s) updated` : '';
+    io.out(`discover ${r.key}: ${r.outcome} (${r.workflowId}${scalers})\n`);
+  }
+}
+
 export function downCommand(io: CliIO, names: string[], o: ConfigOption): Promise<number> {
   return withClient(io, o.config, async (c, config) => {
     for (const r of await scalers.down(c, config, names)) io.out(`${r.service}: ${r.stopped ? 'stopped' : 'was not running'}\n`);
+    if (names.length === 0) {
+      for (const r of await downDiscovery(c, config)) {
+        io.out(`discover ${r.key}: ${r.stopped ? `stopped with its ${r.scalers} scaler(s)` : 'was not running'}\n`);
+      }
+    }
     return 0;
   });
 }
@@ -61,13 +76,15 @@ export function statusCommand(io: CliIO, name: string | undefined, o: ConfigOpti
     }
     const now = Date.now() / 1000;
     const rows = all.map((s) => {
-      if (!s.running) return [s.service, '-', '-', 'not running', '-', '-'];
+      // A discovered scaler is marked with its queue's discover entry.
+      const service = s.discovered ? `${s.service} [discover ${s.discovered.discovery}]` : s.service;
+      if (!s.running) return [service, '-', '-', 'not running', '-', '-'];
       const mode = s.paused ? `paused${s.paused.reason ? ` (${s.paused.reason})` : ''}`
         : s.override ? `override ${s.override.replicas}${s.override.until ? ` until ${clock(s.override.until)}` : ''}`
           : s.dry_run ? 'dry run' : 'active';
       const last = s.last_decision;
       return [
-        s.service,
+        service,
         `${s.replicas ?? '?'} (${s.min_replicas}..${s.max_replicas})`,
         s.strategy,
         mode,
@@ -81,6 +98,12 @@ export function statusCommand(io: CliIO, name: string | undefined, o: ConfigOpti
       if (s.running && s.failures.consecutive > 0) {
         io.out(`${s.service}: metrics failing (${s.failures.consecutive} check(s) in a row): ${s.failures.last_error ?? 'unknown error'}\n`);
       }
+    }
+    for (const d of await discoveryStatuses(c, config)) {
+      const listed = d.last_listed_at ? `listed ${relative(d.last_listed_at, now)}` : 'not listed yet';
+      io.out(`discover ${d.key}: ${d.scalers.length} scaler(s) for ${d.matched} ${d.kind} queue(s) matching '${d.match}', ${listed}${d.last_error ? `; error: ${d.last_error}` : ''}\n`);
+      for (const q of d.skipped) io.out(`discover ${d.key}: skipped queue '${q.queue}': ${q.reason}\n`);
+      for (const s of d.scalers) if (s.missing_since !== null) io.out(`discover ${d.key}: queue '${s.queue}' gone since ${clock(s.missing_since)}; its scaler stops ${relative(s.missing_since + d.grace_period, now)}\n`);
     }
     return 0;
   });

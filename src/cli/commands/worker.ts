@@ -6,13 +6,14 @@ import { loadKeyRing } from '../../codec/keys';
 import { loadConfig, type Config } from '../../config/load';
 import { UsageError } from '../../errors';
 import { connectClient } from '../../control/client';
+import { upDiscovery } from '../../control/discovery';
 import { up } from '../../control/scalers';
 import { startDevServer, type DevServer } from '../../dev/temporal-server';
 import { DEFAULT_TEMPORAL_ADDRESS } from '../../temporal-connection';
 import { SecretStore } from '../../sources/secrets';
 import { runWorkerUntil } from '../../worker';
 import type { CliIO } from '../io';
-import type { ConfigOption } from './control';
+import { printDiscoveryUp, type ConfigOption } from './control';
 
 /** Aborts on the first SIGINT/SIGTERM; a second one exits at once. */
 export function stopSignal(io: CliIO): AbortSignal {
@@ -77,6 +78,7 @@ export async function devCommand(io: CliIO, o: ConfigOption): Promise<number> {
     const c = await connectClient(config.temporal, address, io.env);
     try {
       for (const r of await up(c, config)) io.out(`${r.service}: ${r.outcome} (${r.workflowId}, ${serviceRuntime(config.services, r.service)})\n`);
+      printDiscoveryUp(io, await upDiscovery(c, config));
     } finally {
       await c.close();
     }
@@ -104,5 +106,5 @@ function serviceRuntime(services: { name: string; runtime: { kind: string } }[],
 
 /** The services of the worker's config file: scalers carry their secrets masked, the worker restores them. */
 function workerSecrets(config: Config): SecretStore {
-  return SecretStore.of(config.project, config.services, config.file);
+  return SecretStore.of(config.project, config.services, config.file, config.discover);
 }

@@ -13,7 +13,7 @@ import type { CheckResult, Observations } from '../../observations';
 import { NatsConnectionPool, messageOf, redactNatsUrl, type NatsConnectionPoolOptions } from './connections';
 import { ageSeconds, consumerObservations, consumerSubjects, oldestUnackedStart } from './metrics';
 import { advanceRates, parseRateState, rateStateToJson } from './rates';
-import type { QueueReadOptions, QueueReading, QueueSource } from '../queue-source';
+import type { ListingConfig, QueueReadOptions, QueueReading, QueueSource } from '../queue-source';
 
 export interface NatsQueueSourceOptions extends NatsConnectionPoolOptions {
   /** Bound on each JetStream API request, ms. */
@@ -90,6 +90,17 @@ export class NatsQueueSource implements QueueSource<NatsQueueConfig> {
       results.push({ ok: false, label: consumerLabel, detail: messageOf(err) });
     }
     return results;
+  }
+
+  /** Discovery: the durable consumers of the stream (ephemeral ones come and go with their clients). */
+  async listQueues(config: ListingConfig<NatsQueueConfig>): Promise<string[]> {
+    const full = { ...config, consumer: '' } as NatsQueueConfig;
+    const jsm = await this.manager(full);
+    return this.request(full, async () => {
+      const names: string[] = [];
+      for await (const ci of jsm.consumers.list(config.stream)) if (ci.config.durable_name) names.push(ci.name);
+      return names.sort();
+    });
   }
 
   async close(): Promise<void> {

@@ -37,12 +37,22 @@ export function amqpEndpoint(config: Pick<RabbitmqQueueConfig, 'url' | 'user'>, 
  * its user info removed, and the credentials to send: the management URL's own, else the AMQP ones.
  */
 export function managementQueueUrl(managementUrl: string, endpoint: AmqpEndpoint, queue: string): { url: string; credentials: Credentials } {
+  return managementApiUrl(managementUrl, endpoint, `queues/${encodeURIComponent(endpoint.vhost)}/${encodeURIComponent(queue)}`);
+}
+
+/** The management API URL listing the vhost's queues (names only), as managementQueueUrl. */
+export function managementQueuesUrl(managementUrl: string, endpoint: AmqpEndpoint): { url: string; credentials: Credentials } {
+  const { url, credentials } = managementApiUrl(managementUrl, endpoint, `queues/${encodeURIComponent(endpoint.vhost)}`);
+  return { url: `${url}?columns=name`, credentials };
+}
+
+function managementApiUrl(managementUrl: string, endpoint: AmqpEndpoint, apiPath: string): { url: string; credentials: Credentials } {
   const u = parseUrl(managementUrl, 'queue.management_url');
   const credentials = u.username !== '' ? { user: decode(u.username, 'queue.management_url'), password: decode(u.password, 'queue.management_url') } : endpoint.credentials;
   u.username = '';
   u.password = '';
   const base = u.pathname.replace(/\/+$/, '');
-  u.pathname = `${base}/api/queues/${encodeURIComponent(endpoint.vhost)}/${encodeURIComponent(queue)}`;
+  u.pathname = `${base}/api/${apiPath}`;
   u.search = '';
   u.hash = '';
   return { url: u.toString(), credentials };

@@ -5,6 +5,7 @@
 // are pooled per server, vhost and credentials; every read opens and closes one channel, since a
 // failed declare (missing queue) closes its channel.
 import amqp, { type ChannelModel, type Replies } from 'amqplib';
+import { z } from 'zod';
 import type { RabbitmqQueueConfig } from '../../config/queue';
 import { ConfigurationError, UnavailableError } from '../../errors';
 import type { CheckResult } from '../../observations';
@@ -12,8 +13,8 @@ import { ConnectionPool } from '../../sources/connection-pool';
 import { messageOf, sourceError, type FailureContext } from '../../sources/failures';
 import { redactUrl, resolveSecret } from '../../sources/secrets';
 import { tlsFileOptions } from '../../sources/tls-files';
-import type { QueueReadOptions, QueueReading, QueueSource } from '../queue-source';
-import { amqpEndpoint, connectionKey, managementQueueUrl, type AmqpEndpoint } from './endpoint';
+import type { ListingConfig, QueueReadOptions, QueueReading, QueueSource } from '../queue-source';
+import { amqpEndpoint, connectionKey, managementQueuesUrl, managementQueueUrl, type AmqpEndpoint, type Credentials } from './endpoint';
 import { getWithBasicAuth, ManagementAgents, type HttpAnswer } from './management';
 import { declareObservations, managementObservations, managementRates, ManagementQueueSchema, type ManagementQueue } from './metrics';
 
@@ -127,8 +128,37 @@ export class RabbitmqQueueSource implements QueueSource<RabbitmqQueueConfig> {
 
   /** The queue's object from the management API, validated. */
   private async managementQueue(config: RabbitmqQueueConfig, managementUrl: string, endpoint: AmqpEndpoint): Promise<ManagementQueue> {
-    const { url, credentials } = managementQueueUrl(managementUrl, endpoint, config.queue);
-    const what = `the RabbitMQ management API at ${redactUrl(managementUrl)}`;
+    const notFound = `queue '${config.queue}' not found in vhost '${endpoint.vhost}' by ${managementWhat(managementUrl)} (queue.queue): declare it, or fix queue.queue or the vhost in queue.url`;
+    const body = await this.managementGet(config, managementUrl, managementQueueUrl(managementUrl, endpoint, config.queue), notFound, 'queue.queue');
+    const parsed = ManagementQueueSchema.safeParse(body);
+    if (!parsed.success) throw new ConfigurationError(`${managementWhat(managementUrl)} answered something that is not a queue object: is queue.management_url the management plugin's address?`, 'queue.management_url');
+    return parsed.data;
+  }
+
+  /**
+   * Discovery: the vhost's queues from the management API (`GET /api/queues/<vhost>?columns=name`),
+   * without the server-named ones (`amq.*`: exclusive reply queues and the like).
+   */
+  async listQueues(config: ListingConfig<RabbitmqQueueConfig>): Promise<string[]> {
+    const full = { ...config, queue: '' } as RabbitmqQueueConfig;
+    if (!config.management_url) {
+      throw new ConfigurationError(
+        'listing RabbitMQ queues needs the management HTTP API: set queue.management_url (e.g. http://user:pass@host:15672) and enable the plugin on the broker (`rabbitmq-plugins enable rabbitmq_management`)',
+        'queue.management_url',
+      );
+    }
+    const endpoint = endpointOf(full);
+    const notFound = `vhost '${endpoint.vhost}' not found by ${managementWhat(config.management_url)}: fix the vhost (the path of queue.url)`;
+    const body = await this.managementGet(full, config.management_url, managementQueuesUrl(config.management_url, endpoint), notFound, 'queue.url');
+    const parsed = z.array(z.object({ name: z.string() })).safeParse(body);
+    if (!parsed.success) throw new ConfigurationError(`${managementWhat(config.management_url)} answered something that is not a list of queues: is queue.management_url the management plugin's address?`, 'queue.management_url');
+    return parsed.data.map((q) => q.name).filter((n) => !n.startsWith('amq.')).sort();
+  }
+
+  /** One GET of the management API, its answer as JSON; 401/403, 404 and non-JSON answers as typed errors. */
+  private async managementGet(config: RabbitmqQueueConfig, managementUrl: string, target: { url: string; credentials: Credentials }, notFound: string, notFoundField: string): Promise<unknown> {
+    const { url, credentials } = target;
+    const what = managementWhat(managementUrl);
     const field = 'queue.management_url';
     let answer: HttpAnswer;
     try {
@@ -142,20 +172,18 @@ export class RabbitmqQueueSource implements QueueSource<RabbitmqQueueConfig> {
         field,
       );
     }
-    if (answer.status === 404) {
-      throw new ConfigurationError(`queue '${config.queue}' not found in vhost '${endpoint.vhost}' by ${what} (queue.queue): declare it, or fix queue.queue or the vhost in queue.url`, 'queue.queue');
-    }
+    if (answer.status === 404) throw new ConfigurationError(notFound, notFoundField);
     if (answer.status !== 200) throw new UnavailableError(`${what} answered ${answer.status}: ${answer.body.slice(0, 200)}`);
-    let body: unknown;
     try {
-      body = JSON.parse(answer.body);
+      return JSON.parse(answer.body) as unknown;
     } catch {
       throw new ConfigurationError(`${what} did not answer JSON: is ${field} the management plugin's address (port 15672 by default)?`, field);
     }
-    const parsed = ManagementQueueSchema.safeParse(body);
-    if (!parsed.success) throw new ConfigurationError(`${what} answered something that is not a queue object: is ${field} the management plugin's address?`, field);
-    return parsed.data;
   }
+}
+
+function managementWhat(managementUrl: string): string {
+  return `the RabbitMQ management API at ${redactUrl(managementUrl)}`;
 }
 
 function endpointOf(config: RabbitmqQueueConfig): AmqpEndpoint {

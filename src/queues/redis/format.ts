@@ -4,6 +4,7 @@
 // would otherwise be counted twice, and a derived counter would seem to go backwards).
 import type { RedisQueueConfig } from '../../config/queue';
 import type { Observations } from '../../observations';
+import { Cluster } from 'ioredis';
 import type { RedisClient } from './connections';
 
 /** Redis key types as TYPE names them. */
@@ -28,6 +29,28 @@ export interface RedisFormat {
   keys(config: RedisQueueConfig): ExpectedKey[];
   /** One read; Redis errors propagate (the source maps them). */
   read(client: RedisClient, config: RedisQueueConfig, now_ms: number): Promise<FormatReading>;
+  /** Discovery: the names of the queues of this format (unsorted, may repeat); SCAN-based, never KEYS. */
+  names(client: RedisClient, config: Omit<RedisQueueConfig, 'queue'>): Promise<string[]>;
+}
+
+/** A glob-style pattern matching `text` literally (for SCAN MATCH). */
+export function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
+}
+
+/** Every key matching `pattern` (and of `type`), by SCAN on each master of a cluster. */
+export async function scanKeys(client: RedisClient, pattern: string, type?: RedisKeyType): Promise<string[]> {
+  const nodes = client instanceof Cluster ? client.nodes('master') : [client];
+  const keys: string[] = [];
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, batch] = type ? await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000, 'TYPE', type) : await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      keys.push(...batch);
+      cursor = next;
+    } while (cursor !== '0');
+  }
+  return keys;
 }
 
 export type Command = [name: string, ...args: Array<string | number>];

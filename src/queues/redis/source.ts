@@ -7,7 +7,7 @@ import type { CheckResult, Json, Observations } from '../../observations';
 import { isNetworkError, messageOf, sourceError, withDeadline } from '../../sources/failures';
 import { advanceCounters, counterStateToJson, parseCounterState, ratesOf, type CounterSample } from '../../sources/rates';
 import { redactUrl } from '../../sources/secrets';
-import type { QueueReadOptions, QueueReading, QueueSource } from '../queue-source';
+import type { ListingConfig, QueueReadOptions, QueueReading, QueueSource } from '../queue-source';
 import { RedisConnectionPool, type RedisClient } from './connections';
 import type { ExpectedKey, RedisFormat } from './format';
 import { bullmqFormat } from './formats/bullmq';
@@ -90,6 +90,13 @@ export class RedisQueueSource implements QueueSource<RedisQueueConfig> {
       results.push({ ok: false, label: queueLabel, detail: messageOf(err) });
     }
     return results;
+  }
+
+  /** Discovery: the queues of the config's format (see each format's `names`). */
+  async listQueues(config: ListingConfig<RedisQueueConfig>): Promise<string[]> {
+    const full = { ...config, queue: '*' } as RedisQueueConfig;
+    const names = await this.run(full, (client) => REDIS_FORMAT_READERS[config.format].names(client, config));
+    return [...new Set(names)].sort();
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,7 @@
 // (INCR on every add) and one hash per job with its `timestamp` and `delay`.
 import type { Observations } from '../../../observations';
 import type { RedisFormat, Reply } from '../format';
-import { ageSince, num, pipelined, snapshot, str, withLag } from '../format';
+import { ageSince, escapeGlob, num, pipelined, scanKeys, snapshot, str, withLag } from '../format';
 
 export const BULLMQ_DEFAULT_PREFIX = 'bull';
 
@@ -103,6 +103,12 @@ export const bullmqFormat: RedisFormat = {
     const fields = await pipelined(client, jobs.map((id): [string, string, string, string] => ['HMGET', `${k}${id}`, 'timestamp', 'delay']));
     for (const reply of fields) facts.ready_since_ms.push(...readySince(reply));
     return { observations: bullmqObservations(facts, now_ms), counters: { in: facts.added, out: bullmqFinished(facts) } };
+  },
+  /** Queues with a `<prefix>:<queue>:meta` hash (BullMQ writes it when a queue is first used; it stays until the queue is obliterated). */
+  async names(client, q) {
+    const prefix = `${q.prefix ?? BULLMQ_DEFAULT_PREFIX}:`;
+    const keys = await scanKeys(client, `${escapeGlob(prefix)}*:meta`, 'hash');
+    return keys.map((k) => k.slice(prefix.length, -':meta'.length)).filter((n) => n.length > 0);
   },
 };
 

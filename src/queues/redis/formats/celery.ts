@@ -6,7 +6,7 @@
 // `prefix` is kombu's `global_keyprefix`. Kombu's messages carry no send time: no oldest age.
 import type { Observations } from '../../../observations';
 import type { RedisFormat } from '../format';
-import { num, pipelined, snapshot, withLag } from '../format';
+import { escapeGlob, num, pipelined, scanKeys, snapshot, withLag } from '../format';
 
 export const KOMBU_PRIORITY_STEPS = [0, 3, 6, 9] as const;
 const KOMBU_SEP = '\x06\x16';
@@ -60,5 +60,17 @@ export const celeryFormat: RedisFormat = {
       unacked = unackedFor(Array.isArray(values) ? values.filter((v): v is string => typeof v === 'string') : [], q.queue);
     }
     return { observations: celeryObservations(waiting, unacked), counters: {} };
+  },
+  /**
+   * The queues bound in kombu's exchange tables, `_kombu.binding.<exchange>` sets of
+   * `routing_key␆␖pattern␆␖queue` (a worker declares them when it starts consuming), except the
+   * exchanges of Celery's remote control and events (`*.pidbox`, `celeryev`), whose queues are
+   * per-worker and transient.
+   */
+  async names(client, q) {
+    const prefix = `${q.prefix ?? ''}_kombu.binding.`;
+    const tables = (await scanKeys(client, `${escapeGlob(prefix)}*`, 'set')).filter((k) => !/\.pidbox$|^celeryev$/.test(k.slice(prefix.length)));
+    const members = await pipelined(client, tables.map((k): [string, string] => ['SMEMBERS', k]));
+    return members.flatMap((m) => (Array.isArray(m) ? m : [])).flatMap((m) => (typeof m === 'string' ? [m.split(KOMBU_SEP)[2] ?? ''] : [])).filter((n) => n.length > 0);
   },
 };

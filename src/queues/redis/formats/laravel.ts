@@ -5,7 +5,7 @@
 // LLEN + ZCARD delayed + ZCARD reserved, i.e. backlog + ack_pending + delayed here.
 import type { Observations } from '../../../observations';
 import type { RedisFormat } from '../format';
-import { ageSince, num, snapshot, str, withLag } from '../format';
+import { ageSince, escapeGlob, num, scanKeys, snapshot, str, withLag } from '../format';
 
 export function laravelKey(prefix: string | undefined, queue: string): string {
   return `${prefix ?? ''}queues:${queue}`;
@@ -83,5 +83,15 @@ export const laravelFormat: RedisFormat = {
       first_due_ms: first.length === 2 ? num(first[1]) * 1000 : undefined,
     };
     return { observations: laravelObservations(facts, now_ms), counters: {} };
+  },
+  /**
+   * Queues with any key `<prefix>queues:<name>[:reserved|:delayed|:notify]`. Redis deletes an
+   * empty list or zset, so a Laravel queue without jobs (ready, reserved or delayed) has no key
+   * and is not found: the discover entry's grace_period must outlast a queue's idle spells.
+   */
+  async names(client, q) {
+    const prefix = laravelKey(q.prefix, '');
+    const keys = await scanKeys(client, `${escapeGlob(prefix)}*`);
+    return keys.map((k) => k.slice(prefix.length).replace(/:(reserved|delayed|notify)$/, '')).filter((n) => n.length > 0);
   },
 };

@@ -94,4 +94,9 @@ export const sidekiqFormat: RedisFormat = {
       counters: { out: num(processed) },
     };
   },
+  /** Sidekiq's own set of queue names, `queues` (added to on every push, removed from when a queue is cleared). */
+  async names(client, q) {
+    const [members] = await pipelined(client, [['SMEMBERS', sidekiqKey(q.prefix, 'queues')]]);
+    return Array.isArray(members) ? members.filter((m): m is string => typeof m === 'string') : [];
+  },
 };

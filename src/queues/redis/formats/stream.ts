@@ -4,7 +4,7 @@
 import { ConfigurationError } from '../../../errors';
 import type { Observations } from '../../../observations';
 import type { RedisFormat, Reply } from '../format';
-import { ageSince, num, pairs, pipelined, snapshot, str, withLag } from '../format';
+import { ageSince, num, pairs, pipelined, scanKeys, snapshot, str, withLag } from '../format';
 
 /** What streamObservations needs of the stream and its group. */
 export interface StreamFacts {
@@ -103,5 +103,11 @@ export const streamFormat: RedisFormat = {
     if (facts.entries_read === null && facts.last_delivered_id === '0-0' && facts.pending === 0) facts.entries_read = 0;
     if (typeof facts.entries_read === 'number') counters.out = Math.max(0, facts.entries_read - facts.pending);
     return { observations: streamObservations(facts, now_ms), counters };
+  },
+  /** The stream keys that have the consumer group `group`. */
+  async names(client, q) {
+    const streams = await scanKeys(client, '*', 'stream');
+    const groups = await Promise.all(streams.map((key) => pipelined(client, [['XINFO', 'GROUPS', key]]).then(([g]) => g, () => null)));
+    return streams.filter((_, i) => findGroup(groups[i] ?? null, q.group!) !== undefined);
   },
 };
