@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { InputError, type FieldIssue } from '../errors';
-import { interpolateTree, parseEnvFile, type Variables } from '../runtimes/compose-interpolation';
+import { interpolate, parseEnvFile, type Variables } from '../runtimes/compose-interpolation';
 import { toFieldIssues } from './issues';
 import { ServiceSchema, type ServiceConfig } from './service';
 
@@ -40,7 +40,7 @@ export function composeXDocktorServices(composeFile: string, env: Variables): Se
     const where = at.join('.');
     let settings: unknown;
     try {
-      settings = interpolateTree(raw, vars);
+      settings = interpolateTyped(raw, vars);
     } catch (e) {
       issues.push({ path: where, message: (e as Error).message });
       continue;
@@ -60,6 +60,22 @@ export function composeXDocktorServices(composeFile: string, env: Variables): Se
   }
   if (issues.length > 0) throw new InputError(label, issues);
   return out;
+}
+
+/**
+ * Interpolates every string; a string that a variable changed is read again as a YAML scalar, so
+ * `max_replicas: ${MAX:-8}` is the number 8 (compose does the same for its typed fields).
+ */
+function interpolateTyped(node: unknown, vars: Variables): unknown {
+  if (typeof node === 'string') {
+    const value = interpolate(node, vars);
+    if (value === node) return value;
+    const typed: unknown = YAML.parse(value);
+    return typeof typed === 'number' || typeof typed === 'boolean' ? typed : value;
+  }
+  if (Array.isArray(node)) return node.map((n) => interpolateTyped(n, vars));
+  if (node !== null && typeof node === 'object') return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, interpolateTyped(v, vars)]));
+  return node;
 }
 
 function dotEnv(dir: string): Record<string, string> {
