@@ -1,0 +1,206 @@
+// Discovery end to end on the Temporal dev server and a real Redis: a `discover:` entry over
+// Redis lists; a list that appears gets a scaler, which starts real processes (runtime kind
+// process); a list that is deleted has its scaler stopped after the grace period, its processes
+// left running; a queue `services:` already scales is left alone; a restarted discovery adopts
+// the scaler it finds instead of starting a second one; secrets stay out of workflow histories.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Worker } from '@temporalio/worker';
+import Redis from 'ioredis';
+import { loadConfig, type Config } from '../../src/config/load';
+import { connectClient, type ControlClient } from '../../src/control/client';
+import { discoveryStatuses, downDiscovery, upDiscovery } from '../../src/control/discovery';
+import * as scalers from '../../src/control/scalers';
+import { closeQueueSources, queueSourceFor } from '../../src/queues/registry';
+import { ProcessRuntime } from '../../src/runtimes/process';
+import { SecretStore } from '../../src/sources/secrets';
+import { scalerWorkflowId } from '../../src/workflows/definitions';
+import { discoveryWorkflowId, type DiscoveryStatus } from '../../src/workflows/discovery-definitions';
+import { createScalerWorker } from '../../src/worker';
+import { runCli } from '../harness/cli';
+import { testRedis } from '../harness/redis';
+import { testTemporal } from '../harness/services';
+
+const DB = 7;
+
+/** Records its queue argument and its environment's token, then idles until SIGTERM. */
+const WORKER_JS = `
+const fs = require('fs');
+const path = require('path');
+fs.writeFileSync(path.join(process.env.OUT_DIR, process.argv[2] + '-' + process.pid + '.json'), JSON.stringify({ queue: process.argv[2], token: process.env.API_TOKEN }));
+process.on('SIGTERM', () => process.exit(0));
+setInterval(() => undefined, 1000);
+`;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function until<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await probe();
+    if (ok(last)) return last;
+    await sleep(200);
+  }
+  assert.fail(`timed out waiting for ${what}; last: ${JSON.stringify(last)?.slice(0, 1500)}`);
+}
+
+describe('discovery (Temporal dev server, real Redis, real processes)', () => {
+  const id = randomBytes(3).toString('hex');
+  const project = `disc-${id}`;
+  const prefix = `disc-${id}-`;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'docktor-discovery-'));
+  const out = path.join(dir, 'out');
+  const runtime = new ProcessRuntime({ stateDir: path.join(dir, 'state') });
+  let config: Config;
+  let configFile: string;
+  let redis: Redis;
+  let c: ControlClient;
+  let worker: Worker;
+  let running: Promise<void>;
+  let address: string;
+
+  before(async () => {
+    const t = await testTemporal();
+    address = t.address;
+    const r = await testRedis();
+    const url = r.url(DB);
+    redis = new Redis(url);
+    fs.mkdirSync(out);
+    fs.writeFileSync(path.join(dir, 'worker.js'), WORKER_JS);
+    const process_ = (queue: string) => `{ kind: process, command: [${JSON.stringify(process.execPath)}, worker.js, "${queue}"], env: { OUT_DIR: ${JSON.stringify(out)}, API_TOKEN: tok-${id} }, grace_period: 1 }`;
+    const rules = '{ scale_up_when: [{ metric: queue.backlog, op: ">", value: 0 }], scale_down_when: [{ metric: queue.backlog, op: "==", value: 0 }], step: { up: 2, down: 1 } }';
+    configFile = path.join(dir, 'docktor.yaml');
+    fs.writeFileSync(
+      configFile,
+      `project: ${project}
+temporal: { namespace: ${t.namespace}, task_queue: ${project} }
+services:
+  - name: taken
+    min_replicas: 0
+    max_replicas: 1
+    rules: ${rules}
+    queue: { kind: redis, url: "${url}", format: list, queue: ${prefix}taken }
+    runtime: ${process_('taken')}
+discover:
+  - name: lists
+    queue: { kind: redis, url: "${url}", format: list }
+    match: "${prefix}*"
+    interval: 1
+    grace_period: 3
+    template:
+      name: "w-{queue}"
+      min_replicas: 0
+      max_replicas: 3
+      check_interval: 0.5
+      rules: ${rules}
+      cooldown: { up: 0, down: 3600 }
+      runtime: ${process_('{queue}')}
+`,
+    );
+    config = loadConfig(configFile);
+    c = await connectClient(config.temporal, address);
+    const w = await createScalerWorker({
+      temporal: config.temporal,
+      address,
+      plugins: { runtimeFor: () => runtime, queueSourceFor },
+      secrets: SecretStore.of(config.project, config.services, configFile, config.discover),
+    });
+    worker = w.worker;
+    running = worker.run().finally(() => w.connection.close());
+  });
+
+  after(async () => {
+    await downDiscovery(c, config).catch(() => undefined);
+    await scalers.down(c, config).catch(() => undefined);
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running;
+    await c.close();
+    // The replicas a stopped scaler leaves are the test's to remove.
+    const svc = config.services[0]!;
+    if (svc.runtime.kind === 'process') {
+      for (const name of ['taken', `w-${prefix}a`]) await runtime.ensure({ project, service: { ...svc, name }, runtime: svc.runtime }, 0).catch(() => undefined);
+    }
+    await runtime.close();
+    await closeQueueSources();
+    await redis.del(`${prefix}a`, `${prefix}taken`);
+    redis.disconnect();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const status = async (): Promise<DiscoveryStatus | undefined> => (await discoveryStatuses(c, config))[0];
+  const workers = () => fs.readdirSync(out).map((f) => ({ file: f, ...(JSON.parse(fs.readFileSync(path.join(out, f), 'utf8')) as { queue: string; token: string }), pid: Number(/-(\d+)\.json$/.exec(f)![1]) }));
+
+  it('a queue that appears gets one scaler, which scales its processes; a queue services: scales is left alone', async () => {
+    const [started] = await upDiscovery(c, config);
+    assert.equal(started?.outcome, 'started');
+    assert.equal(started?.workflowId, discoveryWorkflowId(project, 'lists'));
+    // Generous: the worker bundles the workflow code first (seconds, more on a busy machine).
+    await until('a first listing', status, (s) => (s?.listings ?? 0) > 0, 90_000);
+
+    await redis.rpush(`${prefix}a`, 'j1', 'j2', 'j3');
+    await redis.rpush(`${prefix}taken`, 'j1');
+    const st = await until('a scaler for the new queue', status, (s) => s?.scalers.length === 1 && s.skipped.length === 1);
+    const service = `w-${prefix}a`;
+    assert.deepEqual(st!.scalers.map((s) => [s.queue, s.service, s.workflow_id]), [[`${prefix}a`, service, scalerWorkflowId(project, service)]]);
+    assert.deepEqual(st!.skipped, [{ queue: `${prefix}taken`, reason: 'a service in services: scales this queue (docktor.yaml wins)' }]);
+
+    // The backlog (3 > 0) scales it 0 → 2: two real processes, given the queue and the real secret.
+    const procs = await until('two worker processes', async () => workers().filter((w) => w.queue === `${prefix}a`), (ws) => ws.length === 2);
+    assert.ok(procs.every((p) => p.token === `tok-${id}` && alive(p.pid)));
+
+    // Secrets are masked in both workflows' histories; the worker restored the real one above.
+    for (const wf of [discoveryWorkflowId(project, 'lists'), scalerWorkflowId(project, service)]) {
+      const history = JSON.stringify(await c.client.workflow.getHandle(wf).fetchHistory());
+      assert.ok(!history.includes(Buffer.from(`tok-${id}`).toString('base64')) && !history.includes(`tok-${id}`), `${wf} history holds the secret`);
+    }
+
+    // `docktor status` shows the discovered scaler and the skipped queue.
+    const shown = await runCli(['status', '-c', configFile], { cwd: dir, env: { DOCKTOR_TEMPORAL_ADDRESS: address } });
+    assert.equal(shown.code, 0, shown.err);
+    assert.match(shown.out, new RegExp(`${service} \\[discover lists\\]\\s+2 \\(0\\.\\.3\\)`));
+    assert.match(shown.out, new RegExp(`discover lists: 1 scaler\\(s\\) for 1 redis queue\\(s\\) matching '${prefix}\\*'`));
+    assert.match(shown.out, new RegExp(`discover lists: skipped queue '${prefix}taken': a service in services: scales this queue`));
+    assert.equal((await scalers.status(c, config, service))[0]?.service, service, 'a discovered scaler is found by name');
+  });
+
+  it('a restarted discovery adopts the running scaler instead of starting a second one', async () => {
+    const service = `w-${prefix}a`;
+    const scaler = c.client.workflow.getHandle(scalerWorkflowId(project, service));
+    const runBefore = (await scaler.describe()).runId;
+    // Terminated, the discovery cannot stop its scalers: they run on (ABANDON), and a new one finds them.
+    await c.client.workflow.getHandle(discoveryWorkflowId(project, 'lists')).terminate('test: lost discovery');
+    const [again] = await upDiscovery(c, config);
+    assert.equal(again?.outcome, 'started');
+    const st = await until('the scaler adopted', status, (s) => s?.scalers.length === 1);
+    assert.equal(st!.scalers[0]!.service, service);
+    assert.equal((await scaler.describe()).runId, runBefore, 'the same scaler run, not a second one');
+    assert.equal((await upDiscovery(c, config))[0]?.outcome, 'unchanged');
+  });
+
+  it('a queue that is deleted has its scaler stopped after the grace period; its processes stay', async () => {
+    const service = `w-${prefix}a`;
+    const scaler = c.client.workflow.getHandle(scalerWorkflowId(project, service));
+    const procs = workers().filter((w) => w.queue === `${prefix}a`);
+    await redis.del(`${prefix}a`);
+    const goneAt = Date.now();
+    const marked = await until('the queue marked gone', status, (s) => s?.scalers[0]?.missing_since != null);
+    assert.equal(marked!.scalers.length, 1, 'not stopped before the grace period');
+    await until('the scaler stopped', async () => (await scaler.describe()).status.name, (s) => s !== 'RUNNING');
+    assert.ok(Date.now() - goneAt >= 3000, `stopped ${Date.now() - goneAt} ms after the queue went, before the 3 s grace period`);
+    assert.deepEqual((await status())!.scalers, []);
+    assert.ok(procs.length === 2 && procs.every((p) => alive(p.pid)), 'the replicas are left as they are');
+  });
+});
