@@ -4,12 +4,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { InputError, UsageError } from '../errors';
-import type { DiscoverConfig } from '../discovery/generate';
+import { DISCOVERY_IDENTITY, type DiscoverConfig } from '../discovery/generate';
 import { composeXDocktorServices } from './compose-services';
 import type { DiscoverEntry } from './discover';
 import { FileSchema, LegacyScalingSchema, type FileConfig, type TemporalConfig } from './file';
 import { toFieldIssues } from './issues';
-import type { QueueConfig, Tls } from './queue';
+import { QueueSchema, type QueueConfig, type Tls } from './queue';
 import { ServiceSchema, type ServiceConfig } from './service';
 
 export interface Config {
@@ -98,10 +98,13 @@ function normalizeDiscover(d: DiscoverEntry, index: number, dir: string): Discov
     runtime?.kind === 'process'
       ? { ...d.template, runtime: { ...runtime, cwd: path.resolve(dir, typeof runtime.cwd === 'string' ? runtime.cwd : '.') } }
       : d.template;
+  // With the queue kind's defaults (url, cluster, ...), as each discovered service will have them.
+  const field = DISCOVERY_IDENTITY[d.queue.kind];
+  const { [field]: _placeholder, ...queue } = QueueSchema.parse({ ...d.queue, [field]: '-' }) as Record<string, unknown>;
   return {
     key: d.name ?? String(index),
     ...(d.name !== undefined ? { name: d.name } : {}),
-    queue: resolveQueuePaths(d.queue, dir) as DiscoverConfig['queue'],
+    queue: resolveQueuePaths({ ...queue, kind: d.queue.kind }, dir) as DiscoverConfig['queue'],
     match: d.match,
     template,
     interval: d.interval,

@@ -145,12 +145,14 @@ export interface ExplainedEntry extends HistoryEntry {
   service: string;
 }
 
-/** The last `tail` decisions of each (running) service, merged in time order. */
+/** The last `tail` decisions of each (running) service, discovered ones too, merged in time order. */
 export async function explain(c: ControlClient, config: Config, name: string | undefined, tail: number): Promise<ExplainedEntry[]> {
-  const services = name ? [name] : config.services.map((s) => s.name);
+  const discovered = name ? [] : await discoveredScalers(c, config);
+  const services = name ? [name] : [...config.services.map((s) => s.name), ...discovered.map((d) => d.service)];
   const per = await Promise.all(
     services.map(async (service) => {
-      const h = name ? await runningHandle(c, config, service) : handleOf(c, config, service);
+      const found = discovered.find((d) => d.service === service);
+      const h = name ? await runningHandle(c, config, service) : found ? c.client.workflow.getHandle(found.workflow_id) : handleOf(c, config, service);
       if (!name && !(await isRunning(h))) return [];
       return (await h.query(historyQuery, { tail })).map((e) => ({ service, ...e }));
     }),

@@ -174,6 +174,7 @@ discover:
     assert.match(shown.out, new RegExp(`discover lists: 1 scaler\\(s\\) for 1 redis queue\\(s\\) matching '${prefix}\\*'`));
     assert.match(shown.out, new RegExp(`discover lists: skipped queue '${prefix}taken': a service in services: scales this queue`));
     assert.equal((await scalers.status(c, config, service))[0]?.service, service, 'a discovered scaler is found by name');
+    assert.ok((await scalers.explain(c, config, undefined, 5)).some((e) => e.service === service && e.action === 'scale_up'), 'explain shows discovered scalers');
   });
 
   it('a restarted discovery adopts the running scaler instead of starting a second one', async () => {

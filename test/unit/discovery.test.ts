@@ -98,6 +98,11 @@ describe('discover: in docktor.yaml', () => {
     ]);
   });
 
+  it('applies the queue kind\'s defaults to the entry\'s queue, as each discovered service has them', () => {
+    const c = parseConfig('project: p\ndiscover:\n  - { queue: { kind: nats, stream: S }, template: { max_replicas: 1, rules: {} } }\n', FILE, {});
+    assert.deepEqual(c.discover![0]!.queue, { kind: 'nats', url: 'nats://127.0.0.1:4222', stream: 'S' });
+  });
+
   it('requires services: when there is nothing to discover', () => {
     assert.deepEqual(issuesOf('project: p\n'), ['services: required: a list of services to scale']);
   });
