@@ -1,5 +1,5 @@
 // A Temporal client for the control commands, and what it can tell about the namespace.
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { dataConverterFor } from '../codec/data-converter';
 import type { TemporalConfig } from '../config/file';
 import { UnavailableError } from '../errors';
@@ -40,5 +40,15 @@ export async function hasSearchAttributes(c: ControlClient): Promise<boolean> {
     return SEARCH_ATTRIBUTES.every((k) => k.name in custom);
   } catch {
     return false;
+  }
+}
+
+/** Whether the workflow's latest run is running (false when there is none). */
+export async function isRunning(h: WorkflowHandle): Promise<boolean> {
+  try {
+    return (await h.describe()).status.name === 'RUNNING';
+  } catch (e) {
+    if (e instanceof WorkflowNotFoundError) return false;
+    throw e;
   }
 }

@@ -1,6 +1,5 @@
 // `docktor up/down/status` for `discover:` entries: one `queueDiscovery` workflow per entry, and
 // the scalers they started (docs/discovery.md).
-import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { isDeepStrictEqual } from 'node:util';
 import type { Config } from '../config/load';
 import { ServiceSchema } from '../config/service';
@@ -18,7 +17,7 @@ import {
   type Reserved,
 } from '../workflows/discovery-definitions';
 import { DocktorProject } from '../workflows/search-attributes';
-import { hasSearchAttributes, type ControlClient } from './client';
+import { hasSearchAttributes, isRunning, type ControlClient } from './client';
 
 /** The names and queues `services:` scales: discovery leaves them alone. */
 export function reservedBy(config: Config): Reserved {
@@ -28,15 +27,6 @@ export function reservedBy(config: Config): Reserved {
   };
 }
 
-async function running(h: WorkflowHandle): Promise<boolean> {
-  try {
-    return (await h.describe()).status.name === 'RUNNING';
-  } catch (e) {
-    if (e instanceof WorkflowNotFoundError) return false;
-    throw e;
-  }
-}
-
 export type DiscoveryUpOutcome = 'started' | 'updated' | 'unchanged';
 
 /**
@@ -44,13 +34,14 @@ export type DiscoveryUpOutcome = 'started' | 'updated' | 'unchanged';
  * and the scalers it runs get their new service config.
  */
 export async function upDiscovery(c: ControlClient, config: Config): Promise<Array<{ key: string; outcome: DiscoveryUpOutcome; workflowId: string; scalers_updated: number }>> {
+  if (!config.discover?.length) return [];
   const withAttributes = await hasSearchAttributes(c);
   const reserved = reservedBy(config);
   return Promise.all(
     (config.discover ?? []).map(redactSecrets).map(async (entry) => {
       const workflowId = discoveryWorkflowId(config.project, entry.key);
       const h = c.client.workflow.getHandle(workflowId);
-      if (await running(h)) {
+      if (await isRunning(h)) {
         const before = await h.query(discoveryStatusQuery);
         if (isDeepStrictEqual(before.entry, entry) && isDeepStrictEqual(before.reserved, reserved)) return { key: entry.key, outcome: 'unchanged' as const, workflowId, scalers_updated: 0 };
         const after = await h.executeUpdate(setDiscoveryUpdate, { args: [{ entry, reserved }] });
@@ -85,7 +76,7 @@ async function updateScalers(c: ControlClient, entry: DiscoverConfig, status: Di
       // A template whose `name` changed names other scalers: those under the old names keep their config.
       if (!parsed.success || parsed.data.name !== s.service) return false;
       const h = c.client.workflow.getHandle(s.workflow_id);
-      if (!(await running(h))) return false;
+      if (!(await isRunning(h))) return false;
       if (isDeepStrictEqual((await h.query(statusQuery)).config, parsed.data)) return false;
       await h.executeUpdate(setConfigUpdate, { args: [parsed.data] });
       return true;
@@ -99,7 +90,7 @@ export async function downDiscovery(c: ControlClient, config: Config): Promise<A
   return Promise.all(
     (config.discover ?? []).map(async (d) => {
       const h = c.client.workflow.getHandle(discoveryWorkflowId(config.project, d.key));
-      if (!(await running(h))) return { key: d.key, stopped: false, scalers: 0 };
+      if (!(await isRunning(h))) return { key: d.key, stopped: false, scalers: 0 };
       const scalers = (await h.query(discoveryStatusQuery)).scalers;
       await h.cancel();
       await h.result().catch(() => undefined);
@@ -115,7 +106,7 @@ export async function discoveryStatuses(c: ControlClient, config: Config): Promi
   const all = await Promise.all(
     (config.discover ?? []).map(async (d) => {
       const h = c.client.workflow.getHandle(discoveryWorkflowId(config.project, d.key));
-      return (await running(h)) ? h.query(discoveryStatusQuery) : undefined;
+      return (await isRunning(h)) ? h.query(discoveryStatusQuery) : undefined;
     }),
   );
   return all.filter((s): s is DiscoveryStatus => s !== undefined);

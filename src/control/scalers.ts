@@ -1,6 +1,6 @@
 // The control operations behind `docktor up/down/status/explain/pause/resume/override`, as
 // Temporal starts, cancels, queries, signals and updates of the scaler workflows.
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { isDeepStrictEqual } from 'node:util';
 import type { Config } from '../config/load';
 import type { ServiceConfig } from '../config/service';
@@ -19,7 +19,7 @@ import {
 import type { HistoryEntry, ScalerInput, ScalerStatus } from '../workflows/scaler-state';
 import { DocktorProject, DocktorService } from '../workflows/search-attributes';
 import { redactSecrets } from '../sources/secrets';
-import { hasSearchAttributes, type ControlClient } from './client';
+import { hasSearchAttributes, isRunning, type ControlClient } from './client';
 import { discoveryStatuses } from './discovery';
 
 /** A scaler a `discover:` entry started: its service name, workflow, queue and discovery. */
@@ -48,15 +48,6 @@ export function selectServices(config: Config, names: string[] = []): ServiceCon
 
 function handleOf(c: ControlClient, config: Config, service: string): WorkflowHandle {
   return c.client.workflow.getHandle(scalerWorkflowId(config.project, service));
-}
-
-async function isRunning(h: WorkflowHandle): Promise<boolean> {
-  try {
-    return (await h.describe()).status.name === 'RUNNING';
-  } catch (e) {
-    if (e instanceof WorkflowNotFoundError) return false;
-    throw e;
-  }
 }
 
 async function runningHandle(c: ControlClient, config: Config, service: string): Promise<WorkflowHandle> {
