@@ -1,8 +1,9 @@
-// Discovery end to end on the Temporal dev server and a real Redis: a `discover:` entry over
-// Redis lists; a list that appears gets a scaler, which starts real processes (runtime kind
+// Discovery end to end on the Temporal dev server, with real Redis and RabbitMQ: a `discover:` entry
+// over Redis lists; a list that appears gets a scaler, which starts real processes (runtime kind
 // process); a list that is deleted has its scaler stopped after the grace period, its processes
 // left running; a queue `services:` already scales is left alone; a restarted discovery adopts
 // the scaler it finds instead of starting a second one; secrets stay out of workflow histories.
+// Then the same appear/disappear cycle over RabbitMQ queues listed by the management API.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -10,9 +11,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Worker } from '@temporalio/worker';
+import amqp from 'amqplib';
 import Redis from 'ioredis';
 import { loadConfig, type Config } from '../../src/config/load';
+import { ServiceSchema } from '../../src/config/service';
 import { connectClient, type ControlClient } from '../../src/control/client';
 import { discoveryStatuses, downDiscovery, upDiscovery } from '../../src/control/discovery';
 import * as scalers from '../../src/control/scalers';
@@ -23,6 +25,7 @@ import { scalerWorkflowId } from '../../src/workflows/definitions';
 import { discoveryWorkflowId, type DiscoveryStatus } from '../../src/workflows/discovery-definitions';
 import { createScalerWorker } from '../../src/worker';
 import { runCli } from '../harness/cli';
+import { testRabbitmq } from '../harness/rabbitmq';
 import { testRedis } from '../harness/redis';
 import { testTemporal } from '../harness/services';
 
@@ -57,43 +60,94 @@ async function until<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boo
   assert.fail(`timed out waiting for ${what}; last: ${JSON.stringify(last)?.slice(0, 1500)}`);
 }
 
+/** A project with a worker of its own (process runtime, real queue sources) on the dev server. */
+interface Project {
+  id: string;
+  dir: string;
+  configFile: string;
+  config: Config;
+  c: ControlClient;
+  address: string;
+  /** The process runtime's field, for the discover template and services (`{queue}` → its argument). */
+  processRuntime(arg: string): string;
+  /** The worker processes that have started: their queue argument, token and pid. */
+  workers(): Array<{ queue: string; token: string; pid: number }>;
+  status(): Promise<DiscoveryStatus | undefined>;
+  /** Stops discoveries, scalers, the worker, and the processes of these services. */
+  close(services: string[]): Promise<void>;
+}
+
+async function discoveryProject(id: string, yaml: (p: Pick<Project, 'processRuntime'>) => string): Promise<Project> {
+  const t = await testTemporal();
+  const project = `disc-${id}`;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'docktor-discovery-'));
+  const out = path.join(dir, 'out');
+  fs.mkdirSync(out);
+  fs.writeFileSync(path.join(dir, 'worker.js'), WORKER_JS);
+  const runtime = new ProcessRuntime({ stateDir: path.join(dir, 'state') });
+  const processRuntime = (arg: string) =>
+    `{ kind: process, command: [${JSON.stringify(process.execPath)}, worker.js, "${arg}"], env: { OUT_DIR: ${JSON.stringify(out)}, API_TOKEN: tok-${id} }, grace_period: 1 }`;
+  const configFile = path.join(dir, 'docktor.yaml');
+  fs.writeFileSync(configFile, `project: ${project}\ntemporal: { namespace: ${t.namespace}, task_queue: ${project} }\n${yaml({ processRuntime })}`);
+  const config = loadConfig(configFile);
+  const c = await connectClient(config.temporal, t.address);
+  const w = await createScalerWorker({
+    temporal: config.temporal,
+    address: t.address,
+    plugins: { runtimeFor: () => runtime, queueSourceFor },
+    secrets: SecretStore.of(config.project, config.services, configFile, config.discover),
+  });
+  const running = w.worker.run().finally(() => w.connection.close());
+  return {
+    id,
+    dir,
+    configFile,
+    config,
+    c,
+    address: t.address,
+    processRuntime,
+    workers: () =>
+      fs.readdirSync(out).map((f) => ({ ...(JSON.parse(fs.readFileSync(path.join(out, f), 'utf8')) as { queue: string; token: string }), pid: Number(/-(\d+)\.json$/.exec(f)![1]) })),
+    status: async () => (await discoveryStatuses(c, config))[0],
+    async close(services) {
+      await downDiscovery(c, config).catch(() => undefined);
+      await scalers.down(c, config).catch(() => undefined);
+      if (w.worker.getState() === 'RUNNING') w.worker.shutdown();
+      await running;
+      await c.close();
+      // The replicas a stopped scaler leaves are the test's to remove.
+      const template = ServiceSchema.parse({ name: 'x', max_replicas: 1, rules: {}, runtime: { kind: 'process', command: ['true'] } });
+      for (const name of services) await runtime.ensure({ project, service: { ...template, name }, runtime: template.runtime as never }, 0).catch(() => undefined);
+      await runtime.close();
+      await closeQueueSources();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const RULES = '{ scale_up_when: [{ metric: queue.backlog, op: ">", value: 0 }], scale_down_when: [{ metric: queue.backlog, op: "==", value: 0 }], step: { up: 2, down: 1 } }';
+
 describe('discovery (Temporal dev server, real Redis, real processes)', () => {
   const id = randomBytes(3).toString('hex');
   const project = `disc-${id}`;
   const prefix = `disc-${id}-`;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'docktor-discovery-'));
-  const out = path.join(dir, 'out');
-  const runtime = new ProcessRuntime({ stateDir: path.join(dir, 'state') });
-  let config: Config;
-  let configFile: string;
+  let p: Project;
   let redis: Redis;
+  let config: Config;
   let c: ControlClient;
-  let worker: Worker;
-  let running: Promise<void>;
-  let address: string;
 
   before(async () => {
-    const t = await testTemporal();
-    address = t.address;
-    const r = await testRedis();
-    const url = r.url(DB);
+    const url = (await testRedis()).url(DB);
     redis = new Redis(url);
-    fs.mkdirSync(out);
-    fs.writeFileSync(path.join(dir, 'worker.js'), WORKER_JS);
-    const process_ = (queue: string) => `{ kind: process, command: [${JSON.stringify(process.execPath)}, worker.js, "${queue}"], env: { OUT_DIR: ${JSON.stringify(out)}, API_TOKEN: tok-${id} }, grace_period: 1 }`;
-    const rules = '{ scale_up_when: [{ metric: queue.backlog, op: ">", value: 0 }], scale_down_when: [{ metric: queue.backlog, op: "==", value: 0 }], step: { up: 2, down: 1 } }';
-    configFile = path.join(dir, 'docktor.yaml');
-    fs.writeFileSync(
-      configFile,
-      `project: ${project}
-temporal: { namespace: ${t.namespace}, task_queue: ${project} }
-services:
+    p = await discoveryProject(
+      id,
+      ({ processRuntime }) => `services:
   - name: taken
     min_replicas: 0
     max_replicas: 1
-    rules: ${rules}
+    rules: ${RULES}
     queue: { kind: redis, url: "${url}", format: list, queue: ${prefix}taken }
-    runtime: ${process_('taken')}
+    runtime: ${processRuntime('taken')}
 discover:
   - name: lists
     queue: { kind: redis, url: "${url}", format: list }
@@ -103,45 +157,24 @@ discover:
     template:
       name: "w-{queue}"
       min_replicas: 0
-      max_replicas: 3
+      max_replicas: 2
       check_interval: 0.5
-      rules: ${rules}
+      rules: ${RULES}
       cooldown: { up: 0, down: 3600 }
-      runtime: ${process_('{queue}')}
+      runtime: ${processRuntime('{queue}')}
 `,
     );
-    config = loadConfig(configFile);
-    c = await connectClient(config.temporal, address);
-    const w = await createScalerWorker({
-      temporal: config.temporal,
-      address,
-      plugins: { runtimeFor: () => runtime, queueSourceFor },
-      secrets: SecretStore.of(config.project, config.services, configFile, config.discover),
-    });
-    worker = w.worker;
-    running = worker.run().finally(() => w.connection.close());
+    ({ config, c } = p);
   });
 
   after(async () => {
-    await downDiscovery(c, config).catch(() => undefined);
-    await scalers.down(c, config).catch(() => undefined);
-    if (worker.getState() === 'RUNNING') worker.shutdown();
-    await running;
-    await c.close();
-    // The replicas a stopped scaler leaves are the test's to remove.
-    const svc = config.services[0]!;
-    if (svc.runtime.kind === 'process') {
-      for (const name of ['taken', `w-${prefix}a`]) await runtime.ensure({ project, service: { ...svc, name }, runtime: svc.runtime }, 0).catch(() => undefined);
-    }
-    await runtime.close();
-    await closeQueueSources();
+    await p.close(['taken', `w-${prefix}a`]);
     await redis.del(`${prefix}a`, `${prefix}taken`);
     redis.disconnect();
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const status = async (): Promise<DiscoveryStatus | undefined> => (await discoveryStatuses(c, config))[0];
-  const workers = () => fs.readdirSync(out).map((f) => ({ file: f, ...(JSON.parse(fs.readFileSync(path.join(out, f), 'utf8')) as { queue: string; token: string }), pid: Number(/-(\d+)\.json$/.exec(f)![1]) }));
+  const status = () => p.status();
+  const workers = () => p.workers();
 
   it('a queue that appears gets one scaler, which scales its processes; a queue services: scales is left alone', async () => {
     const [started] = await upDiscovery(c, config);
@@ -157,7 +190,7 @@ discover:
     assert.deepEqual(st!.scalers.map((s) => [s.queue, s.service, s.workflow_id]), [[`${prefix}a`, service, scalerWorkflowId(project, service)]]);
     assert.deepEqual(st!.skipped, [{ queue: `${prefix}taken`, reason: 'a service in services: scales this queue (docktor.yaml wins)' }]);
 
-    // The backlog (3 > 0) scales it 0 → 2: two real processes, given the queue and the real secret.
+    // The backlog (3 > 0) scales it 0 → 2 (its max): two real processes, given the queue and the real secret.
     const procs = await until('two worker processes', async () => workers().filter((w) => w.queue === `${prefix}a`), (ws) => ws.length === 2);
     assert.ok(procs.every((p) => p.token === `tok-${id}` && alive(p.pid)));
 
@@ -168,9 +201,9 @@ discover:
     }
 
     // `docktor status` shows the discovered scaler and the skipped queue.
-    const shown = await runCli(['status', '-c', configFile], { cwd: dir, env: { DOCKTOR_TEMPORAL_ADDRESS: address } });
+    const shown = await runCli(['status', '-c', p.configFile], { cwd: p.dir, env: { DOCKTOR_TEMPORAL_ADDRESS: p.address } });
     assert.equal(shown.code, 0, shown.err);
-    assert.match(shown.out, new RegExp(`${service} \\[discover lists\\]\\s+2 \\(0\\.\\.3\\)`));
+    assert.match(shown.out, new RegExp(`${service} \\[discover lists\\]\\s+2 \\(0\\.\\.2\\)`));
     assert.match(shown.out, new RegExp(`discover lists: 1 scaler\\(s\\) for 1 redis queue\\(s\\) matching '${prefix}\\*'`));
     assert.match(shown.out, new RegExp(`discover lists: skipped queue '${prefix}taken': a service in services: scales this queue`));
     assert.equal((await scalers.status(c, config, service))[0]?.service, service, 'a discovered scaler is found by name');
@@ -203,5 +236,56 @@ discover:
     assert.ok(Date.now() - goneAt >= 3000, `stopped ${Date.now() - goneAt} ms after the queue went, before the 3 s grace period`);
     assert.deepEqual((await status())!.scalers, []);
     assert.ok(procs.length === 2 && procs.every((p) => alive(p.pid)), 'the replicas are left as they are');
+  });
+});
+
+describe('discovery (Temporal dev server, real RabbitMQ through its management API, real processes)', () => {
+  const id = randomBytes(3).toString('hex');
+  const prefix = `disc-${id}-`;
+  const queue = `${prefix}jobs`;
+  let p: Project;
+  let conn: amqp.ChannelModel;
+  let ch: amqp.Channel;
+
+  before(async () => {
+    const rabbit = await testRabbitmq();
+    conn = await amqp.connect(rabbit.url);
+    ch = await conn.createChannel();
+    p = await discoveryProject(
+      id,
+      ({ processRuntime }) => `discover:
+  - queue: { kind: rabbitmq, url: "${rabbit.url}", management_url: "${rabbit.management_url}" }
+    match: "${prefix}*"
+    interval: 1
+    grace_period: 2
+    template:
+      min_replicas: 1
+      max_replicas: 2
+      check_interval: 0.5
+      rules: ${RULES}
+      runtime: ${processRuntime('{queue}')}
+`,
+    );
+  });
+
+  after(async () => {
+    await p.close([queue]);
+    await ch.deleteQueue(queue).catch(() => undefined);
+    await conn.close().catch(() => undefined);
+  });
+
+  it('a declared queue gets a scaler and its process; a deleted one has the scaler stopped, the process left', async () => {
+    assert.equal((await upDiscovery(p.c, p.config))[0]?.outcome, 'started');
+    await until('a first listing', p.status, (s) => (s?.listings ?? 0) > 0, 90_000);
+    await ch.assertQueue(queue, { durable: false });
+    const st = await until('a scaler for the declared queue', p.status, (s) => s?.scalers.length === 1);
+    assert.equal(st!.scalers[0]!.service, queue);
+    const [proc] = await until('its process (min_replicas 1)', async () => p.workers().filter((w) => w.queue === queue), (ws) => ws.length === 1);
+
+    await ch.deleteQueue(queue);
+    const scaler = p.c.client.workflow.getHandle(scalerWorkflowId(p.config.project, queue));
+    await until('the scaler stopped', async () => (await scaler.describe()).status.name, (s) => s !== 'RUNNING');
+    assert.deepEqual((await p.status())!.scalers, []);
+    assert.ok(alive(proc!.pid), 'the replica is left as it is');
   });
 });
