@@ -71,6 +71,11 @@ describe('listQueues', () => {
       cleanups.push(async () => {
         const keys = await r.keys(`*disc-${id}*`);
         if (keys.length) await r.del(...keys);
+        // Sidekiq's queue set and kombu's binding tables name the queues as members, not keys.
+        for (const set of ['queues', ...(await r.keys('_kombu.binding.*'))]) {
+          const mine = (await r.smembers(set)).filter((m) => m.includes(`disc-${id}`));
+          if (mine.length) await r.srem(set, ...mine);
+        }
         r.disconnect();
       });
       return { url: redis.url(DB), r };
