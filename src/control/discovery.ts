@@ -111,3 +111,17 @@ export async function discoveryStatuses(c: ControlClient, config: Config): Promi
   );
   return all.filter((s): s is DiscoveryStatus => s !== undefined);
 }
+
+/** A scaler a `discover:` entry started: its service name, workflow, queue and discovery. */
+export interface DiscoveredRef {
+  service: string;
+  workflow_id: string;
+  queue: string;
+  discovery: string;
+}
+
+/** The scalers the config's running discoveries have started. */
+export async function discoveredScalers(c: ControlClient, config: Config): Promise<DiscoveredRef[]> {
+  if (!config.discover?.length) return [];
+  return (await discoveryStatuses(c, config)).flatMap((d) => d.scalers.map((s) => ({ service: s.service, workflow_id: s.workflow_id, queue: s.queue, discovery: d.key })));
+}

@@ -20,21 +20,7 @@ import type { HistoryEntry, ScalerInput, ScalerStatus } from '../workflows/scale
 import { DocktorProject, DocktorService } from '../workflows/search-attributes';
 import { redactSecrets } from '../sources/secrets';
 import { hasSearchAttributes, isRunning, type ControlClient } from './client';
-import { discoveryStatuses } from './discovery';
-
-/** A scaler a `discover:` entry started: its service name, workflow, queue and discovery. */
-export interface DiscoveredRef {
-  service: string;
-  workflow_id: string;
-  queue: string;
-  discovery: string;
-}
-
-/** The scalers the config's running discoveries have started. */
-export async function discoveredScalers(c: ControlClient, config: Config): Promise<DiscoveredRef[]> {
-  if (!config.discover?.length) return [];
-  return (await discoveryStatuses(c, config)).flatMap((d) => d.scalers.map((s) => ({ service: s.service, workflow_id: s.workflow_id, queue: s.queue, discovery: d.key })));
-}
+import { discoveredScalers } from './discovery';
 
 /** The services named (all when none), each checked against the config. */
 export function selectServices(config: Config, names: string[] = []): ServiceConfig[] {
