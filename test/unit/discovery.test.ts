@@ -2,10 +2,12 @@
 // errors, secrets restored for discovered services, and when a gone queue's scaler stops.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { createDiscoveryActivities } from '../../src/activities/discovery-activities';
 import { parseConfig } from '../../src/config/load';
 import { ServiceSchema } from '../../src/config/service';
 import { InputError } from '../../src/errors';
 import { discoveredServiceInput, discoveredServiceName, matchesGlob, substituteQueue } from '../../src/discovery/generate';
+import { queueKey } from '../../src/discovery/queue-key';
 import { MASK, SecretStore, redactSecrets } from '../../src/sources/secrets';
 import { reconcile, type DiscoveredScaler } from '../../src/workflows/discovery-definitions';
 
@@ -133,5 +135,41 @@ describe('gone queues', () => {
     const later = reconcile(first.keep, new Set(['a']), 110, 10);
     assert.deepEqual(later.stop.map((x) => x.queue), ['b']);
     assert.deepEqual(later.keep.map((x) => [x.queue, x.missing_since]), [['a', null], ['c', 110]]);
+  });
+});
+
+describe('the listing activity', () => {
+  const c = parseConfig(`project: p\n${ENTRY}`, FILE, {});
+  const entry = redactSecrets(c.discover![0]!);
+  const listed = ['mail.a', 'mail.b', 'mail.c', 'mail:x', 'other'];
+  let asked: unknown;
+  const activities = createDiscoveryActivities(
+    {
+      queueSourceFor: () => ({
+        kind: 'redis',
+        read: () => Promise.reject(new Error('not here')),
+        check: () => Promise.resolve([]),
+        close: () => Promise.resolve(),
+        listQueues: (config: unknown) => {
+          asked = config;
+          return Promise.resolve(listed);
+        },
+      }),
+    },
+    { secrets: SecretStore.of('p', [], FILE, c.discover) },
+  );
+
+  it('lists with the restored secret, generates services for new matching queues, and leaves services: queues alone', async () => {
+    const reservedQueue = queueKey(redactSecrets(ServiceSchema.parse(discoveredServiceInput(c.discover![0]!, 'mail.b')).queue!));
+    const r = await activities.listDiscoveredQueues({ project: 'p', entry, reserved: { names: ['mail.c'], queues: [reservedQueue] }, known: ['mail.a', 'mail.b', 'mail.c'] });
+    assert.equal((asked as { url: string }).url, 'redis://:s3cret@127.0.0.1:6379/3');
+    assert.deepEqual(r.queues, ['mail.a', 'mail:x']);
+    assert.deepEqual(r.added.map((a) => [a.queue, a.service.name]), [['mail:x', discoveredServiceName('{queue}', 'mail:x')]]);
+    assert.ok(JSON.stringify(r.added).includes(MASK) && !JSON.stringify(r.added).includes('s3cret'), 'generated services carry the mask');
+    // mail.c: services: has its name, so the scaler is that service's now (forgotten, not stopped);
+    // mail.b: another service reads it, so the discovered scaler must stop.
+    assert.deepEqual(r.released, ['mail.c']);
+    assert.deepEqual(r.retired, ['mail.b']);
+    assert.deepEqual(r.skipped.map((s) => s.queue), ['mail.b', 'mail.c']);
   });
 });
