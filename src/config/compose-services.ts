@@ -10,7 +10,7 @@ import { interpolate, parseEnvFile, type Variables } from '../runtimes/compose-i
 import { toFieldIssues } from './issues';
 import { ServiceSchema, type ServiceConfig } from './service';
 
-export const X_DOCKTOR = 'x-docktor';
+const X_DOCKTOR = 'x-docktor';
 
 /**
  * The services a compose file describes with `x-docktor:`, in file order, validated. None when the

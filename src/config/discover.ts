@@ -47,5 +47,4 @@ export const DiscoverSchema = z
     // The queue's issues are reported above, against the entry's own `queue:`.
     if (!service.success) forwardIssues(service.error, ctx, ['template'], (p) => p[0] === 'queue' || (p[0] === 'name' && name !== undefined && typeof name !== 'string'));
   });
-export type DiscoverInput = z.input<typeof DiscoverSchema>;
 export type DiscoverEntry = z.infer<typeof DiscoverSchema>;
