@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Worker } from '@temporalio/worker';
 import amqp from 'amqplib';
 import Redis from 'ioredis';
 import { loadConfig, type Config } from '../../src/config/load';
@@ -23,7 +24,7 @@ import { ProcessRuntime } from '../../src/runtimes/process';
 import { SecretStore } from '../../src/sources/secrets';
 import { scalerWorkflowId } from '../../src/workflows/definitions';
 import { discoveryWorkflowId, type DiscoveryStatus } from '../../src/workflows/discovery-definitions';
-import { createScalerWorker } from '../../src/worker';
+import { createScalerWorker, workflowBundle } from '../../src/worker';
 import { runCli } from '../harness/cli';
 import { testRabbitmq } from '../harness/rabbitmq';
 import { testRedis } from '../harness/redis';
@@ -236,6 +237,15 @@ discover:
     assert.ok(Date.now() - goneAt >= 3000, `stopped ${Date.now() - goneAt} ms after the queue went, before the 3 s grace period`);
     assert.deepEqual((await status())!.scalers, []);
     assert.ok(procs.length === 2 && procs.every((p) => alive(p.pid)), 'the replicas are left as they are');
+  });
+
+  it('replays the discovery\'s history deterministically', async () => {
+    const h = c.client.workflow.getHandle(discoveryWorkflowId(project, 'lists'));
+    const history = await h.fetchHistory();
+    assert.ok((history.events?.length ?? 0) > 20, 'a history with listings, a start and a stop');
+    for await (const r of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, [{ workflowId: h.workflowId, history }])) {
+      assert.equal(r.error, undefined, `${r.workflowId}: ${String(r.error)}`);
+    }
   });
 });
 
