@@ -201,7 +201,7 @@ describe('predictive: a queue without counters (Laravel\'s Redis queue)', () => 
 const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
 /** drainNeed for SLA 30 s (budget 24 s), startup 10 s, 1 s per message. */
 const drainNeedOf = (o: Record<string, number>) =>
-  drainNeed({ T: 1, backlog: o['queue.backlog']!, oldestAge: o['queue.oldest_age_s']!, rate: o['queue.rate_in']!, ready: o['queue.ack_pending'] ?? 0, startup: 10, budget: 24 });
+  drainNeed({ T: 1, backlog: o['queue.backlog']!, oldestAge: o['queue.oldest_age_s']!, rate: o['queue.rate_in']!, ready: o['queue.ack_pending'] ?? 0, startup: 10, budget: 24, forecast: o['queue.rate_in']! });
 
 describe('predictive: backlog drain', () => {
   it('picks up every waiting message before it is breach_threshold × SLA old, counting the startup', () => {
@@ -222,7 +222,7 @@ describe('predictive: backlog drain', () => {
     const obs = { 'queue.backlog': 300, 'queue.oldest_age_s': 2, 'queue.rate_in': 150, 'queue.ack_pending': 10, 'queue.rate_out': 10 };
     // 10 busy replicas pick up 10 × 10 s / 1 s = 100 messages before a new replica serves; the
     // other 200 (the oldest 2 s old, 150/s: all spread) need (300 - 100) / (24 - 10 - 0) = 14.3/s.
-    assert.deepEqual(drainNeedOf(obs), { rate: 200 / 14, seconds: 14 });
+    assert.deepEqual(drainNeedOf(obs), { rate: 200 / 14, seconds: 14, serving: false });
     const d = decide(input({ service: s, current: 10, observations: obs }));
     assert.equal(num(d, 'backlog_drain'), r4(150 + 200 / 14));
   });
@@ -232,7 +232,23 @@ describe('predictive: backlog drain', () => {
     // those 8 s, so 220 are 8 s old and need (24 - 10 - 8) = 6 s: 36.7/s. A spread-out backlog
     // of the same size would be asked 300 / 14 = 21.4/s.
     const spike = drainNeedOf({ 'queue.backlog': 300, 'queue.oldest_age_s': 8, 'queue.rate_in': 10, 'queue.ack_pending': 0 });
-    assert.deepEqual(spike, { rate: 220 / 6, seconds: 6 });
+    assert.deepEqual(spike, { rate: 220 / 6, seconds: 6, serving: false });
+  });
+
+  it('keeps the replicas serving a backlog until they have picked it up', () => {
+    // 53 replicas, just ready, serve a spike's 192 messages, the oldest 20 s old (spike over):
+    // 4 s left, (192 - 2 that came at 0.1/s since) / 4 = 47.5/s from the replicas serving now, no
+    // new one needed. Counted as if new replicas had to come (after their startup), the serving
+    // ones picked it all up first, and the need was the arrivals alone: 1 replica.
+    const obs = { 'queue.backlog': 192, 'queue.oldest_age_s': 20, 'queue.rate_in': 0.1, 'queue.ack_pending': 53 };
+    assert.deepEqual(drainNeedOf(obs), { rate: 47.5, seconds: 4, serving: true });
+    const s = svc({ max_pickup_seconds: 30, service_time_seconds: 1, startup_seconds: 10 });
+    const d = decide(input({ service: s, current: 53, observations: { ...obs, 'queue.rate_out': 5 } }));
+    assert.equal(num(d, 'raw_need'), 48); // 1 × (0.1 + 47.5)
+    // More than they can do in time: new replicas (after the startup), and the serving ones kept.
+    const more = drainNeedOf({ ...obs, 'queue.backlog': 400, 'queue.oldest_age_s': 5, 'queue.ack_pending': 20 });
+    assert.equal(more.serving, false);
+    assert.ok(more.rate >= 20 - 0.1);
   });
 
   it('past the budget it drains within a tenth of it', () => {

@@ -325,38 +325,58 @@ interface DrainInput {
   ready: number;
   startup: number;
   budget: number;
+  /** Arrivals expected meanwhile (messages/s): the same replicas serve them too. */
+  forecast: number;
+}
+
+export interface DrainNeed {
+  /** Service rate (messages/s) the backlog needs, beyond the forecast arrivals. */
+  rate: number;
+  /** Seconds left for the message that sets the rate. */
+  seconds: number;
+  /** Whether the replicas serving now drain it in time on their own (no new replica needed). */
+  serving: boolean;
 }
 
 /**
- * The service rate (messages/s) the backlog needs from replicas asked for now. FIFO: the k-th
- * waiting message is picked up once k messages before it are. The replicas serving now pick up
- * k1 = ready × startup / T of them before any new replica serves; those are beyond this
- * decision's reach, however many replicas it asks for. Each later one, of age age(k), must be
- * picked up within budget − startup − age(k) of the new replicas' service: rate >= (k − k1) /
- * that. Ages: the oldest is oldestAge; the younger part arrived at the recent rate, so the k-th
- * is min(oldestAge, (backlog − k) / rate) old (a burst that stopped leaves many messages of
- * nearly the oldest age; a steady inflow spreads them evenly). The time left is floored at
- * max(T, 0.1 × budget), so a message already past the budget asks for a fast drain, not an
- * infinite one. The ratio is monotone on each piece of the age line, so its largest value is
- * at a piece's end.
+ * The service rate (messages/s) the backlog needs from the replicas kept or asked for now. FIFO:
+ * the k-th waiting message is picked up once k messages before it are; the one of age age(k) must
+ * be picked up within budget − age(k). Ages: the oldest is oldestAge; the younger part arrived at
+ * the recent rate, so the k-th is min(oldestAge, (backlog − k) / rate) old (a burst that stopped
+ * leaves many messages of nearly the oldest age; a steady inflow spreads them evenly). The time
+ * left is floored at max(T, 0.1 × budget), so a message already past the budget asks for a fast
+ * drain, not an infinite one.
+ * - If the replicas serving now drain it in time with the forecast arrivals, rate >= k / (budget −
+ *   age(k)) from now, and no more replicas are needed: a scale-down may go down to that, not below
+ *   (replicas just started for a spike are kept until they have picked up its messages).
+ * - Otherwise new replicas serve only after the startup delay. The replicas serving now pick up
+ *   k1 = ready × startup / T messages before then, beyond this decision's reach however many
+ *   replicas it asks for; each later one needs rate >= (k − k1) / (budget − startup − age(k)). The
+ *   replicas serving now are kept: the need is at least them.
+ * Each ratio is monotone on each piece of the age line, so its largest value is at a piece's end.
  */
-export function drainNeed(d: DrainInput): { rate: number; seconds: number } {
+export function drainNeed(d: DrainInput): DrainNeed {
   const floor = Math.max(d.T, MIN_DRAIN_BUDGET_SHARE * d.budget);
-  const k1 = Math.min(d.backlog, (d.ready * d.startup) / d.T);
   const age = (k: number) => (d.rate > 0 ? Math.min(d.oldestAge, (d.backlog - k) / d.rate) : d.oldestAge);
-  const points = [d.backlog, d.backlog - d.rate * d.oldestAge, d.backlog - d.rate * (d.budget - d.startup - floor)];
-  let rate = 0;
-  let seconds = Math.max(d.budget - d.startup, floor);
-  for (const k of points) {
-    if (!(k > k1) || k > d.backlog) continue;
-    const left = Math.max(d.budget - d.startup - age(k), floor);
-    const r = (k - k1) / left;
-    if (r > rate) {
-      rate = r;
-      seconds = left;
+  const needed = (startup: number, k1: number): { rate: number; seconds: number } => {
+    const points = [d.backlog, d.backlog - d.rate * d.oldestAge, d.backlog - d.rate * (d.budget - startup - floor)];
+    let rate = 0;
+    let seconds = Math.max(d.budget - startup, floor);
+    for (const k of points) {
+      if (!(k > k1) || k > d.backlog) continue;
+      const left = Math.max(d.budget - startup - age(k), floor);
+      const r = (k - k1) / left;
+      if (r > rate) {
+        rate = r;
+        seconds = left;
+      }
     }
-  }
-  return { rate, seconds };
+    return { rate, seconds };
+  };
+  const now = needed(0, 0);
+  if (d.T * (now.rate + d.forecast) <= d.ready) return { ...now, serving: true };
+  const later = needed(d.startup, Math.min(d.backlog, (d.ready * d.startup) / d.T));
+  return { rate: Math.max(later.rate, d.ready / d.T - d.forecast), seconds: later.seconds, serving: false };
 }
 
 function largest(...values: (number | undefined)[]): number | undefined {
@@ -485,7 +505,7 @@ export const predictiveStrategy: Strategy = {
     if (backlog !== undefined) {
       if (backlog === 0) drain = 0;
       else if (T !== undefined) {
-        const d = drainNeed({ T, backlog, oldestAge: oldestAge ?? 0, rate: rate ?? 0, ready: ackPending ?? 0, startup: sla.startup_seconds, budget });
+        const d = drainNeed({ T, backlog, oldestAge: oldestAge ?? 0, rate: rate ?? 0, ready: ackPending ?? 0, startup: sla.startup_seconds, budget, forecast: forecast ?? 0 });
         drainSeconds = d.seconds;
         drain = T * ((forecast ?? 0) + d.rate);
       }
