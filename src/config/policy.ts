@@ -102,10 +102,19 @@ export const CapacitySchema = z.strictObject({
 });
 export type Capacity = z.infer<typeof CapacitySchema>;
 
-export const CooldownSchema = z
-  .strictObject({ up: nonNegative.default(0), down: nonNegative.default(60) })
-  .default({ up: 0, down: 60 });
-export type Cooldown = z.infer<typeof CooldownSchema>;
+/** `down` left out takes its strategy's default (cooldownDownDefault), applied by ServiceSchema. */
+export const CooldownSchema = z.strictObject({ up: nonNegative.default(0), down: nonNegative.optional() }).default({ up: 0 });
+export type Cooldown = Required<z.infer<typeof CooldownSchema>>;
+
+/**
+ * cooldown.down when the config gives none: 60 s, but 0 for predictive, whose scale-down has its
+ * own window (sla.scale_down_window_seconds, at least the startup delay and one check) and goes
+ * only to the highest need of it. A further 60 s after every change held a burst's or a one-second
+ * spike's replicas a minute after the work was done (issue 16: most of the cost on on/off traffic).
+ */
+export function cooldownDownDefault(strategy: string): number {
+  return strategy === 'predictive' ? 0 : 60;
+}
 
 export const FallbackSchema = z.strictObject({
   failure_threshold: z.number().int().min(1),

@@ -6,6 +6,7 @@ import {
   BehaviorSchema,
   CapacitySchema,
   CooldownSchema,
+  cooldownDownDefault,
   FallbackSchema,
   RulesSchema,
   SlaSchema,
@@ -62,7 +63,8 @@ export const ServiceSchema = z
         message: `must be within min_replicas..max_replicas (${s.min_replicas}..${s.max_replicas})`,
       });
     }
-  });
+  })
+  .transform((s) => ({ ...s, cooldown: { up: s.cooldown.up, down: s.cooldown.down ?? cooldownDownDefault(s.strategy) } }));
 
 /** A service as written in the file (defaults not yet applied). */
 export type ServiceInput = z.input<typeof ServiceSchema>;
