@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import type { Sla } from '../../src/config/policy';
 import type { Decision } from '../../src/decide/index';
 import { decide } from '../../src/decide/index';
-import { defaultScaleDownWindow, drainNeed } from '../../src/decide/strategies/predictive';
+import { defaultScaleDownWindow, drainNeed, replicaSecondsBound } from '../../src/decide/strategies/predictive';
 import type { EngineState } from '../../src/decide/input';
 import { input, NOW, service } from './decide-fixtures';
 import fc from 'fast-check';
@@ -98,6 +98,23 @@ describe('predictive: steady state (Little\'s law)', () => {
     const d = decide(input({ service: s, current: 4, observations: { 'queue.backlog': 10, 'queue.rate_out': 5, 'queue.rate_in': 1 } }));
     assert.equal(num(d, 'service_time_source'), 'replicas / queue.rate_out (busy upper bound)');
     assert.ok(d.target_replicas >= 4);
+  });
+
+  it('replica-seconds over the acknowledgements bound it even while replicas were idle', () => {
+    // One replica for 20 s, then 31 (30 just asked for count from that call on): 20 + 310
+    // replica-seconds over 30 s; 1.5 acks/s = 45 acks, of which the one in service when the
+    // window began may have started before it: T <= 330 / 44 = 7.5. busy / rate_out would say
+    // 31 / 1.5 = 20.7.
+    const h = [
+      { at: NOW - 30, count: 0, replicas: 1 },
+      { at: NOW - 20, count: 0, replicas: 1 },
+      { at: NOW - 10, count: 1, replicas: 1 },
+      { at: NOW, count: 31, replicas: 31 },
+    ];
+    assert.equal(replicaSecondsBound(h, NOW, 30, 1.5), 330 / 44);
+    assert.equal(replicaSecondsBound(h.slice(1), NOW, 30, 1.5), null, 'the calls must cover the window');
+    assert.equal(replicaSecondsBound(h, NOW, 30, 0.3), null, 'too few acknowledgements');
+    assert.equal(replicaSecondsBound(h.map(({ replicas: _, ...x }) => x), NOW, 30, 1.5), null, 'replicas not recorded');
   });
 });
 

@@ -95,6 +95,8 @@ export interface ServiceTimeInput {
   settled: boolean;
   /** Whether busy replicas / rate_out bounds the service time now (no scale-down within the window). */
   boundValid: boolean;
+  /** replicaSecondsBound over the rate window, if known. */
+  replicaBound: number | null;
   previous: number | null;
   previousWeight: number | null;
   /** The smallest busy upper bound seen, if any. */
@@ -110,7 +112,9 @@ export function estimateServiceTime(i: ServiceTimeInput): ServiceTime {
   // a backlog.
   const busy = i.ackPending !== undefined && i.ackPending > 0 ? Math.min(i.ackPending, current) : current;
   const ratio = i.boundValid && backlog !== undefined && backlog > 0 && rateOut !== undefined && rateOut > 0 ? Math.min(busy / rateOut, MAX_SERVICE_TIME_SECONDS) : 0;
-  const busyBound = ratio > 0 ? ratio : undefined; // (a denormal count over a rate can round to 0)
+  const replicaBound = i.boundValid && i.replicaBound !== null && i.replicaBound > 0 ? i.replicaBound : Infinity;
+  const tightest = Math.min(ratio > 0 ? ratio : Infinity, replicaBound);
+  const busyBound = tightest < Infinity ? tightest : undefined; // (a denormal count over a rate can round to 0)
   const bound = busyBound === undefined ? previousBound : Math.min(busyBound, previousBound ?? Infinity);
   const kept = { keep: previous, keepWeight: previousWeight, keepBound: bound };
   if (sla.service_time_seconds !== undefined) {
@@ -138,7 +142,7 @@ export function estimateServiceTime(i: ServiceTimeInput): ServiceTime {
   }
   if (previous !== null) return { seconds: previous, source: canMeasure ? 'previous estimate (flow not steady)' : 'previous estimate', upperBoundOnly: false, ...kept };
   if (busyBound !== undefined && busyBound <= (previousBound ?? Infinity)) {
-    return { seconds: busyBound, source: 'replicas / queue.rate_out (busy upper bound)', upperBoundOnly: true, ...kept };
+    return { seconds: busyBound, source: busyBound === replicaBound ? 'replica-seconds / acknowledgements over the window (upper bound)' : 'replicas / queue.rate_out (busy upper bound)', upperBoundOnly: true, ...kept };
   }
   if (previousBound !== null) {
     // A bound seen earlier still bounds it: the need it gives is at least the true one, so a
@@ -164,9 +168,9 @@ function addSample(samples: readonly RateSample[], now: number, rate: number, wi
  * ack_pending history: the samples newer than now − window, plus the newest one at or before it
  * (where rate_out's window starts too, as the sources measure it).
  */
-function addInService(history: readonly InServiceSample[], now: number, count: number | undefined, lag: number | undefined, windowSeconds: number): InServiceSample[] {
+function addInService(history: readonly InServiceSample[], now: number, count: number | undefined, lag: number | undefined, replicas: number, windowSeconds: number): InServiceSample[] {
   const out = history.filter((s) => s.at < now);
-  if (count !== undefined) out.push(lag === undefined ? { at: now, count } : { at: now, count, lag });
+  if (count !== undefined) out.push(lag === undefined ? { at: now, count, replicas } : { at: now, count, lag, replicas });
   let first = 0;
   for (let i = 0; i < out.length; i++) if (out[i]!.at <= now - windowSeconds) first = i;
   const kept = out.slice(first);
@@ -193,6 +197,32 @@ function inServiceOverWindow(history: readonly InServiceSample[], now: number, w
   }
   if (history[history.length - 1]!.at !== now) return null;
   return { mean: area / (now - first.at), seconds: now - first.at, even: lo >= 1 && even(lo, hi) };
+}
+
+/**
+ * Upper bound of the service time from replica-seconds: every acknowledgement in the rate window,
+ * but those of the messages already in service when it began (at most the replicas then), took T
+ * seconds of some replica's time within the window, and no more replicas than replicas.current
+ * at either end of each interval between calls were there to give it: T <= replica-seconds /
+ * (acks − replicas at the window's start). Unlike busy / rate_out (which takes every replica as
+ * busy over the whole window) it holds with idle replicas, so it is tight soon after a burst
+ * begins, when most of the window is the quiet time before it: on the first burst of on/off
+ * traffic busy / rate_out read 6–30 s for a 1 s job and sent the replicas to max_replicas.
+ * Null until the calls cover a whole window, across a gap, or with too few acks.
+ */
+export function replicaSecondsBound(history: readonly InServiceSample[], now: number, windowSeconds: number, rateOut: number | undefined): number | null {
+  const first = history[0];
+  if (rateOut === undefined || first === undefined || first.at > now - windowSeconds || history[history.length - 1]!.at !== now) return null;
+  let replicaSeconds = 0;
+  for (let i = 0; i + 1 < history.length; i++) {
+    const [a, b] = [history[i]!, history[i + 1]!];
+    if (a.replicas === undefined || b.replicas === undefined || b.at - a.at > windowSeconds) return null;
+    replicaSeconds += Math.max(a.replicas, b.replicas) * Math.max(0, b.at - Math.max(a.at, now - windowSeconds));
+  }
+  const second = history[1];
+  const acks = rateOut * windowSeconds - Math.max(first.replicas ?? Infinity, second?.replicas ?? 0);
+  if (!(acks >= MIN_ACKS_PER_READING)) return null;
+  return Math.min(replicaSeconds / acks, MAX_SERVICE_TIME_SECONDS);
 }
 
 /**
@@ -408,7 +438,7 @@ export const predictiveStrategy: Strategy = {
     // count at once, rate_out lags it), and arrivals within 10% of acknowledgements.
     const window = input.service.metrics_window;
     const lag = backlog === undefined ? undefined : backlog + (ackPending ?? 0);
-    const inServiceHistory = addInService(prev.in_service, now, ackPending, lag, window);
+    const inServiceHistory = addInService(prev.in_service, now, ackPending, lag, current, window);
     const overWindow = ackPending === undefined ? null : inServiceOverWindow(inServiceHistory, now, window);
     const lastChange = Math.max(input.state?.last_scale_up_at ?? -Infinity, input.state?.last_scale_down_at ?? -Infinity);
     const balanced = rateIn === undefined || rateOut === undefined || Math.abs(rateIn - rateOut) <= 0.1 * Math.max(rateIn, rateOut);
@@ -428,6 +458,7 @@ export const predictiveStrategy: Strategy = {
       windowSeconds: overWindow?.seconds ?? window,
       settled,
       boundValid,
+      replicaBound: replicaSecondsBound(inServiceHistory, now, window, rateOut),
       previous: prev.service_time_s,
       previousWeight: prev.service_time_weight,
       previousBound: prev.service_time_bound,
