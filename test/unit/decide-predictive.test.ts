@@ -254,14 +254,15 @@ describe('predictive: backlog drain', () => {
 
   it('keeps the replicas serving a backlog until they have picked it up', () => {
     // 53 replicas, just ready, serve a spike's 192 messages, the oldest 20 s old (spike over):
-    // 4 s left, (192 - 2 that came at 0.1/s since) / 4 = 47.5/s from the replicas serving now, no
-    // new one needed. Counted as if new replicas had to come (after their startup), the serving
-    // ones picked it all up first, and the need was the arrivals alone: 1 replica.
+    // 4 s left (every message taken as old as the oldest: the youngest one's age is unknown),
+    // 192 / 4 = 48/s from the replicas serving now, no new one needed. Counted as if new replicas
+    // had to come (after their startup), the serving ones picked it all up first, and the need
+    // was the arrivals alone: 1 replica.
     const obs = { 'queue.backlog': 192, 'queue.oldest_age_s': 20, 'queue.rate_in': 0.1, 'queue.ack_pending': 53 };
-    assert.deepEqual(drainNeedOf(obs), { rate: 47.5, seconds: 4, serving: true });
+    assert.deepEqual(drainNeedOf(obs), { rate: 48, seconds: 4, serving: true });
     const s = svc({ max_pickup_seconds: 30, service_time_seconds: 1, startup_seconds: 10 });
     const d = decide(input({ service: s, current: 53, observations: { ...obs, 'queue.rate_out': 5 } }));
-    assert.equal(num(d, 'raw_need'), 48); // 1 × (0.1 + 47.5)
+    assert.equal(num(d, 'raw_need'), 49); // 1 × (0.1 + 48)
     // More than they can do in time: new replicas (after the startup), and the serving ones kept.
     const more = drainNeedOf({ ...obs, 'queue.backlog': 400, 'queue.oldest_age_s': 5, 'queue.ack_pending': 20 });
     assert.equal(more.serving, false);

@@ -387,9 +387,9 @@ export interface DrainNeed {
  */
 export function drainNeed(d: DrainInput): DrainNeed {
   const floor = Math.max(d.T, MIN_DRAIN_BUDGET_SHARE * d.budget);
-  const age = (k: number) => (d.rate > 0 ? Math.min(d.oldestAge, (d.backlog - k) / d.rate) : d.oldestAge);
-  const needed = (startup: number, k1: number): { rate: number; seconds: number } => {
-    const points = [d.backlog, d.backlog - d.rate * d.oldestAge, d.backlog - d.rate * (d.budget - startup - floor)];
+  const needed = (startup: number, k1: number, arrivals: number): { rate: number; seconds: number } => {
+    const age = (k: number) => (arrivals > 0 ? Math.min(d.oldestAge, (d.backlog - k) / arrivals) : d.oldestAge);
+    const points = [d.backlog, d.backlog - arrivals * d.oldestAge, d.backlog - arrivals * (d.budget - startup - floor)];
     let rate = 0;
     let seconds = Math.max(d.budget - startup, floor);
     for (const k of points) {
@@ -403,9 +403,12 @@ export function drainNeed(d: DrainInput): DrainNeed {
     }
     return { rate, seconds };
   };
-  const now = needed(0, 0);
+  // Keeping fewer replicas is judged with every message as old as the oldest: the youngest one's
+  // age is not observed, and after a spike they are all old (arrivals over the window, spike
+  // included, would spread them down to 0 s and let too few replicas stay).
+  const now = needed(0, 0, 0);
   if (d.T * (now.rate + d.forecast) <= d.ready) return { ...now, serving: true };
-  const later = needed(d.startup, Math.min(d.backlog, (d.ready * d.startup) / d.T));
+  const later = needed(d.startup, Math.min(d.backlog, (d.ready * d.startup) / d.T), d.rate);
   return { rate: Math.max(later.rate, d.ready / d.T - d.forecast), seconds: later.seconds, serving: false };
 }
 
