@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ArrivalStream } from '../src/simulate/arrivals';
-import { arrivalsPerSecond, clairvoyantSchedule } from '../src/simulate/clairvoyant';
+import { arrivalsPerSecond, clairvoyantSchedule, workerSecondsLowerBound } from '../src/simulate/clairvoyant';
 import type { SimulationFigures } from '../src/simulate/result';
 import { simulate } from '../src/simulate/simulator';
 import { spikyTrace } from '../src/simulate/spiky';
@@ -71,6 +71,8 @@ export interface TraceQuality {
   work: number;
   runs: PolicyRun[];
   clairvoyant: ClairvoyantRun;
+  /** Fewest worker-seconds any breach-free schedule can spend (workerSecondsLowerBound). */
+  lowerBound: number;
   /** Issue 7's goal (mean-load scenario only; empty otherwise). */
   goal: GoalCheck[];
   plot: string;
@@ -161,15 +163,9 @@ function runTrace(
     log(`quality: ${spec.name} ${policy}: breach ${run.figures.breach_seconds} s, p99 ${run.figures.pickup_p99_s} s, worker-seconds ${Math.round(run.figures.worker_seconds)}`);
   }
   const perSecond = arrivalsPerSecond(((a) => () => a.next())(new ArrivalStream(trace, { scale: sc.scale, start: 0, end: Infinity })), trace.span);
-  const plan = clairvoyantSchedule(perSecond, {
-    slaSeconds: SLA_SECONDS,
-    serviceTime: sc.serviceTime,
-    startupDelay: sc.startupDelay,
-    checkInterval: sc.limits.check_interval,
-    minReplicas: 1,
-    maxReplicas: sc.limits.max_replicas,
-    span: trace.span,
-  });
+  const limits = { slaSeconds: SLA_SECONDS, serviceTime: sc.serviceTime, startupDelay: sc.startupDelay, minReplicas: 1, span: trace.span };
+  const plan = clairvoyantSchedule(perSecond, { ...limits, checkInterval: sc.limits.check_interval, maxReplicas: sc.limits.max_replicas });
+  const lowerBound = workerSecondsLowerBound(perSecond, limits);
   // Replayed through the same simulator (any policy's service: the schedule replaces its decisions).
   const cv = sim(policyService('predictive', sc.serviceTime, sc.startupDelay, sc.limits), (k) => plan.targets[Math.min(k, plan.targets.length - 1)]!);
   log(`quality: ${spec.name} clairvoyant: breach ${cv.figures.breach_seconds} s, worker-seconds ${Math.round(cv.figures.worker_seconds)}${plan.infeasible ? ' (some deadline unreachable)' : ''}`);
@@ -186,6 +182,7 @@ function runTrace(
     work: messages * sc.serviceTime,
     runs,
     clairvoyant: { figures: cv.figures, infeasible: plan.infeasible, timeline: cv.timeline },
+    lowerBound,
     plot: plotName,
   };
   fs.writeFileSync(path.join(plotDir, plotName), comparisonPlot(base));

@@ -72,7 +72,7 @@ export function serviceTimeFor(totalMessages: number, spanSeconds: number): numb
 }
 
 export type PolicyName = 'rules' | 'target-backlog' | 'target-cpu' | 'predictive' | 'target-backlog-hpa' | 'target-cpu-hpa';
-/** The four policies of the issue, with docktor's defaults (cooldown down 60 s, no behavior). */
+/** The four policies of the issue, with docktor's defaults (cooldown down 60 s, predictive's 0 s; no behavior). */
 export const POLICIES: PolicyName[] = ['rules', 'target-backlog', 'target-cpu', 'predictive'];
 /** Target tracking again, with the Kubernetes HPA's default behavior, as the HPA would run it. */
 export const HPA_POLICIES: PolicyName[] = ['target-backlog-hpa', 'target-cpu-hpa'];
