@@ -101,7 +101,8 @@ describe('predictive: steady state (Little\'s law)', () => {
   });
 
   it('replica-seconds over the acknowledgements bound it even while replicas were idle', () => {
-    // One replica for 20 s, then 31 (30 just asked for count from that call on): 20 + 310
+    // One replica for 20 s, then 31 (30 asked for 10 s ago count over that whole interval: their
+    // startup is not assumed): 20 + 310
     // replica-seconds over 30 s; 1.5 acks/s = 45 acks, of which the one in service when the
     // window began may have started before it: T <= 330 / 44 = 7.5. busy / rate_out would say
     // 31 / 1.5 = 20.7.
@@ -156,6 +157,23 @@ describe('predictive: forecast', () => {
     // With rate_in it is only reported: rate_out is a window average, biased after a burst.
     const withIn = decide(input({ service: s, current: 5, now: NOW + 10, state: first.state, observations: { 'queue.backlog': 300, 'queue.ack_pending': 5, 'queue.rate_out': 5, 'queue.rate_in': 6 } }));
     assert.deepEqual([num(withIn, 'arrival_rate'), num(withIn, 'arrival_rate_from_backlog')], [6, 25]);
+  });
+});
+
+describe('predictive: arrivals that stopped, seen in service', () => {
+  it('with nothing waiting, the messages in service cap the window\'s rate', () => {
+    const s = svc({ max_pickup_seconds: 30, service_time_seconds: 1 });
+    // rate_in still averages a burst that ended; 2 in service at 1 s each: at most
+    // (2 + 2·√3 + 4) / 1 = 9.46/s arrive now, + the 0.19 queueing headroom.
+    const after = decide(input({ service: s, current: 30, observations: { 'queue.backlog': 0, 'queue.ack_pending': 2, 'queue.rate_in': 25, 'queue.rate_out': 25 } }));
+    assert.equal(num(after, 'forecast_rate'), 9.4641);
+    assert.equal(num(after, 'raw_need'), 10);
+    // Within the burst the count is about rate × T, and the cap stays above the rate.
+    const within = decide(input({ service: s, current: 30, observations: { 'queue.backlog': 0, 'queue.ack_pending': 25, 'queue.rate_in': 25, 'queue.rate_out': 25 } }));
+    assert.equal(num(within, 'forecast_rate'), 25);
+    // Messages waiting: every replica is busy, the count says nothing of arrivals.
+    const waiting = decide(input({ service: s, current: 30, observations: { 'queue.backlog': 5, 'queue.ack_pending': 2, 'queue.rate_in': 25, 'queue.rate_out': 25 } }));
+    assert.equal(num(waiting, 'forecast_rate'), 25);
   });
 });
 

@@ -54,6 +54,8 @@ export const STEADY_UP_TOLERANCE = 0.1;
  * most this share of messages would wait longer than the breach budget (1%: the p99 pickup).
  */
 export const QUEUEING_TAIL = 0.01;
+/** Standard deviations of a Poisson count the in-service cap of the arrival rate allows for. */
+const IN_SERVICE_Z = 2;
 /** Float noise allowance before rounding a replica need up. */
 const EPSILON = 1e-9;
 /** A service time beyond a day is treated as a day (keeps every product finite). */
@@ -522,6 +524,18 @@ export const predictiveStrategy: Strategy = {
         // the current rate, at most doubling it. A fall is left to the scale-down window.
         if (fit.slope > 0 && rate >= fit.at(now)) forecast = rate + Math.min(fit.slope * horizon, Math.max(rate, fit.meanRate));
       }
+    }
+    // With nothing waiting, the messages in service are those that arrived within about the last
+    // T seconds: ack_pending is a count of mean λ·T (Poisson while replicas are to spare), known
+    // at once, where rate_in averages the metrics window and kept a burst's replicas for most of
+    // a window after its arrivals stopped. Its upper confidence bound caps the forecast: within a
+    // burst it stays above the rate (a low count by noise alone is beyond IN_SERVICE_Z standard
+    // deviations), so it only lowers a need whose arrivals have fallen. In replicas it is the
+    // busy ones plus the count's noise, whatever the service-time estimate.
+    let inServiceCap: number | undefined;
+    if (forecast !== undefined && backlog === 0 && ackPending !== undefined && T !== undefined && T > 0 && !st.upperBoundOnly) {
+      inServiceCap = Math.min(MAX_RATE, (ackPending + IN_SERVICE_Z * Math.sqrt(ackPending + 1) + IN_SERVICE_Z ** 2) / T);
+      if (inServiceCap < forecast) forecast = inServiceCap;
     }
 
     // Steady state (Little's law plus headroom). No arrivals: nothing needed, whatever the service time.
