@@ -18,6 +18,7 @@ import {
   BUSIEST_MINUTE_RATE,
   HPA_POLICIES,
   ISSUE_SCENARIO,
+  KNOWN_S_POLICY,
   MEAN_LIMITS,
   POLICIES,
   SLA_SECONDS,
@@ -112,6 +113,7 @@ const COLORS: Record<PolicyName, string> = {
   predictive: '#d62728',
   'target-backlog-hpa': '#8c564b',
   'target-cpu-hpa': '#7f7f7f',
+  'predictive-known-s': '#9467bd',
 };
 
 function comparisonPlot(q: Omit<TraceQuality, 'plot' | 'goal'>): string {
@@ -153,7 +155,7 @@ function runTrace(
   const runs: PolicyRun[] = [];
   const sim = (service: ReturnType<typeof policyService>, schedule?: (check: number) => number) =>
     simulate(trace, { service, serviceTime: sc.serviceTime, startupDelay: sc.startupDelay, scale: sc.scale, ...(schedule ? { schedule } : {}) });
-  for (const policy of [...POLICIES, ...HPA_POLICIES]) {
+  for (const policy of [...POLICIES, ...HPA_POLICIES, KNOWN_S_POLICY]) {
     const began = process.hrtime.bigint();
     const run = sim(policyService(policy, sc.serviceTime, sc.startupDelay, sc.limits));
     const elapsed = Number(process.hrtime.bigint() - began) / 1e9;
