@@ -212,9 +212,11 @@ function inServiceOverWindow(history: readonly InServiceSample[], now: number, w
  * seconds of some replica's time within the window, and no more replicas than replicas.current
  * at either end of each interval between calls were there to give it: T <= replica-seconds /
  * (acks − replicas at the window's start). Unlike busy / rate_out (which takes every replica as
- * busy over the whole window) it holds with idle replicas, so it is tight soon after a burst
- * begins, when most of the window is the quiet time before it: on the first burst of on/off
- * traffic busy / rate_out read 6–30 s for a 1 s job and sent the replicas to max_replicas.
+ * busy over the whole window) it holds with idle replicas, so the quiet time before a burst
+ * loosens it less: on the first burst of on/off traffic busy / rate_out read 6–30 s for a 1 s job
+ * and sent the replicas to max_replicas. Replicas asked for at a call count over the whole
+ * interval after it (their startup is not assumed: a real one shorter than sla.startup_seconds
+ * would make the bound too small), so right after a scale-up it is loose too.
  * Null until the calls cover a whole window, across a gap, or with too few acks.
  */
 export function replicaSecondsBound(history: readonly InServiceSample[], now: number, windowSeconds: number, rateOut: number | undefined): number | null {
