@@ -283,6 +283,12 @@ function spiky(r: BenchResults, out: string[]): void {
   const missed = rows.filter((x) => !x[8]!.startsWith('**met'));
   out.push(missed.length === 0 ? 'The goal is met on every trace under both scenario rules.' : `The goal is **not met** on ${missed.length} of ${rows.length} (trace, scenario) pairs: ${missed.map((x) => `${x[0]} (${x[1]})`).join(', ')}.`);
   out.push('');
+  out.push(
+    `Reading the columns as a split of the cost: \`x work\` − \`${KNOWN_S_POLICY} x work\` is the service-time estimate's cold start (each trace starts with nothing known, and the first burst is sized on an upper bound of S; a running service keeps its estimate in the workflow state, so it pays this once, and not at all with \`sla.service_time_seconds\` set); ` +
+      `\`${KNOWN_S_POLICY} x work\` − \`clairvoyant x work\` is mostly the price of reacting online (a burst or a one-second spike is seen at the next check, up to a check interval late, and new replicas serve a startup delay after that, so the backlog must then be drained in what is left of the budget, by more replicas for a shorter time than the clairvoyant, which starts them before the burst); ` +
+      '`clairvoyant x work` − `lower bound x work` is what the check interval, whole replicas and startups paid again for each burst cost even offline, at most (the lower bound is loose there).',
+  );
+  out.push('');
 }
 
 function speed(r: BenchResults, out: string[]): void {
