@@ -102,9 +102,11 @@ export const CapacitySchema = z.strictObject({
 });
 export type Capacity = z.infer<typeof CapacitySchema>;
 
-/** `down` left out takes its strategy's default (cooldownDownDefault), applied by ServiceSchema. */
-export const CooldownSchema = z.strictObject({ up: nonNegative.default(0), down: nonNegative.optional() }).default({ up: 0 });
-export type Cooldown = Required<z.infer<typeof CooldownSchema>>;
+/** `down` left out takes its strategy's default (cooldownDownDefault), filled in by ServiceSchema. */
+export const CooldownSchema = z
+  .strictObject({ up: nonNegative.default(0), down: nonNegative.default(60).describe('default 60 s; 0 with strategy predictive') })
+  .default({ up: 0, down: 60 });
+export type Cooldown = z.infer<typeof CooldownSchema>;
 
 /**
  * cooldown.down when the config gives none: 60 s, but 0 for predictive, whose scale-down has its
