@@ -81,6 +81,7 @@ async function runPart(part: Part, a: Args): Promise<Partial<BenchResults>> {
         work: t.work,
         runs: t.runs.map((r) => ({ policy: r.policy, figures: r.figures, coldStartBreach: r.coldStartBreach, elapsed: r.elapsed })),
         clairvoyant: { figures: t.clairvoyant.figures, infeasible: t.clairvoyant.infeasible },
+        lowerBound: t.lowerBound,
         goal: t.goal,
         plot: t.plot,
       });

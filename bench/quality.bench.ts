@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ArrivalStream } from '../src/simulate/arrivals';
-import { arrivalsPerSecond, clairvoyantSchedule } from '../src/simulate/clairvoyant';
+import { arrivalsPerSecond, clairvoyantSchedule, workerSecondsLowerBound } from '../src/simulate/clairvoyant';
 import type { SimulationFigures } from '../src/simulate/result';
 import { simulate } from '../src/simulate/simulator';
 import { spikyTrace } from '../src/simulate/spiky';
@@ -18,6 +18,7 @@ import {
   BUSIEST_MINUTE_RATE,
   HPA_POLICIES,
   ISSUE_SCENARIO,
+  KNOWN_S_POLICY,
   MEAN_LIMITS,
   POLICIES,
   SLA_SECONDS,
@@ -71,6 +72,8 @@ export interface TraceQuality {
   work: number;
   runs: PolicyRun[];
   clairvoyant: ClairvoyantRun;
+  /** Fewest worker-seconds any breach-free schedule can spend (workerSecondsLowerBound). */
+  lowerBound: number;
   /** Issue 7's goal (mean-load scenario only; empty otherwise). */
   goal: GoalCheck[];
   plot: string;
@@ -110,6 +113,7 @@ const COLORS: Record<PolicyName, string> = {
   predictive: '#d62728',
   'target-backlog-hpa': '#8c564b',
   'target-cpu-hpa': '#7f7f7f',
+  'predictive-known-s': '#9467bd',
 };
 
 function comparisonPlot(q: Omit<TraceQuality, 'plot' | 'goal'>): string {
@@ -151,7 +155,7 @@ function runTrace(
   const runs: PolicyRun[] = [];
   const sim = (service: ReturnType<typeof policyService>, schedule?: (check: number) => number) =>
     simulate(trace, { service, serviceTime: sc.serviceTime, startupDelay: sc.startupDelay, scale: sc.scale, ...(schedule ? { schedule } : {}) });
-  for (const policy of [...POLICIES, ...HPA_POLICIES]) {
+  for (const policy of [...POLICIES, ...HPA_POLICIES, KNOWN_S_POLICY]) {
     const began = process.hrtime.bigint();
     const run = sim(policyService(policy, sc.serviceTime, sc.startupDelay, sc.limits));
     const elapsed = Number(process.hrtime.bigint() - began) / 1e9;
@@ -161,15 +165,9 @@ function runTrace(
     log(`quality: ${spec.name} ${policy}: breach ${run.figures.breach_seconds} s, p99 ${run.figures.pickup_p99_s} s, worker-seconds ${Math.round(run.figures.worker_seconds)}`);
   }
   const perSecond = arrivalsPerSecond(((a) => () => a.next())(new ArrivalStream(trace, { scale: sc.scale, start: 0, end: Infinity })), trace.span);
-  const plan = clairvoyantSchedule(perSecond, {
-    slaSeconds: SLA_SECONDS,
-    serviceTime: sc.serviceTime,
-    startupDelay: sc.startupDelay,
-    checkInterval: sc.limits.check_interval,
-    minReplicas: 1,
-    maxReplicas: sc.limits.max_replicas,
-    span: trace.span,
-  });
+  const limits = { slaSeconds: SLA_SECONDS, serviceTime: sc.serviceTime, startupDelay: sc.startupDelay, minReplicas: 1, span: trace.span };
+  const plan = clairvoyantSchedule(perSecond, { ...limits, checkInterval: sc.limits.check_interval, maxReplicas: sc.limits.max_replicas });
+  const lowerBound = workerSecondsLowerBound(perSecond, limits);
   // Replayed through the same simulator (any policy's service: the schedule replaces its decisions).
   const cv = sim(policyService('predictive', sc.serviceTime, sc.startupDelay, sc.limits), (k) => plan.targets[Math.min(k, plan.targets.length - 1)]!);
   log(`quality: ${spec.name} clairvoyant: breach ${cv.figures.breach_seconds} s, worker-seconds ${Math.round(cv.figures.worker_seconds)}${plan.infeasible ? ' (some deadline unreachable)' : ''}`);
@@ -186,6 +184,7 @@ function runTrace(
     work: messages * sc.serviceTime,
     runs,
     clairvoyant: { figures: cv.figures, infeasible: plan.infeasible, timeline: cv.timeline },
+    lowerBound,
     plot: plotName,
   };
   fs.writeFileSync(path.join(plotDir, plotName), comparisonPlot(base));

@@ -102,9 +102,22 @@ export const CapacitySchema = z.strictObject({
 });
 export type Capacity = z.infer<typeof CapacitySchema>;
 
+const COOLDOWN_DOWN_SECONDS = 60;
+
+/**
+ * cooldown.down when the config gives none: 60 s, but 0 for predictive, whose scale-down has its
+ * own window (sla.scale_down_window_seconds, at least the startup delay and one check) and goes
+ * only to the highest need of it. A further 60 s after every change held a burst's or a one-second
+ * spike's replicas a minute after the work was done (issue 16: most of the cost on on/off traffic).
+ */
+export function cooldownDownDefault(strategy: string): number {
+  return strategy === 'predictive' ? 0 : COOLDOWN_DOWN_SECONDS;
+}
+
+/** `down` left out takes its strategy's default (cooldownDownDefault), filled in by ServiceSchema. */
 export const CooldownSchema = z
-  .strictObject({ up: nonNegative.default(0), down: nonNegative.default(60) })
-  .default({ up: 0, down: 60 });
+  .strictObject({ up: nonNegative.default(0), down: nonNegative.default(COOLDOWN_DOWN_SECONDS).describe('default 60 s; 0 with strategy predictive') })
+  .default({ up: 0, down: COOLDOWN_DOWN_SECONDS });
 export type Cooldown = z.infer<typeof CooldownSchema>;
 
 export const FallbackSchema = z.strictObject({

@@ -6,6 +6,7 @@ import {
   BehaviorSchema,
   CapacitySchema,
   CooldownSchema,
+  cooldownDownDefault,
   FallbackSchema,
   RulesSchema,
   SlaSchema,
@@ -20,7 +21,7 @@ export type StrategyName = (typeof STRATEGIES)[number];
 
 const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
-export const ServiceSchema = z
+const ServiceObjectSchema = z
   .strictObject({
     name: z.string().regex(SERVICE_NAME, 'letters, digits, "_", "." and "-", starting with a letter or digit'),
     min_replicas: z.number().int().min(0).default(1),
@@ -65,6 +66,25 @@ export const ServiceSchema = z
   });
 
 /** A service as written in the file (defaults not yet applied). */
-export type ServiceInput = z.input<typeof ServiceSchema>;
+export type ServiceInput = z.input<typeof ServiceObjectSchema>;
+
+/**
+ * cooldown.down left out takes its strategy's default (cooldownDownDefault). Filled in before the
+ * object is parsed: a transform after it made a union containing this schema (the MCP tools'
+ * service-or-name) report "Invalid input" instead of the refinements' messages. Anything but an
+ * object with an object or no `cooldown` passes unchanged, for the schema to name the error.
+ */
+function withStrategyCooldown(raw: unknown): unknown {
+  if (!isRecord(raw) || (raw.cooldown !== undefined && !isRecord(raw.cooldown))) return raw;
+  const cooldown = raw.cooldown ?? {};
+  if (cooldown.down !== undefined) return raw;
+  return { ...raw, cooldown: { ...cooldown, down: cooldownDownDefault(typeof raw.strategy === 'string' ? raw.strategy : 'rules') } };
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export const ServiceSchema = z.preprocess((raw: ServiceInput) => withStrategyCooldown(raw), ServiceObjectSchema);
 /** A validated service with every default applied. */
 export type ServiceConfig = z.infer<typeof ServiceSchema>;

@@ -37,9 +37,10 @@ export const PredictiveStateSchema = z.object({
   service_time_bound: z.number().positive().nullable().default(null),
   /**
    * queue.ack_pending at each call within the metrics window (and one before it), with backlog +
-   * ack-pending then (`lag`) for the arrivals over the window when queue.rate_in is missing.
+   * ack-pending then (`lag`) for the arrivals over the window when queue.rate_in is missing, and
+   * replicas.current then (`replicas`) for the replica-seconds bound of the service time.
    */
-  in_service: z.array(z.object({ at: unixSeconds, count: z.number().min(0), lag: z.number().min(0).optional() })).default([]),
+  in_service: z.array(z.object({ at: unixSeconds, count: z.number().min(0), lag: z.number().min(0).optional(), replicas: replicaCount.optional() })).default([]),
   /** Raw replica needs within the scale-down window, for the conservative scale-down. */
   needs: z.array(TimedReplicasSchema).default([]),
   /** Since when needs have been recorded without a gap longer than the window. */

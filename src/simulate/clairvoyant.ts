@@ -162,3 +162,46 @@ export function arrivalsPerSecond(next: () => number, span: number): Float64Arra
   for (let t = next(); t < span; t = next()) out[Math.floor(t)]! += 1;
   return out;
 }
+
+/**
+ * A lower bound of the worker-seconds of ANY schedule, online or offline, that meets the SLA with
+ * no breach, from a relaxation: replicas may change at any second (no check interval), by
+ * fractions, with no max_replicas. Per second s of the run, with x_s the messages started in it:
+ * - ready replicas y_s >= max(min_replicas, x_s / c), c = ceil(1/S) starts one replica can make in
+ *   a second; and over the run sum y_s >= the work of the messages that must start in it;
+ * - the starts keep within the tube L <= P <= U of clairvoyantSchedule, with L taken at its
+ *   loosest (due by s: arrived before floor(s − SLA)), and may stop at the lower end: the taut
+ *   string through it minimises sum max(min_replicas, x_s / c) over every such path, as it does
+ *   every convex cost of the rates, and its peak rate is the lowest any path has;
+ * - every replica beyond the min_replicas it starts with cost its startup delay: at least
+ *   ceil(peak / c) − min_replicas of them.
+ * The true optimum lies between this and the clairvoyant schedule's replay (an upper bound).
+ */
+export function workerSecondsLowerBound(perSecond: ArrayLike<number>, o: Omit<ClairvoyantOptions, 'checkInterval' | 'maxReplicas'>): number {
+  const n = Math.ceil(o.span);
+  const S = o.serviceTime;
+  const c = Math.max(1, Math.ceil(1 / S - EPSILON));
+  const cumulative = new Float64Array(n + 1);
+  for (let s = 0; s < n; s++) cumulative[s + 1] = cumulative[s]! + (perSecond[s] ?? 0);
+  const upper = new Float64Array(n + 1);
+  const lower = new Float64Array(n + 1);
+  for (let s = 0; s <= n; s++) {
+    upper[s] = cumulative[s]!;
+    const due = Math.floor(s - o.slaSeconds);
+    lower[s] = due <= 0 ? 0 : cumulative[Math.min(n, due)]!;
+    // Before the startup delay only the first min_replicas serve: at most c per second each, +1.
+    if (s <= o.startupDelay) upper[s] = Math.min(upper[s]!, o.minReplicas * (c * s + 1));
+    if (lower[s]! > upper[s]!) lower[s] = upper[s]!;
+  }
+  upper[n] = lower[n]!;
+  const string = tautString(lower, upper);
+  let ready = 0;
+  let peak = 0;
+  for (let s = 0; s < n; s++) {
+    const x = string[s + 1]! - string[s]!;
+    ready += Math.max(o.minReplicas, x / c);
+    if (x > peak) peak = x;
+  }
+  const busy = Math.max(ready, lower[n]! * S);
+  return busy + o.startupDelay * Math.max(0, Math.ceil(peak / c - EPSILON) - o.minReplicas);
+}

@@ -119,6 +119,14 @@ describe('config: valid files', () => {
     const p = ServiceSchema.parse({ name: 'w', max_replicas: 5, strategy: 'predictive', sla: { max_pickup_seconds: 30 } });
     assert.equal(p.sla?.breach_threshold, 0.8);
   });
+
+  it('cooldown.down defaults to 60 s, and to 0 for predictive (its own scale-down window spaces it)', () => {
+    const sla = { max_pickup_seconds: 30 };
+    assert.deepEqual(ServiceSchema.parse({ name: 'w', max_replicas: 5, strategy: 'predictive', sla }).cooldown, { up: 0, down: 0 });
+    assert.deepEqual(ServiceSchema.parse({ name: 'w', max_replicas: 5, strategy: 'predictive', sla, cooldown: { up: 5 } }).cooldown, { up: 5, down: 0 });
+    assert.deepEqual(ServiceSchema.parse({ name: 'w', max_replicas: 5, strategy: 'predictive', sla, cooldown: { down: 60 } }).cooldown, { up: 0, down: 60 });
+    assert.deepEqual(ServiceSchema.parse({ name: 'w', max_replicas: 5, strategy: 'rules', rules: {}, cooldown: { up: 5 } }).cooldown, { up: 5, down: 60 });
+  });
 });
 
 describe('config: invalid files name the field path', () => {

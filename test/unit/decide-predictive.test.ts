@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import type { Sla } from '../../src/config/policy';
 import type { Decision } from '../../src/decide/index';
 import { decide } from '../../src/decide/index';
-import { defaultScaleDownWindow, drainNeed } from '../../src/decide/strategies/predictive';
+import { defaultScaleDownWindow, drainNeed, replicaSecondsBound } from '../../src/decide/strategies/predictive';
 import type { EngineState } from '../../src/decide/input';
 import { input, NOW, service } from './decide-fixtures';
 import fc from 'fast-check';
@@ -99,6 +99,24 @@ describe('predictive: steady state (Little\'s law)', () => {
     assert.equal(num(d, 'service_time_source'), 'replicas / queue.rate_out (busy upper bound)');
     assert.ok(d.target_replicas >= 4);
   });
+
+  it('replica-seconds over the acknowledgements bound it even while replicas were idle', () => {
+    // One replica for 20 s, then 31 (30 asked for 10 s ago count over that whole interval: their
+    // startup is not assumed): 20 + 310
+    // replica-seconds over 30 s; 1.5 acks/s = 45 acks, of which the one in service when the
+    // window began may have started before it: T <= 330 / 44 = 7.5. busy / rate_out would say
+    // 31 / 1.5 = 20.7.
+    const h = [
+      { at: NOW - 30, count: 0, replicas: 1 },
+      { at: NOW - 20, count: 0, replicas: 1 },
+      { at: NOW - 10, count: 1, replicas: 1 },
+      { at: NOW, count: 31, replicas: 31 },
+    ];
+    assert.equal(replicaSecondsBound(h, NOW, 30, 1.5), 330 / 44);
+    assert.equal(replicaSecondsBound(h.slice(1), NOW, 30, 1.5), null, 'the calls must cover the window');
+    assert.equal(replicaSecondsBound(h, NOW, 30, 0.3), null, 'too few acknowledgements');
+    assert.equal(replicaSecondsBound(h.map(({ replicas: _, ...x }) => x), NOW, 30, 1.5), null, 'replicas not recorded');
+  });
 });
 
 describe('predictive: forecast', () => {
@@ -139,6 +157,23 @@ describe('predictive: forecast', () => {
     // With rate_in it is only reported: rate_out is a window average, biased after a burst.
     const withIn = decide(input({ service: s, current: 5, now: NOW + 10, state: first.state, observations: { 'queue.backlog': 300, 'queue.ack_pending': 5, 'queue.rate_out': 5, 'queue.rate_in': 6 } }));
     assert.deepEqual([num(withIn, 'arrival_rate'), num(withIn, 'arrival_rate_from_backlog')], [6, 25]);
+  });
+});
+
+describe('predictive: arrivals that stopped, seen in service', () => {
+  it('with nothing waiting, the messages in service cap the window\'s rate', () => {
+    const s = svc({ max_pickup_seconds: 30, service_time_seconds: 1 });
+    // rate_in still averages a burst that ended; 2 in service at 1 s each: at most
+    // (√3 + 1)² / 1 = 7.46/s arrive now, + the 0.19 queueing headroom.
+    const after = decide(input({ service: s, current: 30, observations: { 'queue.backlog': 0, 'queue.ack_pending': 2, 'queue.rate_in': 25, 'queue.rate_out': 25 } }));
+    assert.equal(num(after, 'forecast_rate'), 7.4641);
+    assert.equal(num(after, 'raw_need'), 8);
+    // Within the burst the count is about rate × T, and the cap stays above the rate.
+    const within = decide(input({ service: s, current: 30, observations: { 'queue.backlog': 0, 'queue.ack_pending': 25, 'queue.rate_in': 25, 'queue.rate_out': 25 } }));
+    assert.equal(num(within, 'forecast_rate'), 25);
+    // Messages waiting: every replica is busy, the count says nothing of arrivals.
+    const waiting = decide(input({ service: s, current: 30, observations: { 'queue.backlog': 5, 'queue.ack_pending': 2, 'queue.rate_in': 25, 'queue.rate_out': 25 } }));
+    assert.equal(num(waiting, 'forecast_rate'), 25);
   });
 });
 
@@ -201,7 +236,7 @@ describe('predictive: a queue without counters (Laravel\'s Redis queue)', () => 
 const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
 /** drainNeed for SLA 30 s (budget 24 s), startup 10 s, 1 s per message. */
 const drainNeedOf = (o: Record<string, number>) =>
-  drainNeed({ T: 1, backlog: o['queue.backlog']!, oldestAge: o['queue.oldest_age_s']!, rate: o['queue.rate_in']!, ready: o['queue.ack_pending'] ?? 0, startup: 10, budget: 24 });
+  drainNeed({ T: 1, backlog: o['queue.backlog']!, oldestAge: o['queue.oldest_age_s']!, rate: o['queue.rate_in']!, ready: o['queue.ack_pending'] ?? 0, startup: 10, budget: 24, forecast: o['queue.rate_in']! });
 
 describe('predictive: backlog drain', () => {
   it('picks up every waiting message before it is breach_threshold × SLA old, counting the startup', () => {
@@ -222,7 +257,7 @@ describe('predictive: backlog drain', () => {
     const obs = { 'queue.backlog': 300, 'queue.oldest_age_s': 2, 'queue.rate_in': 150, 'queue.ack_pending': 10, 'queue.rate_out': 10 };
     // 10 busy replicas pick up 10 × 10 s / 1 s = 100 messages before a new replica serves; the
     // other 200 (the oldest 2 s old, 150/s: all spread) need (300 - 100) / (24 - 10 - 0) = 14.3/s.
-    assert.deepEqual(drainNeedOf(obs), { rate: 200 / 14, seconds: 14 });
+    assert.deepEqual(drainNeedOf(obs), { rate: 200 / 14, seconds: 14, serving: false });
     const d = decide(input({ service: s, current: 10, observations: obs }));
     assert.equal(num(d, 'backlog_drain'), r4(150 + 200 / 14));
   });
@@ -232,7 +267,24 @@ describe('predictive: backlog drain', () => {
     // those 8 s, so 220 are 8 s old and need (24 - 10 - 8) = 6 s: 36.7/s. A spread-out backlog
     // of the same size would be asked 300 / 14 = 21.4/s.
     const spike = drainNeedOf({ 'queue.backlog': 300, 'queue.oldest_age_s': 8, 'queue.rate_in': 10, 'queue.ack_pending': 0 });
-    assert.deepEqual(spike, { rate: 220 / 6, seconds: 6 });
+    assert.deepEqual(spike, { rate: 220 / 6, seconds: 6, serving: false });
+  });
+
+  it('keeps the replicas serving a backlog until they have picked it up', () => {
+    // 53 replicas, just ready, serve a spike's 192 messages, the oldest 20 s old (spike over):
+    // 4 s left (every message taken as old as the oldest: the youngest one's age is unknown),
+    // 192 / 4 = 48/s from the replicas serving now, no new one needed. Counted as if new replicas
+    // had to come (after their startup), the serving ones picked it all up first, and the need
+    // was the arrivals alone: 1 replica.
+    const obs = { 'queue.backlog': 192, 'queue.oldest_age_s': 20, 'queue.rate_in': 0.1, 'queue.ack_pending': 53 };
+    assert.deepEqual(drainNeedOf(obs), { rate: 48, seconds: 4, serving: true });
+    const s = svc({ max_pickup_seconds: 30, service_time_seconds: 1, startup_seconds: 10 });
+    const d = decide(input({ service: s, current: 53, observations: { ...obs, 'queue.rate_out': 5 } }));
+    assert.equal(num(d, 'raw_need'), 49); // 1 × (0.1 + 48)
+    // More than they can do in time: new replicas (after the startup), and the serving ones kept.
+    const more = drainNeedOf({ ...obs, 'queue.backlog': 400, 'queue.oldest_age_s': 5, 'queue.ack_pending': 20 });
+    assert.equal(more.serving, false);
+    assert.ok(more.rate >= 20 - 0.1);
   });
 
   it('past the budget it drains within a tenth of it', () => {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ServiceSchema } from '../../src/config/service';
-import { clairvoyantSchedule, tautString } from '../../src/simulate/clairvoyant';
+import { clairvoyantSchedule, tautString, workerSecondsLowerBound } from '../../src/simulate/clairvoyant';
 import { simulate } from '../../src/simulate/simulator';
 import type { Trace } from '../../src/simulate/trace';
 
@@ -49,6 +49,16 @@ describe('clairvoyant reference', () => {
     // 5 replicas for 20 s (4 of them starting for the first 10), 4 for 10 s, 1 for the last 30,
     // plus 1 s for the busy replica removed at 20 s finishing its message.
     assert.equal(sim.figures.worker_seconds, 5 * 20 + 4 * 10 + 30 + 1);
+  });
+
+  it('the lower bound: no schedule spends less, and here the clairvoyant is within 2 s of it', () => {
+    // 100 messages at 0, SLA 30 s, 1 s each, startup 10 s, min 1. Before 10 s the one replica
+    // starts at most s + 1 by s; all 100 must have started by 31 s. The string: 1.1/s to (10, 11),
+    // then 89/21 per second to (31, 100), then nothing: sum of max(1, rate) = 11 + 89 + 29 = 129
+    // replica-seconds, and a peak of 4.24/s needs 5 replicas, 4 of them started: + 4 × 10.
+    const lb = workerSecondsLowerBound(perSecond(100, 60), { slaSeconds: 30, serviceTime: 1, startupDelay: 10, minReplicas: 1, span: 60 });
+    assert.ok(Math.abs(lb - 169) < 1e-6, String(lb));
+    assert.ok(lb <= 5 * 20 + 4 * 10 + 30 + 1, 'the clairvoyant replay above spends 171');
   });
 
   it('says so when max_replicas puts a deadline out of reach', () => {

@@ -54,6 +54,11 @@ export const STEADY_UP_TOLERANCE = 0.1;
  * most this share of messages would wait longer than the breach budget (1%: the p99 pickup).
  */
 export const QUEUEING_TAIL = 0.01;
+/**
+ * Standard deviations of a Poisson count the in-service cap of the arrival rate allows for: the
+ * mean of a count n is below (√(n + 1) + z/2)², within 10% of the exact one-sided 97.5% bound.
+ */
+const IN_SERVICE_Z = 2;
 /** Float noise allowance before rounding a replica need up. */
 const EPSILON = 1e-9;
 /** A service time beyond a day is treated as a day (keeps every product finite). */
@@ -95,6 +100,8 @@ export interface ServiceTimeInput {
   settled: boolean;
   /** Whether busy replicas / rate_out bounds the service time now (no scale-down within the window). */
   boundValid: boolean;
+  /** replicaSecondsBound over the rate window, if known. */
+  replicaBound: number | null;
   previous: number | null;
   previousWeight: number | null;
   /** The smallest busy upper bound seen, if any. */
@@ -110,7 +117,9 @@ export function estimateServiceTime(i: ServiceTimeInput): ServiceTime {
   // a backlog.
   const busy = i.ackPending !== undefined && i.ackPending > 0 ? Math.min(i.ackPending, current) : current;
   const ratio = i.boundValid && backlog !== undefined && backlog > 0 && rateOut !== undefined && rateOut > 0 ? Math.min(busy / rateOut, MAX_SERVICE_TIME_SECONDS) : 0;
-  const busyBound = ratio > 0 ? ratio : undefined; // (a denormal count over a rate can round to 0)
+  const replicaBound = i.boundValid && i.replicaBound !== null && i.replicaBound > 0 ? i.replicaBound : Infinity;
+  const tightest = Math.min(ratio > 0 ? ratio : Infinity, replicaBound);
+  const busyBound = tightest < Infinity ? tightest : undefined; // (a denormal count over a rate can round to 0)
   const bound = busyBound === undefined ? previousBound : Math.min(busyBound, previousBound ?? Infinity);
   const kept = { keep: previous, keepWeight: previousWeight, keepBound: bound };
   if (sla.service_time_seconds !== undefined) {
@@ -138,7 +147,7 @@ export function estimateServiceTime(i: ServiceTimeInput): ServiceTime {
   }
   if (previous !== null) return { seconds: previous, source: canMeasure ? 'previous estimate (flow not steady)' : 'previous estimate', upperBoundOnly: false, ...kept };
   if (busyBound !== undefined && busyBound <= (previousBound ?? Infinity)) {
-    return { seconds: busyBound, source: 'replicas / queue.rate_out (busy upper bound)', upperBoundOnly: true, ...kept };
+    return { seconds: busyBound, source: busyBound === replicaBound ? 'replica-seconds / acknowledgements over the window (upper bound)' : 'replicas / queue.rate_out (busy upper bound)', upperBoundOnly: true, ...kept };
   }
   if (previousBound !== null) {
     // A bound seen earlier still bounds it: the need it gives is at least the true one, so a
@@ -164,9 +173,9 @@ function addSample(samples: readonly RateSample[], now: number, rate: number, wi
  * ack_pending history: the samples newer than now − window, plus the newest one at or before it
  * (where rate_out's window starts too, as the sources measure it).
  */
-function addInService(history: readonly InServiceSample[], now: number, count: number | undefined, lag: number | undefined, windowSeconds: number): InServiceSample[] {
+function addInService(history: readonly InServiceSample[], now: number, count: number | undefined, lag: number | undefined, replicas: number, windowSeconds: number): InServiceSample[] {
   const out = history.filter((s) => s.at < now);
-  if (count !== undefined) out.push(lag === undefined ? { at: now, count } : { at: now, count, lag });
+  if (count !== undefined) out.push(lag === undefined ? { at: now, count, replicas } : { at: now, count, lag, replicas });
   let first = 0;
   for (let i = 0; i < out.length; i++) if (out[i]!.at <= now - windowSeconds) first = i;
   const kept = out.slice(first);
@@ -174,8 +183,10 @@ function addInService(history: readonly InServiceSample[], now: number, count: n
 }
 
 /**
- * Mean messages in service over the rate window (each count holding until the next call), with
+ * Mean messages in service over the rate window (linear between the counts of two calls), with
  * the seconds it covers; null until calls cover a whole window, or across a gap in the calls.
+ * Holding each count until the next call read a burst's last drain (every replica busy at one
+ * call, idle a few seconds later) as ten busy seconds: service times 10–15% too long.
  */
 function inServiceOverWindow(history: readonly InServiceSample[], now: number, windowSeconds: number): { mean: number; seconds: number; even: boolean } | null {
   const first = history[0];
@@ -187,7 +198,7 @@ function inServiceOverWindow(history: readonly InServiceSample[], now: number, w
     const gap = history[i + 1]!.at - history[i]!.at;
     if (gap > windowSeconds) return null;
     const count = history[i]!.count;
-    area += count * gap;
+    area += ((count + history[i + 1]!.count) / 2) * gap;
     if (count < lo) lo = count;
     if (count > hi) hi = count;
   }
@@ -196,10 +207,38 @@ function inServiceOverWindow(history: readonly InServiceSample[], now: number, w
 }
 
 /**
+ * Upper bound of the service time from replica-seconds: every acknowledgement in the rate window,
+ * but those of the messages already in service when it began (at most the replicas then), took T
+ * seconds of some replica's time within the window, and no more replicas than replicas.current
+ * at either end of each interval between calls were there to give it: T <= replica-seconds /
+ * (acks − replicas at the window's start). Unlike busy / rate_out (which takes every replica as
+ * busy over the whole window) it holds with idle replicas, so the quiet time before a burst
+ * loosens it less: on the first burst of on/off traffic busy / rate_out read 6–30 s for a 1 s job
+ * and sent the replicas to max_replicas. Replicas asked for at a call count over the whole
+ * interval after it (their startup is not assumed: a real one shorter than sla.startup_seconds
+ * would make the bound too small), so right after a scale-up it is loose too.
+ * Null until the calls cover a whole window, across a gap, or with too few acks.
+ */
+export function replicaSecondsBound(history: readonly InServiceSample[], now: number, windowSeconds: number, rateOut: number | undefined): number | null {
+  const first = history[0];
+  if (rateOut === undefined || first === undefined || first.at > now - windowSeconds || history[history.length - 1]!.at !== now) return null;
+  let replicaSeconds = 0;
+  for (let i = 0; i + 1 < history.length; i++) {
+    const [a, b] = [history[i]!, history[i + 1]!];
+    if (a.replicas === undefined || b.replicas === undefined || b.at - a.at > windowSeconds) return null;
+    replicaSeconds += Math.max(a.replicas, b.replicas) * Math.max(0, b.at - Math.max(a.at, now - windowSeconds));
+  }
+  const second = history[1];
+  const acks = rateOut * windowSeconds - Math.max(first.replicas ?? Infinity, second?.replicas ?? 0);
+  if (!(acks >= MIN_ACKS_PER_READING)) return null;
+  return Math.min(replicaSeconds / acks, MAX_SERVICE_TIME_SECONDS);
+}
+
+/**
  * Counts that do not swing beyond a count's noise. A reading of ack_pending over the window only
- * holds when the flow was even within it: each count stands for the time until the next call, so
+ * holds when the flow was even within it: each count stands for the time around its call, so
  * replicas that became ready at a check and all took a message at once (idle a second later)
- * would stand for ten busy seconds, and a spike served between two calls for none. The counts of
+ * would stand for seconds of service, and a spike served between two calls for none. The counts of
  * messages in service must moreover never be 0 (see inServiceOverWindow): work done entirely
  * between two calls is invisible to them.
  */
@@ -325,38 +364,61 @@ interface DrainInput {
   ready: number;
   startup: number;
   budget: number;
+  /** Arrivals expected meanwhile (messages/s): the same replicas serve them too. */
+  forecast: number;
+}
+
+export interface DrainNeed {
+  /** Service rate (messages/s) the backlog needs, beyond the forecast arrivals. */
+  rate: number;
+  /** Seconds left for the message that sets the rate. */
+  seconds: number;
+  /** Whether the replicas serving now drain it in time on their own (no new replica needed). */
+  serving: boolean;
 }
 
 /**
- * The service rate (messages/s) the backlog needs from replicas asked for now. FIFO: the k-th
- * waiting message is picked up once k messages before it are. The replicas serving now pick up
- * k1 = ready × startup / T of them before any new replica serves; those are beyond this
- * decision's reach, however many replicas it asks for. Each later one, of age age(k), must be
- * picked up within budget − startup − age(k) of the new replicas' service: rate >= (k − k1) /
- * that. Ages: the oldest is oldestAge; the younger part arrived at the recent rate, so the k-th
- * is min(oldestAge, (backlog − k) / rate) old (a burst that stopped leaves many messages of
- * nearly the oldest age; a steady inflow spreads them evenly). The time left is floored at
- * max(T, 0.1 × budget), so a message already past the budget asks for a fast drain, not an
- * infinite one. The ratio is monotone on each piece of the age line, so its largest value is
- * at a piece's end.
+ * The service rate (messages/s) the backlog needs from the replicas kept or asked for now. FIFO:
+ * the k-th waiting message is picked up once k messages before it are; the one of age age(k) must
+ * be picked up within budget − age(k). Ages: the oldest is oldestAge; the younger part arrived at
+ * the recent rate, so the k-th is min(oldestAge, (backlog − k) / rate) old (a burst that stopped
+ * leaves many messages of nearly the oldest age; a steady inflow spreads them evenly). The time
+ * left is floored at max(T, 0.1 × budget), so a message already past the budget asks for a fast
+ * drain, not an infinite one.
+ * - If the replicas serving now drain it in time with the forecast arrivals, rate >= k / (budget −
+ *   age(k)) from now, and no more replicas are needed: a scale-down may go down to that, not below
+ *   (replicas just started for a spike are kept until they have picked up its messages).
+ * - Otherwise new replicas serve only after the startup delay. The replicas serving now pick up
+ *   k1 = ready × startup / T messages before then, beyond this decision's reach however many
+ *   replicas it asks for; each later one needs rate >= (k − k1) / (budget − startup − age(k)). The
+ *   replicas serving now are kept: the need is at least them.
+ * Each ratio is monotone on each piece of the age line, so its largest value is at a piece's end.
  */
-export function drainNeed(d: DrainInput): { rate: number; seconds: number } {
+export function drainNeed(d: DrainInput): DrainNeed {
   const floor = Math.max(d.T, MIN_DRAIN_BUDGET_SHARE * d.budget);
-  const k1 = Math.min(d.backlog, (d.ready * d.startup) / d.T);
-  const age = (k: number) => (d.rate > 0 ? Math.min(d.oldestAge, (d.backlog - k) / d.rate) : d.oldestAge);
-  const points = [d.backlog, d.backlog - d.rate * d.oldestAge, d.backlog - d.rate * (d.budget - d.startup - floor)];
-  let rate = 0;
-  let seconds = Math.max(d.budget - d.startup, floor);
-  for (const k of points) {
-    if (!(k > k1) || k > d.backlog) continue;
-    const left = Math.max(d.budget - d.startup - age(k), floor);
-    const r = (k - k1) / left;
-    if (r > rate) {
-      rate = r;
-      seconds = left;
+  const needed = (startup: number, k1: number, arrivals: number): { rate: number; seconds: number } => {
+    const age = (k: number) => (arrivals > 0 ? Math.min(d.oldestAge, (d.backlog - k) / arrivals) : d.oldestAge);
+    const points = [d.backlog, d.backlog - arrivals * d.oldestAge, d.backlog - arrivals * (d.budget - startup - floor)];
+    let rate = 0;
+    let seconds = Math.max(d.budget - startup, floor);
+    for (const k of points) {
+      if (!(k > k1) || k > d.backlog) continue;
+      const left = Math.max(d.budget - startup - age(k), floor);
+      const r = (k - k1) / left;
+      if (r > rate) {
+        rate = r;
+        seconds = left;
+      }
     }
-  }
-  return { rate, seconds };
+    return { rate, seconds };
+  };
+  // Keeping fewer replicas is judged with every message as old as the oldest: the youngest one's
+  // age is not observed, and after a spike they are all old (arrivals over the window, spike
+  // included, would spread them down to 0 s and let too few replicas stay).
+  const now = needed(0, 0, 0);
+  if (d.T * (now.rate + d.forecast) <= d.ready) return { ...now, serving: true };
+  const later = needed(d.startup, Math.min(d.backlog, (d.ready * d.startup) / d.T), d.rate);
+  return { rate: Math.max(later.rate, d.ready / d.T - d.forecast), seconds: later.seconds, serving: false };
 }
 
 function largest(...values: (number | undefined)[]): number | undefined {
@@ -388,7 +450,7 @@ export const predictiveStrategy: Strategy = {
     // count at once, rate_out lags it), and arrivals within 10% of acknowledgements.
     const window = input.service.metrics_window;
     const lag = backlog === undefined ? undefined : backlog + (ackPending ?? 0);
-    const inServiceHistory = addInService(prev.in_service, now, ackPending, lag, window);
+    const inServiceHistory = addInService(prev.in_service, now, ackPending, lag, current, window);
     const overWindow = ackPending === undefined ? null : inServiceOverWindow(inServiceHistory, now, window);
     const lastChange = Math.max(input.state?.last_scale_up_at ?? -Infinity, input.state?.last_scale_down_at ?? -Infinity);
     const balanced = rateIn === undefined || rateOut === undefined || Math.abs(rateIn - rateOut) <= 0.1 * Math.max(rateIn, rateOut);
@@ -408,6 +470,7 @@ export const predictiveStrategy: Strategy = {
       windowSeconds: overWindow?.seconds ?? window,
       settled,
       boundValid,
+      replicaBound: replicaSecondsBound(inServiceHistory, now, window, rateOut),
       previous: prev.service_time_s,
       previousWeight: prev.service_time_weight,
       previousBound: prev.service_time_bound,
@@ -469,6 +532,18 @@ export const predictiveStrategy: Strategy = {
         if (fit.slope > 0 && rate >= fit.at(now)) forecast = rate + Math.min(fit.slope * horizon, Math.max(rate, fit.meanRate));
       }
     }
+    // With nothing waiting, the messages in service are those that arrived within about the last
+    // T seconds: ack_pending is a count of mean λ·T (Poisson while replicas are to spare), known
+    // at once, where rate_in averages the metrics window and kept a burst's replicas for most of
+    // a window after its arrivals stopped. Its upper confidence bound caps the forecast: within a
+    // burst it stays above the rate (a low count by noise alone is beyond IN_SERVICE_Z standard
+    // deviations), so it only lowers a need whose arrivals have fallen. In replicas it is the
+    // busy ones plus the count's noise, whatever the service-time estimate.
+    let inServiceCap: number | undefined;
+    if (forecast !== undefined && backlog === 0 && ackPending !== undefined && T !== undefined && T > 0 && !st.upperBoundOnly) {
+      inServiceCap = Math.min(MAX_RATE, (Math.sqrt(ackPending + 1) + IN_SERVICE_Z / 2) ** 2 / T);
+      if (inServiceCap < forecast) forecast = inServiceCap;
+    }
 
     // Steady state (Little's law plus headroom). No arrivals: nothing needed, whatever the service time.
     const budget = sla.breach_threshold * sla.max_pickup_seconds;
@@ -485,7 +560,7 @@ export const predictiveStrategy: Strategy = {
     if (backlog !== undefined) {
       if (backlog === 0) drain = 0;
       else if (T !== undefined) {
-        const d = drainNeed({ T, backlog, oldestAge: oldestAge ?? 0, rate: rate ?? 0, ready: ackPending ?? 0, startup: sla.startup_seconds, budget });
+        const d = drainNeed({ T, backlog, oldestAge: oldestAge ?? 0, rate: rate ?? 0, ready: ackPending ?? 0, startup: sla.startup_seconds, budget, forecast: forecast ?? 0 });
         drainSeconds = d.seconds;
         drain = T * ((forecast ?? 0) + d.rate);
       }
