@@ -21,9 +21,11 @@ export type StrategyName = (typeof STRATEGIES)[number];
 
 const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
+export const ServiceNameSchema = z.string().regex(SERVICE_NAME, 'letters, digits, "_", "." and "-", starting with a letter or digit');
+
 const ServiceObjectSchema = z
   .strictObject({
-    name: z.string().regex(SERVICE_NAME, 'letters, digits, "_", "." and "-", starting with a letter or digit'),
+    name: ServiceNameSchema,
     min_replicas: z.number().int().min(0).default(1),
     max_replicas: z.number().int().min(0),
     /** The hard ceiling no override passes, not even --force (default max(100, max_replicas)). */

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createDiscoveryActivities } from '../../src/activities/discovery-activities';
 import { parseConfig } from '../../src/config/load';
-import { ServiceSchema } from '../../src/config/service';
+import { ServiceNameSchema, ServiceSchema } from '../../src/config/service';
 import { InputError } from '../../src/errors';
 import { discoveredServiceInput, discoveredServiceName, matchesGlob, substituteQueue } from '../../src/discovery/generate';
 import { queueKey } from '../../src/discovery/queue-key';
@@ -55,7 +55,7 @@ describe('discovered service names', () => {
     assert.match(a, /^jobs-high-[0-9a-f]{8}$/);
     assert.notEqual(a, b, 'two queues that differ only in replaced characters get two names');
     assert.equal(discoveredServiceName('{queue}', 'jobs:high'), a, 'deterministic');
-    for (const q of ['_x', 'é', '', 'x'.repeat(300), '::']) assert.ok(ServiceSchema.shape.name.safeParse(discoveredServiceName('{queue}', q)).success, q);
+    for (const q of ['_x', 'é', '', 'x'.repeat(300), '::']) assert.ok(ServiceNameSchema.safeParse(discoveredServiceName('{queue}', q)).success, q);
   });
 
   it('substitutes {queue} in every string of the template and sets the queue identity', () => {
