@@ -77,6 +77,9 @@ function normalize(f: FileConfig, file: string, label: string): Config {
 function resolveServicePaths(s: ServiceConfig, dir: string): ServiceConfig {
   let out = s;
   if (s.runtime.kind === 'process') out = { ...out, runtime: { ...s.runtime, cwd: path.resolve(dir, s.runtime.cwd ?? '.') } };
+  // Strategy and policy modules: absolute, so the worker loads the same file (src/extend).
+  if (s.custom) out = { ...out, custom: { ...s.custom, module: path.resolve(dir, s.custom.module) } };
+  if (s.policies) out = { ...out, policies: s.policies.map((p) => ({ ...p, module: path.resolve(dir, p.module) })) };
   const q = s.queue;
   if (q) {
     const auth = q.kind === 'nats' && q.auth?.creds_file ? { ...q.auth, creds_file: path.resolve(dir, q.auth.creds_file) } : undefined;
