@@ -54,10 +54,10 @@ export async function decideStep(input: DecisionInput, host: ModuleHost, baseDir
     try {
       const outcome = await host.call(module, fn, args, ref.timeout_seconds * 1000);
       if (outcome.kind === 'missing') {
-        if (!required) return { module, value: undefined, exported: false };
-        throw fail(`exports no ${fn}() function (exports: ${outcome.exports.join(', ') || 'none'})`);
+        if (!required) return { module, value: undefined, exported: false, exports: outcome.exports };
+        throw fail(`exports no ${fn}() function (exports: ${exportList(outcome.exports)})`);
       }
-      return { module, value: outcome.value, exported: true };
+      return { module, value: outcome.value, exported: true, exports: [] };
     } catch (e) {
       if (e instanceof ModuleCallError) throw fail(e.duringLoad ? e.message : `${fn}() ${e.message}`);
       throw e;
@@ -71,9 +71,13 @@ export async function decideStep(input: DecisionInput, host: ModuleHost, baseDir
 
     // before: each policy may rewrite the input the next one and the strategy see.
     let current = input;
+    const withoutBefore = new Map<number, string[]>();
     for (const [i, p] of policies.entries()) {
       const r = await call('policy', p, 'before', [current, p.options], false);
-      if (!r.exported) continue;
+      if (!r.exported) {
+        withoutBefore.set(i, r.exports);
+        continue;
+      }
       const checked = checkPolicyInput(r.value, current);
       if (typeof checked === 'string') throw new ModuleFailed({ role: 'policy', module: r.module, error: `before() ${checked}` });
       const changed = changedKeys(current, checked);
@@ -95,7 +99,11 @@ export async function decideStep(input: DecisionInput, host: ModuleHost, baseDir
     for (const [i, p] of policies.entries()) {
       const before: StrategyResult = { target_replicas: saneProposal(proposal.replicas, current.current_replicas), reason: proposal.reason, details: proposal.details };
       const r = await call('policy', p, 'after', [current, before, p.options], false);
-      if (!r.exported) continue;
+      if (!r.exported) {
+        const exports = withoutBefore.get(i);
+        if (exports) throw new ModuleFailed({ role: 'policy', module: r.module, error: `exports neither before() nor after() (exports: ${exportList(exports)})` });
+        continue;
+      }
       const result = checkStrategyResult(r.value);
       if (typeof result === 'string') throw new ModuleFailed({ role: 'policy', module: r.module, error: `after() ${result}` });
       const name = path.basename(r.module);
@@ -120,6 +128,10 @@ export async function decideStep(input: DecisionInput, host: ModuleHost, baseDir
     };
     return { decision: decideFrom(input, hold), failure: f };
   }
+}
+
+function exportList(names: string[]): string {
+  return names.length > 0 ? names.join(', ') : 'none';
 }
 
 /** Top-level input fields (and observation names) a policy changed. */

@@ -40,13 +40,12 @@ class ModuleThread {
     readonly file: string,
     private readonly onStop: () => void,
   ) {
-    this.worker = new Worker(THREAD_SCRIPT, { stdout: true, resourceLimits: { maxOldGenerationSizeMb: THREAD_HEAP_MB } });
-    // A module's console.log must not mix with `docktor decide`'s JSON on stdout.
-    this.worker.stdout.pipe(process.stderr, { end: false });
-    this.worker.unref();
+    this.worker = new Worker(THREAD_SCRIPT, { resourceLimits: { maxOldGenerationSizeMb: THREAD_HEAP_MB } });
     this.worker.on('message', (reply: ThreadReply) => this.settle(reply));
     this.worker.on('error', (e) => this.stop(`its thread failed: ${e.name}: ${e.message}`));
     this.worker.on('exit', (code) => this.stop(`its thread exited (code ${code}): did it call process.exit()?`));
+    // An idle module thread must not keep the process alive; after the listeners, which ref it.
+    this.worker.unref();
   }
 
   call(fn: ModuleFunction, args: unknown[], timeoutMs: number): Promise<CallOutcome> {

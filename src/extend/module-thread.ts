@@ -39,6 +39,10 @@ function describeError(e: unknown): string {
   return `threw ${typeof e === 'string' ? JSON.stringify(e) : String(e)}`;
 }
 
+// A module's console.log must not mix with `docktor decide`'s JSON on stdout. (Piping the
+// thread's stdout in the parent instead would keep an idle thread's process alive.)
+process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
+
 const port = parentPort;
 if (port === null) throw new Error('module-thread.js runs as a worker thread only');
 
