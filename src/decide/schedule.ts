@@ -55,21 +55,34 @@ export function windowOpen(w: ScheduleWindow, now: number): boolean {
   return ended === null || started > ended;
 }
 
-// Parsed expressions, reused across calls (parsing costs more than looking back); bounded, as
-// `docktor mcp` decides on inputs it is sent.
-const crons = new Map<string, Cron>();
+// Parsed expressions, reused across calls, each with the interval between two fires that was last
+// looked up: croner takes about a millisecond to look back, and successive checks (the workflow's,
+// the simulator's thousands) nearly always fall between the same two fires. A memo: results do not
+// depend on it. Bounded, as `docktor mcp` decides on inputs it is sent.
+interface CronMemo {
+  cron: Cron;
+  /** Unix ms: the last fire at or before the last lookup (null: none), and the next one after it. */
+  from: number | null;
+  until: number | null;
+}
+const crons = new Map<string, CronMemo>();
 const MAX_CRONS = 256;
 
 /** The last time (Unix ms) `pattern` fired at or before `now` (Unix seconds), or null. */
 function lastFire(pattern: string, timezone: string, now: number): number | null {
   const key = `${timezone} ${pattern}`;
-  let cron = crons.get(key);
-  if (cron === undefined) {
-    cron = new Cron(pattern, { timezone, paused: true });
+  let memo = crons.get(key);
+  if (memo === undefined) {
     if (crons.size >= MAX_CRONS) crons.clear();
-    crons.set(key, cron);
+    memo = { cron: new Cron(pattern, { timezone, paused: true }), from: null, until: null };
+    crons.set(key, memo);
   }
+  const ms = now * 1000;
+  if (memo.from !== null && memo.until !== null && memo.from <= ms && ms < memo.until) return memo.from;
   // croner looks strictly before the reference: 1 ms later makes a fire at `now` count.
-  const [last] = cron.previousRuns(1, new Date(now * 1000 + 1));
-  return last === undefined ? null : last.getTime();
+  const [last] = memo.cron.previousRuns(1, new Date(ms + 1));
+  const next = memo.cron.nextRun(new Date(ms));
+  memo.from = last === undefined ? null : last.getTime();
+  memo.until = next === null ? null : next.getTime();
+  return memo.from;
 }

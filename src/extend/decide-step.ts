@@ -53,9 +53,9 @@ export async function decideStep(input: DecisionInput, host: ModuleHost, baseDir
     const fail = (error: string) => new ModuleFailed({ role, module, error });
     try {
       const outcome = await host.call(module, fn, args, ref.timeout_seconds * 1000);
-      if (outcome.kind === 'missing') {
+      if (outcome.kind !== 'value') {
         if (!required) return { module, value: undefined, exported: false, exports: outcome.exports };
-        throw fail(`exports no ${fn}() function (exports: ${exportList(outcome.exports)})`);
+        throw fail(`exports no ${fn}() function (functions: ${exportList(outcome.exports)})`);
       }
       return { module, value: outcome.value, exported: true, exports: [] };
     } catch (e) {
@@ -101,7 +101,7 @@ export async function decideStep(input: DecisionInput, host: ModuleHost, baseDir
       const r = await call('policy', p, 'after', [current, before, p.options], false);
       if (!r.exported) {
         const exports = withoutBefore.get(i);
-        if (exports) throw new ModuleFailed({ role: 'policy', module: r.module, error: `exports neither before() nor after() (exports: ${exportList(exports)})` });
+        if (exports) throw new ModuleFailed({ role: 'policy', module: r.module, error: `exports neither before() nor after() (functions: ${exportList(exports)})` });
         continue;
       }
       const result = checkStrategyResult(r.value);

@@ -22,7 +22,7 @@ export class ModuleCallError extends Error {
   }
 }
 
-export type CallOutcome = { kind: 'value'; value: unknown } | { kind: 'missing'; exports: string[] };
+export type CallOutcome = { kind: 'value'; value: unknown } | { kind: 'missing' | 'exports'; exports: string[] };
 
 interface Pending {
   resolve(o: CallOutcome): void;
@@ -48,7 +48,7 @@ class ModuleThread {
     this.worker.unref();
   }
 
-  call(fn: ModuleFunction, args: unknown[], timeoutMs: number): Promise<CallOutcome> {
+  call(fn: ModuleFunction | 'exports', args: unknown[], timeoutMs: number): Promise<CallOutcome> {
     const id = this.nextId++;
     return new Promise<CallOutcome>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -70,7 +70,8 @@ class ModuleThread {
       case 'value':
         return p.resolve({ kind: 'value', value: reply.value });
       case 'missing':
-        return p.resolve({ kind: 'missing', exports: reply.exports });
+      case 'exports':
+        return p.resolve({ kind: reply.kind, exports: reply.exports });
       case 'load_error':
         return p.reject(new ModuleCallError(`cannot load: ${reply.error}`, true));
       case 'threw':
@@ -98,7 +99,7 @@ export class ModuleHost {
   private readonly threads = new Map<string, ModuleThread>();
 
   /** Calls `fn` of the module at `file` (absolute) with `args` (structured-cloned). */
-  call(file: string, fn: ModuleFunction, args: unknown[], timeoutMs: number): Promise<CallOutcome> {
+  call(file: string, fn: ModuleFunction | 'exports', args: unknown[], timeoutMs: number): Promise<CallOutcome> {
     let thread = this.threads.get(file);
     if (thread === undefined || thread.stopped) {
       const t: ModuleThread = new ModuleThread(file, () => {

@@ -27,10 +27,11 @@ function functionOf(mod: Exports, name: string): ((...args: unknown[]) => unknow
   return undefined;
 }
 
+/** The names of the functions it exports (a CommonJS module's on `default` too, once). */
 function exportNames(mod: Exports): string[] {
-  const names = Object.keys(mod).filter((k) => k !== 'default');
+  const names = Object.keys(mod).filter((k) => k !== 'default' && typeof mod[k] === 'function');
   const def = mod.default;
-  if (def !== null && typeof def === 'object') names.push(...Object.keys(def as Exports).map((k) => `default.${k}`));
+  if (def !== null && typeof def === 'object') for (const [k, v] of Object.entries(def as Exports)) if (typeof v === 'function' && !names.includes(k)) names.push(k);
   return names;
 }
 
@@ -54,6 +55,7 @@ port.on('message', (req: ThreadRequest) => {
     } catch (e) {
       return { id: req.id, kind: 'load_error', error: describeError(e) };
     }
+    if (req.fn === 'exports') return { id: req.id, kind: 'exports', exports: exportNames(mod) };
     const fn = functionOf(mod, req.fn);
     if (fn === undefined) return { id: req.id, kind: 'missing', exports: exportNames(mod) };
     try {

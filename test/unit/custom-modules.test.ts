@@ -10,6 +10,7 @@ import { createScalerActivities } from '../../src/activities/scaler-activities';
 import { parseConfig } from '../../src/config/load';
 import { ServiceSchema, type ServiceInput } from '../../src/config/service';
 import type { Decision } from '../../src/decide/index';
+import { moduleChecks } from '../../src/extend/module-checks';
 import { ModuleHost } from '../../src/extend/module-host';
 import { runCli } from '../harness/cli';
 import { FakeQueueSource, FakeRuntime, fakePlugins } from '../harness/fake-plugins';
@@ -64,7 +65,7 @@ describe('custom strategies through docktor decide', () => {
   for (const [file, pattern] of [
     ['throws.mjs', /^decide\(\) threw Error: boom from the strategy$/],
     ['wrong-type.mjs', /^decide\(\) returned \{"target_replicas":"5","reason":42\}, not \{ target_replicas: whole number >= 0, reason: text, details\?: object \} \(target_replicas: must be a number, got the string "5"; reason: must be a string, got number 42\)$/],
-    ['not-a-strategy.mjs', /^exports no decide\(\) function \(exports: name\)$/],
+    ['not-a-strategy.mjs', /^exports no decide\(\) function \(functions: none\)$/],
     ['missing.mjs', /^cannot load: Error: Cannot find module .*missing\.mjs/],
   ] as const) {
     it(`${file}: exit 1 naming the module; the decision printed is a hold (limited_by module_error)`, async () => {
@@ -129,7 +130,7 @@ describe('policies through docktor decide', () => {
   it('a policy with neither before() nor after() fails', async () => {
     const { code, err } = await decideCli(decisionInput({ ...rules, policies: [{ module: mod('not-a-strategy.mjs') }] }, { backlog: 500 }));
     assert.equal(code, 1);
-    assert.match(err, /policy .*not-a-strategy\.mjs: exports neither before\(\) nor after\(\) \(exports: name\)/);
+    assert.match(err, /policy .*not-a-strategy\.mjs: exports neither before\(\) nor after\(\) \(functions: none\)/);
   });
 });
 
@@ -149,6 +150,28 @@ describe('modules in the check activity and the config', () => {
       const bad = await checkService({ ...check, service: service(custom(mod('throws.mjs'))) });
       assert.deepEqual([bad.decision?.action, bad.decision?.target_replicas, bad.decision?.limited_by, bad.metric_failures], ['hold', 2, 'module_error', 0]);
       assert.deepEqual(bad.failures, [{ source: 'module', error: `custom strategy ${mod('throws.mjs')}: decide() threw Error: boom from the strategy`, configuration: false }]);
+    } finally {
+      modules.close();
+    }
+  });
+
+  it('config validate checks that each module loads and exports what its role needs, calling nothing', async () => {
+    const modules = new ModuleHost();
+    try {
+      const svc = service({
+        ...custom(mod('per-backlog.cjs')),
+        policies: [{ module: mod('cap-policy.mjs') }, { module: mod('not-a-strategy.mjs') }, { module: mod('missing.mjs') }],
+      });
+      const checks = await moduleChecks(svc, modules);
+      assert.deepEqual(
+        checks.map((c) => [c.ok, c.label.replace(MODULES, 'M'), c.detail?.replace(MODULES, 'M').split(' imported from')[0]]),
+        [
+          [true, 'w: custom strategy M/per-backlog.cjs', 'exports decide()'],
+          [true, 'w: policy M/cap-policy.mjs', 'exports after()'],
+          [false, 'w: policy M/not-a-strategy.mjs', 'exports no before() or after() (functions: none)'],
+          [false, 'w: policy M/missing.mjs', "cannot load: Error: Cannot find module 'M/missing.mjs'"],
+        ],
+      );
     } finally {
       modules.close();
     }

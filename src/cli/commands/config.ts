@@ -4,6 +4,8 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import { FileSchema } from '../../config/file';
 import { loadConfig, type Config } from '../../config/load';
+import { moduleChecks } from '../../extend/module-checks';
+import { ModuleHost } from '../../extend/module-host';
 import type { CheckResult } from '../../observations';
 import { redactSecrets } from '../../sources/secrets';
 import type { CliIO } from '../io';
@@ -42,6 +44,7 @@ export async function liveChecks(config: Config): Promise<CheckResult[]> {
   const { runtimeFor, closeRuntimes } = await import('../../runtimes/registry.js');
   const { queueSourceFor, closeQueueSources } = await import('../../queues/registry.js');
   const { externalSourceFor, closeExternalSources } = await import('../../sources/external/registry.js');
+  const modules = new ModuleHost();
   try {
     const perService = await Promise.all(
       config.services.map(async (service) => {
@@ -49,7 +52,7 @@ export async function liveChecks(config: Config): Promise<CheckResult[]> {
         const runtimeChecks = await runtimeFor(target).check(target);
         const queueChecks = service.queue ? await queueSourceFor(service.queue).check(service.queue, { max_replicas: service.max_replicas }) : [];
         const externalChecks = await Promise.all((service.external ?? []).map((e) => externalSourceFor(e).check(e)));
-        return [...runtimeChecks, ...queueChecks, ...externalChecks.flat()];
+        return [...runtimeChecks, ...queueChecks, ...externalChecks.flat(), ...(await moduleChecks(service, modules))];
       }),
     );
     const seen = new Set<string>();
@@ -60,6 +63,7 @@ export async function liveChecks(config: Config): Promise<CheckResult[]> {
       return true;
     });
   } finally {
+    modules.close();
     await Promise.all([closeRuntimes(), closeQueueSources(), closeExternalSources()]);
   }
 }
