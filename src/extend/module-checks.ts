@@ -13,8 +13,7 @@ export async function moduleChecks(service: ServiceConfig, host: ModuleHost): Pr
     refs.map(async ({ role, ref, needs }): Promise<CheckResult> => {
       const label = `${service.name}: ${role} ${ref.module}`;
       try {
-        const outcome = await host.call(ref.module, 'exports', [], ref.timeout_seconds * 1000);
-        const exports = outcome.kind === 'value' ? [] : outcome.exports;
+        const exports = await host.exportsOf(ref.module);
         const found = needs.filter((n) => exports.includes(n));
         if (found.length > 0) return { ok: true, label, detail: `exports ${found.map((n) => `${n}()`).join(' and ')}` };
         return { ok: false, label, detail: `exports no ${needs.map((n) => `${n}()`).join(' or ')} (functions: ${exports.join(', ') || 'none'})` };

@@ -1,38 +1,22 @@
 // The thread a strategy or policy module runs in (one per module file, src/extend/module-host.ts).
-// It imports the module once, calls the function it is asked for and posts back the value. Kept
-// off the worker's main thread so a module stuck in a loop can be stopped (the thread is
-// terminated) without stalling every other scaler of the worker.
-import { parentPort } from 'node:worker_threads';
+// It imports the module at start and says whether that worked (with the functions it exports),
+// then calls the functions it is asked for and posts back their values. Kept off the worker's main
+// thread so a module stuck in a loop can be stopped (the thread is terminated) without stalling
+// every other scaler of the worker.
+import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
-import type { ThreadReply, ThreadRequest } from './module-protocol';
+import type { ThreadData, ThreadLoaded, ThreadReply, ThreadRequest } from './module-protocol';
 
 type Exports = Record<string, unknown>;
+type Fn = (...args: unknown[]) => unknown;
 
-let loaded: Promise<Exports> | undefined;
-
-/** ESM or CommonJS: `import()` takes both; CommonJS exports may also sit on `default`. */
-function load(file: string): Promise<Exports> {
-  loaded ??= import(pathToFileURL(file).href) as Promise<Exports>;
-  return loaded;
-}
-
-function functionOf(mod: Exports, name: string): ((...args: unknown[]) => unknown) | undefined {
-  const direct = mod[name];
-  if (typeof direct === 'function') return direct as (...args: unknown[]) => unknown;
+/** The module's functions: ESM exports, and a CommonJS module's `module.exports` (on `default`). */
+function functionsOf(mod: Exports): Map<string, Fn> {
+  const out = new Map<string, Fn>();
+  for (const [k, v] of Object.entries(mod)) if (k !== 'default' && typeof v === 'function') out.set(k, v as Fn);
   const def = mod.default;
-  if (def !== null && typeof def === 'object') {
-    const f = (def as Exports)[name];
-    if (typeof f === 'function') return f as (...args: unknown[]) => unknown;
-  }
-  return undefined;
-}
-
-/** The names of the functions it exports (a CommonJS module's on `default` too, once). */
-function exportNames(mod: Exports): string[] {
-  const names = Object.keys(mod).filter((k) => k !== 'default' && typeof mod[k] === 'function');
-  const def = mod.default;
-  if (def !== null && typeof def === 'object') for (const [k, v] of Object.entries(def as Exports)) if (typeof v === 'function' && !names.includes(k)) names.push(k);
-  return names;
+  if (def !== null && typeof def === 'object') for (const [k, v] of Object.entries(def as Exports)) if (typeof v === 'function' && !out.has(k)) out.set(k, v as Fn);
+  return out;
 }
 
 function describeError(e: unknown): string {
@@ -46,29 +30,34 @@ process.stdout.write = process.stderr.write.bind(process.stderr) as typeof proce
 
 const port = parentPort;
 if (port === null) throw new Error('module-thread.js runs as a worker thread only');
+const { file } = workerData as ThreadData;
 
-port.on('message', (req: ThreadRequest) => {
-  void (async (): Promise<ThreadReply> => {
-    let mod: Exports;
-    try {
-      mod = await load(req.file);
-    } catch (e) {
-      return { id: req.id, kind: 'load_error', error: describeError(e) };
-    }
-    if (req.fn === 'exports') return { id: req.id, kind: 'exports', exports: exportNames(mod) };
-    const fn = functionOf(mod, req.fn);
-    if (fn === undefined) return { id: req.id, kind: 'missing', exports: exportNames(mod) };
-    try {
-      return { id: req.id, kind: 'value', value: await fn(...req.args) };
-    } catch (e) {
-      return { id: req.id, kind: 'threw', error: describeError(e) };
-    }
-  })().then((reply) => {
-    try {
-      port.postMessage(reply);
-    } catch (e) {
-      // A function, a symbol, a class instance with private state…: not data.
-      port.postMessage({ id: req.id, kind: 'not_data', error: describeError(e) } satisfies ThreadReply);
-    }
+void (async () => {
+  let functions: Map<string, Fn>;
+  try {
+    // import() takes ES modules and CommonJS alike.
+    functions = functionsOf((await import(pathToFileURL(file).href)) as Exports);
+  } catch (e) {
+    port.postMessage({ kind: 'load_error', error: describeError(e) } satisfies ThreadLoaded);
+    return;
+  }
+  port.on('message', (req: ThreadRequest) => {
+    void (async (): Promise<ThreadReply> => {
+      const fn = functions.get(req.fn);
+      if (fn === undefined) return { id: req.id, kind: 'missing' };
+      try {
+        return { id: req.id, kind: 'value', value: await fn(...req.args) };
+      } catch (e) {
+        return { id: req.id, kind: 'threw', error: describeError(e) };
+      }
+    })().then((reply) => {
+      try {
+        port.postMessage(reply);
+      } catch (e) {
+        // A function, a symbol, a class instance with private state…: not data.
+        port.postMessage({ id: req.id, kind: 'not_data', error: describeError(e) } satisfies ThreadReply);
+      }
+    });
   });
-});
+  port.postMessage({ kind: 'loaded', exports: [...functions.keys()] } satisfies ThreadLoaded);
+})();

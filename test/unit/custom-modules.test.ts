@@ -88,6 +88,12 @@ describe('custom strategies through docktor decide', () => {
     });
   }
 
+  it('importing the module is not counted in timeout_seconds (it has a limit of its own)', async () => {
+    const { code, decision, err } = await decideCli(decisionInput(custom(mod('slow-import.mjs'), { timeout_seconds: 0.5 }), { current: 2 }));
+    assert.equal(code, 0, err);
+    assert.deepEqual([decision?.target_replicas, decision?.reason], [3, 'imported slowly, decided fast']);
+  });
+
   it('exit 2 naming the field when strategy custom has no module', async () => {
     const r = await runCli(['decide'], { cwd: process.cwd(), stdin: JSON.stringify(decisionInput({ strategy: 'custom' })) });
     assert.deepEqual([r.code, r.out, r.err], [2, '', 'input: service.custom: required when strategy is custom\n']);
