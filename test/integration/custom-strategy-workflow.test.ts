@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { parseConfig, type Config } from '../../src/config/load';
@@ -16,6 +15,7 @@ import type { HistoryEntry } from '../../src/workflows/scaler-state';
 import { createScalerWorker } from '../../src/worker';
 import { FakeFleet } from '../harness/fake-plugins';
 import { testTemporal } from '../harness/services';
+import { until } from '../harness/until';
 
 const TASK_QUEUE = `custom-strategy-test-${process.pid}`;
 const MODULES = path.resolve(process.cwd(), 'test', 'fixtures', 'modules');
@@ -38,17 +38,6 @@ services:
 ${extra}`,
     path.join(MODULES, 'docktor.yaml'),
   );
-}
-
-async function until<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await probe();
-    if (ok(last)) return last;
-    await sleep(100);
-  }
-  assert.fail(`timed out waiting for ${what}; last: ${JSON.stringify(last)?.slice(0, 800)}`);
 }
 
 describe('custom strategy modules in the scaler workflow (real dev server, fake plugins)', () => {

@@ -2,6 +2,7 @@
 // and `docktor simulate`: real modules (test/fixtures/modules) in real worker threads, ESM and
 // CommonJS, good ones and ones that throw, hang or return garbage.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import { ServiceSchema, type ServiceInput } from '../../src/config/service';
 import type { Decision } from '../../src/decide/index';
 import { moduleChecks } from '../../src/extend/module-checks';
 import { ModuleHost } from '../../src/extend/module-host';
+import { docktorArgv } from '../e2e/cli';
 import { runCli } from '../harness/cli';
 import { FakeQueueSource, FakeRuntime, fakePlugins } from '../harness/fake-plugins';
 
@@ -43,6 +45,13 @@ describe('custom strategies through docktor decide', () => {
     assert.deepEqual([decision?.action, decision?.target_replicas, decision?.limited_by, decision?.reason], ['scale_up', 5, null, 'backlog 450 / 100 per replica']);
     assert.equal(decision?.details.strategy, 'custom');
     assert.deepEqual(decision?.details.proposal, { replicas: 5, reason: 'backlog 450 / 100 per replica', missing: [], per_replica: 100, module: mod('per-backlog.mjs') });
+  });
+
+  it('the real command: a module\'s console.log goes to stderr, stdout is the decision alone', () => {
+    const r = spawnSync(process.execPath, docktorArgv(['decide']), { input: JSON.stringify(decisionInput(custom(mod('per-backlog.mjs')), { backlog: 450 })), encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as Decision).target_replicas, 5);
+    assert.match(r.stderr, /per-backlog\.mjs loaded/);
   });
 
   it('a CommonJS module (sync) decides, its path relative to the working directory', async () => {
