@@ -125,6 +125,8 @@ export async function decideStep(input: DecisionInput, host: ModuleHost, baseDir
       reason: `${f.role} ${f.module} failed: ${f.error}`,
       details: { module_error: { role: f.role, module: f.module, error: f.error } },
       limited_by: 'module_error',
+      // What the predictive strategy keeps is kept through a failed policy, not dropped.
+      ...(input.state?.predictive ? { predictive: input.state.predictive } : {}),
     };
     return { decision: decideFrom(input, hold), failure: f };
   }

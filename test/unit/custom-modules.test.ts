@@ -142,6 +142,16 @@ describe('policies through docktor decide', () => {
     assert.deepEqual([decision?.action, decision?.limited_by], ['hold', 'module_error']);
   });
 
+  it('a failing policy keeps the predictive strategy\'s state (it is not reset by the hold)', async () => {
+    const predictive = { samples: [{ at: NOW - 30, rate: 4 }], last_lag: { at: NOW - 10, lag: 40 } };
+    const { code, decision } = await decideCli(
+      decisionInput({ strategy: 'predictive', sla: { max_pickup_seconds: 30 }, policies: [{ module: mod('throws.mjs') }] }, { backlog: 50, state: { predictive } }),
+    );
+    assert.equal(code, 1);
+    assert.equal(decision?.limited_by, 'module_error');
+    assert.deepEqual([decision?.state.predictive?.samples, decision?.state.predictive?.last_lag], [predictive.samples, predictive.last_lag]);
+  });
+
   it('a policy with neither before() nor after() fails', async () => {
     const { code, err } = await decideCli(decisionInput({ ...rules, policies: [{ module: mod('not-a-strategy.mjs') }] }, { backlog: 500 }));
     assert.equal(code, 1);
