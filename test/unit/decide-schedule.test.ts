@@ -8,6 +8,7 @@ import { ScheduleWindowSchema } from '../../src/config/schedule';
 import { decide } from '../../src/decide/index';
 import { scheduledBounds, windowOpen } from '../../src/decide/schedule';
 import { InputError } from '../../src/errors';
+import { runCli } from '../harness/cli';
 import { input, service } from './decide-fixtures';
 
 const at = (iso: string) => Date.parse(iso) / 1000;
@@ -104,6 +105,23 @@ describe('decisions under a schedule', () => {
   it('an override is bound by the service, not by a window', () => {
     const d = decide(input({ service: svc, current: 2, now: at('2026-03-30T23:00:00Z'), override: { replicas: 8 } }));
     assert.deepEqual([d.target_replicas, d.limited_by], [8, 'override']);
+  });
+});
+
+describe('docktor decide with a schedule', () => {
+  it('07:30 UTC is outside office hours on Friday 27 March (08:30 CET) and inside on Monday 30 March (09:30 CEST)', async () => {
+    const decideAt = async (iso: string) => {
+      const r = await runCli(['decide'], {
+        cwd: process.cwd(),
+        stdin: JSON.stringify({ now: at(iso), current_replicas: 1, observations: {}, service: { name: 'w', max_replicas: 10, rules: {}, schedule: [{ start: '0 9 * * 1-5', end: '0 17 * * 1-5', timezone: 'Europe/Copenhagen', min_replicas: 5 }] } }),
+      });
+      assert.equal(r.code, 0, r.err);
+      return JSON.parse(r.out) as { target_replicas: number; limited_by: string | null };
+    };
+    const friday = await decideAt('2026-03-27T07:30:00Z');
+    const monday = await decideAt('2026-03-30T07:30:00Z');
+    assert.deepEqual([friday.target_replicas, friday.limited_by], [1, null]);
+    assert.deepEqual([monday.target_replicas, monday.limited_by], [5, 'schedule']);
   });
 });
 
