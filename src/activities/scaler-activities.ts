@@ -8,11 +8,16 @@
 // activity, so its result is recorded in the history and engine changes never break the replay
 // of old histories. Applying is a regular activity: it has side effects, can take minutes and
 // must be retried durably.
+//
+// Custom strategy and policy modules run in this decide step (src/extend), in threads of the
+// worker, each module imported once: restart the worker to load an edited module.
 import { ApplicationFailure } from '@temporalio/common';
-import { decide, type Decision } from '../decide/index';
+import type { Decision } from '../decide/index';
 import { replicaCeiling } from '../decide/safety/bounds';
 import type { DecisionInput, EngineState } from '../decide/input';
 import { ConfigurationError } from '../errors';
+import { decideStep } from '../extend/decide-step';
+import { ModuleHost } from '../extend/module-host';
 import type { Json } from '../observations';
 import type { ScaleResult } from '../runtimes/runtime';
 import { collectObservations, SOURCE_TIMEOUT_MS, targetOf, type CollectResult, type PluginLookup, type ServiceRef } from '../sources/collect';
@@ -60,11 +65,14 @@ export interface ScalerActivityOptions {
    * masked (src/sources/secrets.ts), and activities restore them from here.
    */
   secrets?: SecretStore;
+  /** Where strategy and policy modules run (default: a host of this worker's own). */
+  modules?: ModuleHost;
 }
 
 export function createScalerActivities(plugins: PluginLookup, o: ScalerActivityOptions = {}) {
   const timeoutMs = o.sourceTimeoutMs ?? SOURCE_TIMEOUT_MS;
   const secrets = o.secrets ?? new SecretStore();
+  const modules = o.modules ?? new ModuleHost();
   /** The input with its service's secrets restored (ConfigurationError when this worker has none). */
   const unmasked = <T extends ServiceRef>(ref: T): T => ({ ...ref, service: secrets.restore(ref.project, ref.service) });
   return {
@@ -80,19 +88,26 @@ export function createScalerActivities(plugins: PluginLookup, o: ScalerActivityO
       }
       const metric_failures = collected.failures.length > 0 ? input.metric_failures + 1 : 0;
       const replicas = collected.observations['replicas.current'] ?? input.last_replicas;
-      const decision =
-        replicas === null
-          ? null
-          : decide({
-              now: input.now,
-              service: input.service,
-              current_replicas: replicas,
-              observations: collected.observations,
-              ...(input.engine ? { state: input.engine } : {}),
-              paused: input.paused,
-              ...(input.override ? { override: input.override } : {}),
-              metric_failures,
-            });
+      let decision: Decision | null = null;
+      if (replicas !== null) {
+        const step = await decideStep(
+          {
+            now: input.now,
+            service: input.service,
+            current_replicas: replicas,
+            observations: collected.observations,
+            ...(input.engine ? { state: input.engine } : {}),
+            paused: input.paused,
+            ...(input.override ? { override: input.override } : {}),
+            metric_failures,
+          },
+          modules,
+          process.cwd(),
+        );
+        decision = step.decision;
+        // A failed module is reported like a failed source (it is not a metric failure: no fallback).
+        if (step.failure) collected.failures.push({ source: 'module', error: `${step.failure.role} ${step.failure.module}: ${step.failure.error}`, configuration: false });
+      }
       return { ...collected, replicas, decision, metric_failures, finished_at: Date.now() / 1000 };
     },
 

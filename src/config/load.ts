@@ -116,6 +116,9 @@ function normalizeDiscover(d: DiscoverEntry, index: number, dir: string): Discov
 function resolveServicePaths(s: ServiceConfig, dir: string): ServiceConfig {
   let out = s;
   if (s.runtime.kind === 'process') out = { ...out, runtime: { ...s.runtime, cwd: path.resolve(dir, s.runtime.cwd ?? '.') } };
+  // Strategy and policy modules: absolute, so the worker loads the same file (src/extend).
+  if (s.custom) out = { ...out, custom: { ...s.custom, module: path.resolve(dir, s.custom.module) } };
+  if (s.policies) out = { ...out, policies: s.policies.map((p) => ({ ...p, module: path.resolve(dir, p.module) })) };
   if (s.queue) out = { ...out, queue: resolveQueuePaths(s.queue, dir) as QueueConfig };
   return out;
 }

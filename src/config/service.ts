@@ -12,11 +12,15 @@ import {
   SlaSchema,
   TargetSchema,
 } from './policy';
+import { CustomStrategySchema, PolicySchema } from './extension';
 import { ExternalListSchema } from './external';
 import { QueueSchema } from './queue';
 import { RuntimeSchema } from './runtime';
+import { ScheduleSchema } from './schedule';
 
-export const STRATEGIES = ['rules', 'target', 'predictive'] as const;
+export const BUILTIN_STRATEGIES = ['rules', 'target', 'predictive'] as const;
+export type BuiltinStrategyName = (typeof BUILTIN_STRATEGIES)[number];
+export const STRATEGIES = [...BUILTIN_STRATEGIES, 'custom'] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
 
 const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -37,6 +41,12 @@ const ServiceObjectSchema = z
     target: TargetSchema.optional(),
     sla: SlaSchema.optional(),
     capacity: CapacitySchema.optional(),
+    /** `strategy: custom`: the module that decides (src/extend). */
+    custom: CustomStrategySchema.optional(),
+    /** Modules run before (on the input) and after (on the strategy's result) the strategy. */
+    policies: z.array(PolicySchema).optional(),
+    /** Windows that raise min_replicas / lower max_replicas while open (src/decide/schedule.ts). */
+    schedule: ScheduleSchema.optional(),
     cooldown: CooldownSchema,
     behavior: BehaviorSchema.optional(),
     fallback: FallbackSchema.optional(),
@@ -53,7 +63,7 @@ const ServiceObjectSchema = z
     if (s.replica_ceiling !== undefined && s.replica_ceiling < s.max_replicas) {
       ctx.addIssue({ code: 'custom', path: ['replica_ceiling'], message: `must be >= max_replicas (${s.max_replicas})` });
     }
-    const needs: Record<StrategyName, 'rules' | 'target' | 'sla'> = { rules: 'rules', target: 'target', predictive: 'sla' };
+    const needs: Record<StrategyName, 'rules' | 'target' | 'sla' | 'custom'> = { rules: 'rules', target: 'target', predictive: 'sla', custom: 'custom' };
     const block = needs[s.strategy];
     if (s[block] === undefined) {
       ctx.addIssue({ code: 'custom', path: [block], message: `required when strategy is ${s.strategy}` });
@@ -65,6 +75,15 @@ const ServiceObjectSchema = z
         message: `must be within min_replicas..max_replicas (${s.min_replicas}..${s.max_replicas})`,
       });
     }
+    s.schedule?.forEach((w, i) => {
+      // A window narrows the bounds; it never widens them past the service's own.
+      if (w.min_replicas !== null && w.min_replicas > s.max_replicas) {
+        ctx.addIssue({ code: 'custom', path: ['schedule', i, 'min_replicas'], message: `must be <= the service's max_replicas (${s.max_replicas})` });
+      }
+      if (w.max_replicas !== null && w.max_replicas < s.min_replicas) {
+        ctx.addIssue({ code: 'custom', path: ['schedule', i, 'max_replicas'], message: `must be >= the service's min_replicas (${s.min_replicas})` });
+      }
+    });
   });
 
 /** A service as written in the file (defaults not yet applied). */

@@ -1,7 +1,11 @@
 // The decision engine: one pure function from a decision input (CONTRACT §4) to a decision.
 // No I/O, no clock (time is `input.now`), no randomness; the same input gives the same output.
 // Order: strategy proposal → fallback / missing-data guard → bounds correction → stabilization →
-// rate limits and bounds → cooldown → pause / override. See docs/decide.md.
+// rate limits and bounds → cooldown → pause / override. Bounds are the service's, narrowed by
+// its open `schedule` windows. See docs/decide.md.
+//
+// `decideFrom` is everything after the proposal, so a proposal made elsewhere (a custom
+// strategy module, `after` policies: src/extend) goes through the same safety steps.
 import type { Json } from '../observations';
 import { fmt } from './format';
 import { recordRecommendation, recordScaleEvent } from './history';
@@ -10,24 +14,51 @@ import { limitRate, longestPolicyPeriod, stabilizationWindows, stabilizeRecommen
 import { clamp, correctOutOfBounds, replicaCeiling, saneProposal } from './safety/bounds';
 import { cooldownBlock } from './safety/cooldown';
 import { fallbackReplicas } from './safety/fallback';
+import { scheduledBounds } from './schedule';
 import { STRATEGY_REGISTRY } from './strategies/index';
-import type { Action, Decision, JsonObject, LimitedBy } from './types';
+import type { Action, Decision, JsonObject, LimitedBy, Proposal } from './types';
 
-export type { Action, Decision, LimitedBy, Proposal, Strategy } from './types';
+export type { Action, Decision, LimitedBy, Proposal, Strategy, StrategyResult } from './types';
 export type { DecisionInput, EngineState } from './input';
 
 const EMPTY_STATE: EngineState = { recommendations: [], scale_events: [], last_scale_up_at: null, last_scale_down_at: null };
 
+/**
+ * The decision of a built-in strategy. `strategy: custom` and `policies` need their modules, which
+ * only the decide step runs (src/extend/decide-step.ts): here a custom strategy holds, saying so,
+ * and policies are not run.
+ */
 export function decide(input: DecisionInput): Decision {
+  return decideFrom(input, builtinProposal(input));
+}
+
+export function builtinProposal(input: DecisionInput): Proposal {
+  const strategy = input.service.strategy;
+  if (strategy === 'custom') {
+    return {
+      replicas: input.current_replicas,
+      reason: 'strategy custom: its module runs only in the decide step (the worker, docktor decide, docktor simulate)',
+      details: {},
+      limited_by: 'module_error',
+    };
+  }
+  return STRATEGY_REGISTRY[strategy].propose(input);
+}
+
+/** The safety steps after a proposal (the order at the top of this file). */
+export function decideFrom(input: DecisionInput, proposal: Proposal): Decision {
   const service = input.service;
   const current = input.current_replicas;
   const now = input.now;
-  const min = service.min_replicas;
-  const max = service.max_replicas;
+  const bounds = scheduledBounds(service, now);
+  const min = bounds.min_replicas;
+  const max = bounds.max_replicas;
+  // A bound an open window set is reported as the schedule's.
+  const boundBy = (limit: LimitedBy): LimitedBy =>
+    (limit === 'min_replicas' && bounds.floor_from_schedule) || (limit === 'max_replicas' && bounds.ceiling_from_schedule) ? 'schedule' : limit;
   const prev = input.state ?? EMPTY_STATE;
   const failures = input.metric_failures ?? 0;
 
-  const proposal = STRATEGY_REGISTRY[service.strategy].propose(input);
   const missing = proposal.missing ?? [];
   let desired = saneProposal(proposal.replicas, current);
   let reason = proposal.reason;
@@ -63,8 +94,8 @@ export function decide(input: DecisionInput): Decision {
   if (outOfBounds !== null) {
     // Bounds first, as the HPA: no stabilization, rate limit or cooldown delays the correction.
     target = outOfBounds.replicas;
-    limitedBy = outOfBounds.limited_by;
-    notes.push(outOfBounds.reason);
+    limitedBy = boundBy(outOfBounds.limited_by);
+    notes.push(limitedBy === 'schedule' ? `${outOfBounds.reason} (schedule)` : outOfBounds.reason);
   } else {
     const stab = stabilizeRecommendation(prev.recommendations, now, current, desired, windows.up, windows.down);
     stabilization = { window_up_s: windows.up, window_down_s: windows.down, up_recommendation: stab.up_recommendation, down_recommendation: stab.down_recommendation, replicas: stab.replicas };
@@ -79,8 +110,8 @@ export function decide(input: DecisionInput): Decision {
     const rl = limitRate(stab.replicas, current, min, max, prev.scale_events, now, service.behavior);
     rateLimit = { scale_up_limit: rl.scale_up_limit, scale_down_limit: rl.scale_down_limit, replicas: rl.replicas };
     if (rl.limited_by !== null) {
-      limitedBy = rl.limited_by;
-      notes.push(limitNote(rl.limited_by, rl.replicas, stab.replicas));
+      limitedBy = boundBy(rl.limited_by);
+      notes.push(limitNote(rl.limited_by, rl.replicas, stab.replicas) + (limitedBy === 'schedule' ? ' (schedule)' : ''));
     }
     target = rl.replicas;
     const block = cooldownBlock(current, target, now, service.cooldown, prev);
@@ -101,9 +132,11 @@ export function decide(input: DecisionInput): Decision {
     limitedBy = 'paused';
     notes.push(computedTarget === current ? 'paused' : `paused: would go to ${computedTarget}`);
   } else if (override !== undefined) {
-    target = override.force === true ? clamp(override.replicas, 0, replicaCeiling(service)) : clamp(override.replicas, min, max);
+    // Within the service's own bounds, not a schedule window's: the operator's pin wins.
+    const [omin, omax] = [service.min_replicas, service.max_replicas];
+    target = override.force === true ? clamp(override.replicas, 0, replicaCeiling(service)) : clamp(override.replicas, omin, omax);
     limitedBy = 'override';
-    reason = `override to ${target}${override.reason ? `: ${override.reason}` : ''}${target !== override.replicas ? ` (asked ${override.replicas}, kept within ${override.force === true ? `0..${replicaCeiling(service)}, replica_ceiling` : `${min}..${max}`})` : ''}`;
+    reason = `override to ${target}${override.reason ? `: ${override.reason}` : ''}${target !== override.replicas ? ` (asked ${override.replicas}, kept within ${override.force === true ? `0..${replicaCeiling(service)}, replica_ceiling` : `${omin}..${omax}`})` : ''}`;
     notes.length = 0;
     notes.push(`the engine would go to ${computedTarget}`);
   }
@@ -128,7 +161,7 @@ export function decide(input: DecisionInput): Decision {
     metric_failures: failures,
     fallback: fallback === null ? null : { replicas: fallback.replicas, reason: fallback.reason },
     desired,
-    bounds: { min_replicas: min, max_replicas: max },
+    bounds: { min_replicas: min, max_replicas: max, ...(service.schedule?.length ? { schedule_open: bounds.open, configured: { min_replicas: service.min_replicas, max_replicas: service.max_replicas } } : {}) },
     stabilization,
     rate_limit: rateLimit,
     cooldown,

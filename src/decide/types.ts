@@ -16,7 +16,13 @@ export type LimitedBy =
   | 'missing_metrics'
   | 'capacity'
   | 'paused'
-  | 'override';
+  | 'override'
+  /** An open `schedule` window set the floor or the ceiling. */
+  | 'schedule'
+  /** An `after` policy changed the strategy's result. */
+  | 'policy'
+  /** A custom strategy or policy module failed (threw, timed out, returned garbage): hold. */
+  | 'module_error';
 
 export type Action = 'scale_up' | 'scale_down' | 'hold';
 
@@ -34,6 +40,17 @@ export interface Proposal {
   predictive?: PredictiveState;
   /** The strategy already capped its proposal (e.g. host capacity); reported as `limited_by`. */
   limited_by?: LimitedBy;
+}
+
+/**
+ * What a custom strategy's `decide` returns and what an `after` policy receives and returns
+ * (CONTRACT §2): the strategy's wish, before bounds, behavior and cooldown.
+ */
+export interface StrategyResult {
+  /** Whole number >= 0; the engine keeps the final target within the bounds. */
+  target_replicas: number;
+  reason: string;
+  details?: JsonObject;
 }
 
 export interface Strategy {

@@ -133,7 +133,8 @@ export function registerTools(server: McpServer, access: ScalersAccess, o: { rea
       description:
         "Runs docktor's decision engine on one input and returns what it would decide; nothing is read or changed (the same engine and schema as " +
         '`docktor decide`). Combines every metric of the policy (rules: up if any condition holds, down only if all do; target: the largest ' +
-        'desired count; predictive: the SLA) and applies cooldowns, rate limits and min/max bounds. Input: `service` (a configured name, or a ' +
+        'desired count; predictive: the SLA) and applies cooldowns, rate limits, min/max bounds and schedule windows. It loads no code: a ' +
+        '`custom` strategy holds (limited_by module_error) and `policies` are not run; ask the operator to run `docktor decide` for those. Input: `service` (a configured name, or a ' +
         'service config), `current_replicas`, `observations` (metric name -> number, e.g. from get_service_metrics: queue.backlog, ' +
         'queue.oldest_age_s, cpu.avg_pct, ...), optional `now` (Unix seconds, default the current time) and `state` (the `state` of the previous ' +
         'output, for cooldowns and stabilization). Output: action (scale_up, scale_down, hold), target_replicas, reason, limited_by, details, state. ' +

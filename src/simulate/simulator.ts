@@ -65,7 +65,27 @@ export interface SimulationOptions {
   onDecision?: (input: DecisionInput, decision: Decision) => void;
 }
 
+/** The pure engine's simulation: built-in strategies only (a custom strategy holds, see decide). */
 export function simulate(trace: Trace, o: SimulationOptions): Simulation {
+  const run = simulation(trace, o);
+  let step = run.next();
+  while (!step.done) step = run.next(decide(step.value));
+  return step.value;
+}
+
+/**
+ * The simulation with another decide step, e.g. one that runs custom strategy and policy modules
+ * (src/extend/decide-step.ts): `docktor simulate` on a service that has them.
+ */
+export async function simulateWith(trace: Trace, o: SimulationOptions, decideAsync: (input: DecisionInput) => Promise<Decision>): Promise<Simulation> {
+  const run = simulation(trace, o);
+  let step = run.next();
+  while (!step.done) step = run.next(await decideAsync(step.value));
+  return step.value;
+}
+
+/** The run as a coroutine: it yields each check's decision input and takes its decision back. */
+function* simulation(trace: Trace, o: SimulationOptions): Generator<DecisionInput, Simulation, Decision> {
   const service = o.service;
   const interval = service.check_interval;
   const sla = service.sla?.max_pickup_seconds ?? DEFAULT_SLA_SECONDS;
@@ -131,7 +151,8 @@ export function simulate(trace: Trace, o: SimulationOptions): Simulation {
     pickedUp++;
   };
 
-  const check = (t: number) => {
+  /** A check's observations and decision input (before the decision). */
+  const observeCheck = (t: number) => {
     const ready = idle + inService.size - retiring;
     const current = starting.length + ready;
     const queueHead = queue.length > 0 ? queue.front() : Infinity;
@@ -151,23 +172,20 @@ export function simulate(trace: Trace, o: SimulationOptions): Simulation {
       aliveSeconds,
       busySeconds: serviceHandedOut - inService.remainingAfter(t),
     });
-    let target: number;
-    if (o.schedule) target = Math.min(service.max_replicas, Math.max(service.min_replicas, o.schedule(checks)));
-    else {
-      const input: DecisionInput = {
-        now: epoch + t,
+    const input: DecisionInput = {
+      now: epoch + t,
       service,
-        current_replicas: current,
-        observations,
-        ...(engine ? { state: engine } : {}),
-        paused: false,
-        metric_failures: 0,
-      };
-      const decision = decide(input);
-      o.onDecision?.(input, decision);
-      engine = decision.state;
-      target = decision.target_replicas;
-    }
+      current_replicas: current,
+      observations,
+      ...(engine ? { state: engine } : {}),
+      paused: false,
+      metric_failures: 0,
+    };
+    return { current, ready, input };
+  };
+
+  /** Applies a check's target and books the check. */
+  const finishCheck = (t: number, current: number, ready: number, target: number) => {
     if (target !== current && !service.dry_run) {
       scaleEvents++;
       if (target > current) {
@@ -249,7 +267,17 @@ export function simulate(trace: Trace, o: SimulationOptions): Simulation {
       nextArrival = arrivals.next();
     } else {
       if (nextCheck >= end) break;
-      check(nextCheck);
+      const t = nextCheck;
+      const { current, ready, input } = observeCheck(t);
+      let target: number;
+      if (o.schedule) target = Math.min(service.max_replicas, Math.max(service.min_replicas, o.schedule(checks)));
+      else {
+        const decision = yield input;
+        o.onDecision?.(input, decision);
+        engine = decision.state;
+        target = decision.target_replicas;
+      }
+      finishCheck(t, current, ready, target);
     }
   }
 

@@ -25,10 +25,13 @@ export interface ServiceRef {
   service: ServiceConfig;
 }
 
-export type SourceName = 'queue' | 'runtime' | 'check' | `external.${string}`;
+export type SourceName = 'queue' | 'runtime' | 'check' | 'module' | `external.${string}`;
 
 export interface SourceFailure {
-  /** `check`: the check activity itself failed (a bug or a stuck worker), after its retry. */
+  /**
+   * `check`: the check activity itself failed (a bug or a stuck worker), after its retry.
+   * `module`: a custom strategy or policy module failed (src/extend); the check held.
+   */
   source: SourceName;
   error: string;
   /** The config disagrees with the live system (retrying will not help). */

@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { ServiceSchema, type ServiceConfig, type ServiceInput } from '../../src/config/service';
 import { decide } from '../../src/decide/index';
+import { scheduledBounds } from '../../src/decide/schedule';
 import { MAX_NEEDS, MAX_SAMPLES } from '../../src/decide/strategies/predictive';
 import { MAX_RECOMMENDATIONS, MAX_SCALE_EVENTS } from '../../src/decide/history';
 import { EngineStateSchema, type DecisionInput, type EngineState } from '../../src/decide/input';
@@ -181,6 +182,37 @@ describe('decide() properties', () => {
   });
   monotone(averageOnBacklog, 'target, average type');
   monotone(predictivePart, 'predictive');
+
+  // Windows of whole hours in a few zones (two with DST), at any time of a year.
+  const windowArb = fc.record({
+    start: fc.integer({ min: 0, max: 23 }).map((h) => `0 ${h} * * *`),
+    end: fc.integer({ min: 0, max: 23 }).map((h) => `30 ${h} * * 1-5`),
+    timezone: fc.constantFrom('UTC', 'Europe/Copenhagen', 'America/New_York', 'Asia/Kolkata'),
+    floor: fc.option(fc.integer({ min: 0, max: 40 }), { nil: null }),
+    ceiling: fc.option(fc.integer({ min: 0, max: 40 }), { nil: null }),
+  });
+  it('with schedule windows: target within the bounds in force, which stay within the service\'s own', () => {
+    fc.assert(
+      fc.property(inputArb, fc.array(windowArb, { minLength: 1, maxLength: 3 }), fc.integer({ min: 0, max: 366 * 86400 }), (i, windows, offset) => {
+        const { min_replicas: min, max_replicas: max } = i.service;
+        const schedule = windows.map((w) => {
+          // As the config requires: a floor up to max, a ceiling down to min and not below the
+          // window's floor, and at least one of them.
+          const floor = w.floor === null ? (w.ceiling === null ? min : null) : Math.min(w.floor, max);
+          const ceiling = w.ceiling === null ? null : Math.max(w.ceiling, min, floor ?? 0);
+          return { start: w.start, end: w.end, timezone: w.timezone, min_replicas: floor, max_replicas: ceiling };
+        });
+        const input: DecisionInput = { ...i, now: T0 + offset, service: ServiceSchema.parse({ ...i.service, schedule }) };
+        const d = decide(input);
+        const b = scheduledBounds(input.service, input.now);
+        assert.ok(min <= b.min_replicas && b.min_replicas <= b.max_replicas && b.max_replicas <= max, JSON.stringify(b));
+        assert.ok(d.target_replicas >= b.min_replicas && d.target_replicas <= b.max_replicas, `target ${d.target_replicas} outside ${b.min_replicas}..${b.max_replicas}`);
+        if (d.limited_by === 'schedule') assert.ok(b.floor_from_schedule || b.ceiling_from_schedule);
+        assert.deepEqual(decide(structuredClone(input)), d);
+      }),
+      { numRuns: 400 },
+    );
+  });
 });
 
 describe('state stays bounded over 10,000 calls', () => {

@@ -6,6 +6,8 @@ import { FileSchema } from '../../config/file';
 import { loadConfig, type Config } from '../../config/load';
 import type { QueueConfig } from '../../config/queue';
 import { matchesGlob, type DiscoverConfig } from '../../discovery/generate';
+import { moduleChecks } from '../../extend/module-checks';
+import { ModuleHost } from '../../extend/module-host';
 import type { CheckResult } from '../../observations';
 import type { QueueSource } from '../../queues/queue-source';
 import { redactSecrets } from '../../sources/secrets';
@@ -45,6 +47,7 @@ export async function liveChecks(config: Config): Promise<CheckResult[]> {
   const { runtimeFor, closeRuntimes } = await import('../../runtimes/registry.js');
   const { queueSourceFor, closeQueueSources } = await import('../../queues/registry.js');
   const { externalSourceFor, closeExternalSources } = await import('../../sources/external/registry.js');
+  const modules = new ModuleHost();
   try {
     const perService = await Promise.all(
       config.services.map(async (service) => {
@@ -52,7 +55,7 @@ export async function liveChecks(config: Config): Promise<CheckResult[]> {
         const runtimeChecks = await runtimeFor(target).check(target);
         const queueChecks = service.queue ? await queueSourceFor(service.queue).check(service.queue, { max_replicas: service.max_replicas }) : [];
         const externalChecks = await Promise.all((service.external ?? []).map((e) => externalSourceFor(e).check(e)));
-        return [...runtimeChecks, ...queueChecks, ...externalChecks.flat()];
+        return [...runtimeChecks, ...queueChecks, ...externalChecks.flat(), ...(await moduleChecks(service, modules))];
       }),
     );
     const perDiscover = await Promise.all((config.discover ?? []).map((d) => discoverCheck(queueSourceFor, d)));
@@ -64,6 +67,7 @@ export async function liveChecks(config: Config): Promise<CheckResult[]> {
       return true;
     });
   } finally {
+    modules.close();
     await Promise.all([closeRuntimes(), closeQueueSources(), closeExternalSources()]);
   }
 }

@@ -5,7 +5,10 @@ import path from 'node:path';
 import { loadConfig } from '../../config/load';
 import { OperationError, UsageError } from '../../errors';
 import { simulationPlot } from '../../simulate/plot';
-import { simulate } from '../../simulate/simulator';
+import { decideStep, usesModules } from '../../extend/decide-step';
+import { ModuleHost } from '../../extend/module-host';
+import type { Simulation } from '../../simulate/result';
+import { simulate, simulateWith, type SimulationOptions } from '../../simulate/simulator';
 import { summaryText } from '../../simulate/summary';
 import { parseTrace, TRACE_FORMATS, type TraceFormat } from '../../simulate/trace';
 import { parseDuration } from '../duration';
@@ -62,7 +65,7 @@ export async function runSimulate(io: CliIO, o: SimulateOptions): Promise<number
   }
 
   const began = process.hrtime.bigint();
-  const sim = simulate(trace, {
+  const options: SimulationOptions = {
     service,
     serviceTime,
     serviceTimeDist: dist,
@@ -71,7 +74,8 @@ export async function runSimulate(io: CliIO, o: SimulateOptions): Promise<number
     start,
     ...(duration !== undefined ? { duration } : {}),
     seed,
-  });
+  };
+  const sim = usesModules(service) ? await simulateWithModules(trace, options, path.dirname(config.file)) : simulate(trace, options);
   const elapsed = Number(process.hrtime.bigint() - began) / 1e9;
 
   if (o.plot) {
@@ -100,6 +104,23 @@ export async function runSimulate(io: CliIO, o: SimulateOptions): Promise<number
     );
   }
   return 0;
+}
+
+/**
+ * The service's custom strategy and policy modules decide, as in the worker. A module that fails
+ * fails the run (exit 1, naming it): a figure from a run where it held would mislead.
+ */
+async function simulateWithModules(trace: Parameters<typeof simulate>[0], options: SimulationOptions, baseDir: string): Promise<Simulation> {
+  const modules = new ModuleHost();
+  try {
+    return await simulateWith(trace, options, async (input) => {
+      const { decision, failure } = await decideStep(input, modules, baseDir);
+      if (failure !== null) throw new OperationError(`${failure.role} ${failure.module}: ${failure.error} (at simulated time ${input.now})`);
+      return decision;
+    });
+  } finally {
+    modules.close();
+  }
 }
 
 function number(value: string | number, flag: string, ok: (v: number) => boolean, expected: string): number {
