@@ -13,6 +13,7 @@ import { decide, type Decision } from '../decide/index';
 import { replicaCeiling } from '../decide/safety/bounds';
 import type { DecisionInput, EngineState } from '../decide/input';
 import { ConfigurationError } from '../errors';
+import type { DocktorMetrics, ScalerRef } from '../metrics/docktor-metrics';
 import type { Json } from '../observations';
 import type { ScaleResult } from '../runtimes/runtime';
 import { collectObservations, SOURCE_TIMEOUT_MS, targetOf, type CollectResult, type PluginLookup, type ServiceRef } from '../sources/collect';
@@ -60,6 +61,8 @@ export interface ScalerActivityOptions {
    * masked (src/sources/secrets.ts), and activities restore them from here.
    */
   secrets?: SecretStore;
+  /** docktor's Prometheus metrics, updated by every check and apply. */
+  metrics?: DocktorMetrics;
 }
 
 export function createScalerActivities(plugins: PluginLookup, o: ScalerActivityOptions = {}) {
@@ -93,6 +96,7 @@ export function createScalerActivities(plugins: PluginLookup, o: ScalerActivityO
               ...(input.override ? { override: input.override } : {}),
               metric_failures,
             });
+      o.metrics?.check(metricsRef(input), { ...collected, replicas, decision });
       return { ...collected, replicas, decision, metric_failures, finished_at: Date.now() / 1000 };
     },
 
@@ -104,13 +108,19 @@ export function createScalerActivities(plugins: PluginLookup, o: ScalerActivityO
           throw new ConfigurationError(`replicas: ${input.replicas} is not a whole number in 0..${ceiling} (the hard ceiling, replica_ceiling)`, 'replica_ceiling');
         }
         const target = targetOf(unmasked(input));
-        return await withHeartbeat((signal) => plugins.runtimeFor(target).ensure(target, input.replicas, signal));
+        const result = await withHeartbeat((signal) => plugins.runtimeFor(target).ensure(target, input.replicas, signal));
+        o.metrics?.applied(metricsRef(input), result.before, result.after);
+        return result;
       } catch (e) {
         if (e instanceof ConfigurationError) throw ApplicationFailure.nonRetryable(e.message, 'ConfigurationError');
         throw e;
       }
     },
   };
+}
+
+function metricsRef(ref: ServiceRef): ScalerRef {
+  return { project: ref.project, service: ref.service.name, check_interval: ref.service.check_interval };
 }
 
 export type ScalerActivities = ReturnType<typeof createScalerActivities>;

@@ -1,6 +1,7 @@
 // The whole docktor.yaml (version "1"), including the older single-service form that is
 // normalized into `services`.
 import { z } from 'zod';
+import { EventsSchema } from './events';
 import { TlsSchema } from './queue';
 import { ServiceSchema } from './service';
 
@@ -65,6 +66,8 @@ export const FileSchema = z
       .regex(/^[a-z0-9][a-z0-9_-]*$/, 'lowercase letters, digits, "_" and "-" (a compose project name)')
       .optional(),
     llm: LlmSchema.optional(),
+    /** CloudEvents sinks of every service that sets none of its own. */
+    events: EventsSchema.optional(),
     services: z.array(ServiceSchema).optional(),
     service: z.string().min(1).optional(),
     scaling: LegacyScalingSchema.optional(),

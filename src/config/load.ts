@@ -6,6 +6,7 @@ import YAML from 'yaml';
 import { InputError, UsageError } from '../errors';
 import { FileSchema, LegacyScalingSchema, type FileConfig, type TemporalConfig } from './file';
 import { toFieldIssues } from './issues';
+import type { EventsConfig, SinkConfig } from './events';
 import type { QueueConfig, Tls } from './queue';
 import { ServiceSchema, type ServiceConfig } from './service';
 
@@ -18,6 +19,8 @@ export interface Config {
   compose_file?: string;
   project: string;
   llm?: FileConfig['llm'];
+  /** The top-level `events:` (each service carries it too, unless it sets its own). */
+  events?: FileConfig['events'];
   services: ServiceConfig[];
 }
 
@@ -66,11 +69,13 @@ function normalize(f: FileConfig, file: string, label: string): Config {
   const dir = path.dirname(file);
   const compose_file = f.compose_file ? path.resolve(dir, f.compose_file) : undefined;
   const project = f.project ?? projectName(compose_file ? path.dirname(compose_file) : dir);
-  const services = (f.services ?? [legacyService(f, label)]).map((s) => resolveServicePaths(s, dir));
+  // Each scaler carries its sinks (src/config/events.ts): the top-level block where it has none.
+  const events = f.events ? resolveEventPaths(f.events, dir) : undefined;
+  const services = (f.services ?? [legacyService(f, label)]).map((s) => resolveServicePaths(s, dir)).map((s) => (s.events || !events ? s : { ...s, events }));
   let temporal = f.temporal.tls ? { ...f.temporal, tls: resolveTls(f.temporal.tls, dir) } : f.temporal;
   const keyFile = temporal.encryption?.key_file;
   if (keyFile) temporal = { ...temporal, encryption: { ...temporal.encryption, key_file: path.resolve(dir, keyFile) } };
-  return { file, version: f.version, temporal, compose_file, project, llm: f.llm, services };
+  return { file, version: f.version, temporal, compose_file, project, llm: f.llm, ...(events ? { events } : {}), services };
 }
 
 /** Every file path in a service is relative to the config file, like compose_file. */
@@ -84,7 +89,17 @@ function resolveServicePaths(s: ServiceConfig, dir: string): ServiceConfig {
     const passwordFile = 'password_file' in q && q.password_file ? { password_file: path.resolve(dir, q.password_file) } : {};
     out = { ...out, queue: { ...q, ...(auth ? { auth } : {}), ...(tls ? { tls } : {}), ...passwordFile } as QueueConfig };
   }
+  if (s.events) out = { ...out, events: resolveEventPaths(s.events, dir) };
   return out;
+}
+
+function resolveEventPaths(e: EventsConfig, dir: string): EventsConfig {
+  const sinks = e.sinks.map((k): SinkConfig => {
+    const tls = k.tls ? { tls: resolveTls(k.tls, dir) } : {};
+    const creds = k.kind === 'nats' && k.auth?.creds_file ? { auth: { ...k.auth, creds_file: path.resolve(dir, k.auth.creds_file) } } : {};
+    return { ...k, ...tls, ...creds };
+  });
+  return { ...e, sinks };
 }
 
 function resolveTls(t: Tls, dir: string): Tls {

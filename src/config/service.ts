@@ -11,6 +11,7 @@ import {
   SlaSchema,
   TargetSchema,
 } from './policy';
+import { EventsSchema } from './events';
 import { ExternalListSchema } from './external';
 import { QueueSchema } from './queue';
 import { RuntimeSchema } from './runtime';
@@ -42,6 +43,8 @@ export const ServiceSchema = z
     /** Any number from HTTP, SQL or PromQL, each the observation `external.<name>`. */
     external: ExternalListSchema.optional(),
     runtime: RuntimeSchema.default({ kind: 'compose' }),
+    /** Where this scaler sends its CloudEvents; default: the top-level `events:` (src/config/events.ts). */
+    events: EventsSchema.optional(),
   })
   .superRefine((s, ctx) => {
     if (s.max_replicas < s.min_replicas) {

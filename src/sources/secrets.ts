@@ -59,14 +59,27 @@ function decodeURIComponentSafe(s: string): string {
   }
 }
 
-/** Where in the config a value sits: its key and the key of the object that holds it. */
+/**
+ * A webhook URL as shown: its origin kept, path and query masked. Slack, Teams, Discord and most
+ * hook services put the secret in the path, so none of it is shown or sent to Temporal.
+ */
+export function redactWebhookUrl(value: string): string {
+  const m = /^(\s*[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*)(.*)$/.exec(value);
+  if (!m) return MASK;
+  const origin = redactUrl(m[1]!);
+  return m[2] === '' || m[2] === '/' ? origin + m[2] : `${origin}/${MASK}`;
+}
+
+/** Where in the config a value sits: its key, the key of the object that holds it, and that object. */
 interface Place {
   key: string | undefined;
   parent: string | undefined;
+  owner?: Record<string, unknown>;
 }
 
 function maskValue(value: string, place: Place): string {
   if (place.key !== undefined && isSecretKey(place.key)) return MASK;
+  if (place.key === 'url' && place.owner?.kind === 'webhook') return redactWebhookUrl(value);
   // Header values and environment variables of replicas are free-form maps: judge by their name.
   if ((place.parent === 'headers' || place.parent === 'env') && place.key !== undefined && SECRET_NAME.test(place.key)) return MASK;
   return redactUrl(value);
@@ -86,7 +99,7 @@ function walk(value: unknown, place: Place): unknown {
   if (Array.isArray(value)) return value.map((v) => walk(v, { key: undefined, parent: place.key }));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = walk(v, { key: k, parent: place.key });
+    for (const [k, v] of Object.entries(value)) out[k] = walk(v, { key: k, parent: place.key, owner: value as Record<string, unknown> });
     return out;
   }
   return value;
@@ -119,7 +132,7 @@ function restore(masked: unknown, original: unknown, place: Place, where: string
   if (masked !== null && typeof masked === 'object') {
     const orig = original !== null && typeof original === 'object' && !Array.isArray(original) ? (original as Record<string, unknown>) : {};
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(masked)) out[k] = restore(v, orig[k], { key: k, parent: place.key }, where, path ? `${path}.${k}` : k);
+    for (const [k, v] of Object.entries(masked)) out[k] = restore(v, orig[k], { key: k, parent: place.key, owner: masked as Record<string, unknown> }, where, path ? `${path}.${k}` : k);
     return out;
   }
   return masked;
@@ -142,6 +155,15 @@ export class SecretStore {
 
   add(project: string, service: string, config: unknown): void {
     this.services.set(`${project}/${service}`, config);
+  }
+
+  /**
+   * A part of a service's config (e.g. one event sink) with its secrets restored from the same
+   * part of this worker's copy, which `pick` finds in the service; unchanged when it holds no mask.
+   */
+  restoreWithin<T>(project: string, service: string, masked: T, pick: (original: unknown) => unknown, field: string): T {
+    if (!JSON.stringify(masked).includes(MASK)) return masked;
+    return restore(masked, pick(this.services.get(`${project}/${service}`)), { key: undefined, parent: undefined }, this.origin, field) as T;
   }
 
   /** The service config with its secrets restored; unchanged when it holds no mask. */

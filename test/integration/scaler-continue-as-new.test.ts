@@ -53,7 +53,7 @@ it('continues as new when Temporal suggests it, keeping state and history', asyn
     // History first: checks keep running, so a later status can only count more.
     const hist = await latest.query(historyQuery, {});
     const st = await latest.query(statusQuery);
-    assert.equal(st.paused?.reason, 'kept across runs');
+    assert.equal(st.pause?.reason, 'kept across runs');
     assert.equal(st.replicas, 3);
     assert.ok(st.checks >= hist.length, `checks counter carried over: ${st.checks} checks, ${hist.length} entries`);
     assert.ok(hist.length >= 5, `history carried over: ${hist.length} entries`);

@@ -62,7 +62,7 @@ export function statusCommand(io: CliIO, name: string | undefined, o: ConfigOpti
     const now = Date.now() / 1000;
     const rows = all.map((s) => {
       if (!s.running) return [s.service, '-', '-', 'not running', '-', '-'];
-      const mode = s.paused ? `paused${s.paused.reason ? ` (${s.paused.reason})` : ''}`
+      const mode = s.pause ? `paused${s.pause.reason ? ` (${s.pause.reason})` : ''}`
         : s.override ? `override ${s.override.replicas}${s.override.until ? ` until ${clock(s.override.until)}` : ''}`
           : s.dry_run ? 'dry run' : 'active';
       const last = s.last_decision;
