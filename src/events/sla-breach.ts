@@ -3,7 +3,7 @@
 //   be older than the SLA by the time a new replica serves (its age + sla.startup_seconds);
 // - `max_replicas` / `capacity`: the need is above what the scaler may ask for (max_replicas, or
 //   what the host can carry), so the SLA cannot be held however long one waits.
-// Pure: reads only the recorded decision (its observations and predictive details).
+// Pure: reads only the recorded decision (its observations and the predictive strategy's details).
 import type { ServiceConfig } from '../config/service';
 import { fmt } from '../decide/format';
 import type { HistoryEntry } from '../workflows/scaler-state';
@@ -24,14 +24,19 @@ function num(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
+function obj(v: unknown): Record<string, unknown> | undefined {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+}
+
 export function predictSlaBreach(service: ServiceConfig, e: HistoryEntry): SlaBreach | null {
   const sla = service.sla;
   if (service.strategy !== 'predictive' || !sla) return null;
-  const need = num(e.details.raw_need);
+  // The strategy's own figures are the decision's `details.proposal` (src/decide/index.ts).
+  const proposal = obj(e.details.proposal);
+  const need = num(proposal?.raw_need);
   if (need === undefined) return null;
   const base = { sla_seconds: sla.max_pickup_seconds, needed_replicas: need };
-  const capacity = e.details.capacity;
-  const capacityCap = capacity && typeof capacity === 'object' && !Array.isArray(capacity) ? num(capacity.replicas) : undefined;
+  const capacityCap = num(obj(proposal?.capacity)?.replicas);
   if (need > service.max_replicas) {
     return { ...base, cause: 'max_replicas', forecast_pickup_seconds: null, explanation: `needs ${need} replicas, max_replicas is ${service.max_replicas}` };
   }
