@@ -120,7 +120,8 @@ export function createScalerActivities(plugins: PluginLookup, o: ScalerActivityO
 }
 
 function metricsRef(ref: ServiceRef): ScalerRef {
-  return { project: ref.project, service: ref.service.name, check_interval: ref.service.check_interval };
+  const sla = ref.service.sla?.max_pickup_seconds;
+  return { project: ref.project, service: ref.service.name, check_interval: ref.service.check_interval, ...(sla !== undefined ? { sla_seconds: sla } : {}) };
 }
 
 export type ScalerActivities = ReturnType<typeof createScalerActivities>;

@@ -25,6 +25,7 @@ export const DOCKTOR_METRIC_NAMES = [
   'docktor_observation',
   'docktor_source_failures_total',
   'docktor_last_check_timestamp_seconds',
+  'docktor_sla_max_pickup_seconds',
   'docktor_events_delivered_total',
   'docktor_event_delivery_failures_total',
 ] as const;
@@ -42,6 +43,8 @@ export interface ScalerRef {
   service: string;
   /** Seconds between the scaler's checks (how long its series may go without an update). */
   check_interval?: number;
+  /** sla.max_pickup_seconds, when the service has one (dashboards draw it beside the oldest age). */
+  sla_seconds?: number;
 }
 
 export class DocktorMetrics {
@@ -52,6 +55,7 @@ export class DocktorMetrics {
   readonly replicas = this.gauge('docktor_replicas', 'Replicas of the service as last observed or applied');
   readonly desired = this.gauge('docktor_desired_replicas', 'Replicas the last decision asked for');
   readonly lastCheck = this.gauge('docktor_last_check_timestamp_seconds', 'Unix time of the last check (the freshest series of a scaler when several workers serve it)');
+  readonly sla = this.gauge('docktor_sla_max_pickup_seconds', 'The service\'s sla.max_pickup_seconds (compare with docktor_observation{metric="queue.oldest_age_s"})');
   readonly observation = this.gauge('docktor_observation', 'An observation the last check saw (CONTRACT §2 metric names, in the label `metric`)', ['metric']);
   readonly decisions = this.counter('docktor_decisions_total', 'Decisions made, by action (scale_up, scale_down, hold)', ['action']);
   readonly scaleEvents = this.counter('docktor_scale_events_total', 'Replica changes applied, by direction (up, down)', ['direction']);
@@ -87,6 +91,8 @@ export class DocktorMetrics {
     const s = this.touch(ref);
     const labels = { project: ref.project, service: ref.service };
     this.lastCheck.set(labels, s.updatedAt / 1000);
+    if (ref.sla_seconds !== undefined) this.sla.set(labels, ref.sla_seconds);
+    else this.sla.remove(labels);
     for (const name of s.observations) if (!(name in o.observations)) this.observation.remove({ ...labels, metric: name });
     s.observations = new Set(Object.keys(o.observations));
     for (const [metric, value] of Object.entries(o.observations)) this.observation.set({ ...labels, metric }, value);

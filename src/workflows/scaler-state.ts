@@ -255,7 +255,7 @@ export function detailsMarkdown(st: ScalerStatus): string {
     last ? `last decision at ${last.at_iso}: \`${last.action}\` ${last.from}→${last.to}: ${last.reason}` : 'no decision yet',
     st.next_check_at_iso ? `next check at ${st.next_check_at_iso}` : '',
     f.consecutive > 0 ? `metric failures: ${f.consecutive} in a row, last at ${f.last_error_at_iso ?? '?'}: ${f.last_error ?? ''}` : '',
-    ...failing.map(([name, k]) => `event sink ${name} failing since ${k.last_error!.at_iso}: ${k.last_error!.message}`),
+    ...failing.map(([name, k]) => `event sink ${name} failing, last error at ${k.last_error!.at_iso}: ${k.last_error!.message}`),
   ]
     .filter(Boolean)
     .join('\n\n');

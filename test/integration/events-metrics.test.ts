@@ -26,6 +26,7 @@ import { SecretStore } from '../../src/sources/secrets';
 import { scalerWorkflowId, statusQuery } from '../../src/workflows/definitions';
 import type { ScalerStatus } from '../../src/workflows/scaler-state';
 import { createScalerWorker } from '../../src/worker';
+import { DASHBOARD, dashboardQueries } from '../harness/grafana';
 import { basicAuth, startPrometheus, type TestPrometheus } from '../harness/prometheus';
 import { testNats, testTemporal } from '../harness/services';
 
@@ -233,6 +234,17 @@ services:
     await until('delivery failures of the dead sink', () => q(`docktor_event_delivery_failures_total{${sel},sink="dead"}`), (v) => (v ?? 0) >= 3);
     assert.equal(await q(`docktor_event_delivery_failures_total{${sel},sink="webhook-0"}`), 1, 'the refused POST');
     assert.ok((await q('count({__name__=~"temporal_.+"})'))! > 0, 'the SDK\'s metrics are served too');
+    // The Grafana dashboard's queries run, and those on data this run made have some.
+    const dashboard = JSON.parse(fs.readFileSync(DASHBOARD, 'utf8')) as unknown;
+    for (const query of dashboardQueries(dashboard)) {
+      const promql = query.replace(/label_values\(([^,)]*)(,[^)]*)?\)/, '$1').replaceAll('$__rate_interval', '1m').replace(/\$(project|service)\b/g, '.*');
+      const res = await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent(promql)}`, { headers: { authorization: basicAuth() } });
+      const body = (await res.json()) as { status: string; error?: string; data?: { result: unknown[] } };
+      assert.equal(body.status, 'success', `${promql}: ${body.error}`);
+      if (/docktor_(replicas|desired_replicas|decisions_total|scale_events_total)\b/.test(query)) {
+        assert.ok((body.data?.result.length ?? 0) > 0, `${promql} has data`);
+      }
+    }
 
     // Backlog gone: a scale-down, and its events.
     backlog = 0;

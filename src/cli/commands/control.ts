@@ -81,6 +81,12 @@ export function statusCommand(io: CliIO, name: string | undefined, o: ConfigOpti
       if (s.running && s.failures.consecutive > 0) {
         io.out(`${s.service}: metrics failing (${s.failures.consecutive} check(s) in a row): ${s.failures.last_error ?? 'unknown error'}\n`);
       }
+      // Older scalers (before events) answer without `events`.
+      for (const [sink, k] of Object.entries((s.running && s.events?.sinks) || {})) {
+        if (k.last_error && k.last_error.cleared_at === null) {
+          io.out(`${s.service}: event sink ${sink} failing (last error at ${k.last_error.at_iso}, ${k.dropped} event(s) dropped): ${k.last_error.message}\n`);
+        }
+      }
     }
     return 0;
   });
