@@ -25,7 +25,7 @@ function deliverActivity(batch: PendingDelivery, firstRound: boolean, secondsLef
     scheduleToCloseTimeout: `${Math.max(1, Math.ceil(secondsLeft))}s`,
     retry: firstRound
       ? { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: FIRST_ROUND_ATTEMPTS, nonRetryableErrorTypes: ['ConfigurationError'] }
-      : { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '60s', maximumAttempts: 0, nonRetryableErrorTypes: ['ConfigurationError'] },
+      : { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '60s', nonRetryableErrorTypes: ['ConfigurationError'] },
   }).deliverEvents;
 }
 
