@@ -69,23 +69,25 @@ export class ScalerEvents {
 
   /** Before continue-as-new: a moment for deliveries in flight, so fewer are sent twice. */
   async settle(timeoutMs = 2000): Promise<void> {
+    // Nothing pending: no timer (a command in the history) either.
+    if (this.events.pending.length === 0) return;
     await condition(() => this.events.pending.length === 0, timeoutMs);
   }
 
   private async deliver(batch: PendingDelivery): Promise<void> {
     const { project, service: { name: service } } = this.context();
     for (const firstRound of [true, false]) {
-      const left = batch.deadline - this.now();
-      if (left <= 0 && !firstRound) break;
+      // A batch handed over past its deadline still gets one attempt.
+      const left = Math.max(1, batch.deadline - this.now());
       try {
-        await deliverActivity(batch, firstRound, Math.max(left, 1))({ project, service, sink: batch.sink, config: batch.config, events: batch.events });
+        await deliverActivity(batch, firstRound, left)({ project, service, sink: batch.sink, config: batch.config, events: batch.events });
         this.state.events = noteDelivered(this.events, batch, this.now());
         return;
       } catch (e) {
         // The scaler is stopping (`docktor down`): nothing more to record.
         if (isCancellation(e)) return;
         const f = failureOf(e);
-        const last = !firstRound || !f.retryable || batch.deadline - this.now() <= 0;
+        const last = !firstRound || !f.retryable || batch.deadline <= this.now();
         this.state.events = noteFailed(this.events, batch, f.message, this.now(), last);
         if (last) return;
       }
