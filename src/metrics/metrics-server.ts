@@ -3,9 +3,11 @@
 // and this server appends its exposition text to docktor's (the metric names do not overlap:
 // `docktor_*` and `temporal_*`).
 import http from 'node:http';
+import { OperationError } from '../errors';
 import type { DocktorMetrics } from './docktor-metrics';
 
 export interface MetricsServer {
+  /** The port listened on (the one asked for, or the kernel's choice for 0). */
   port: number;
   close(): Promise<void>;
 }
@@ -23,12 +25,16 @@ export function serveMetrics(port: number, metrics: DocktorMetrics, sdkPort: num
     );
   });
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(e.code === 'EADDRINUSE' ? new OperationError(`temporal.metrics_port: port ${port} is in use (another worker on this machine?); give each worker process its own port`) : e),
+    );
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
+      server.on('error', () => undefined); // a failed accept must not end the worker
       // Serving metrics never keeps a process alive that has nothing else to do.
       server.unref();
-      resolve({ port, close: () => new Promise((r) => server.close(() => r())) });
+      const bound = (server.address() as { port: number }).port;
+      resolve({ port: bound, close: () => new Promise((r) => server.close(() => r())) });
     });
   });
 }

@@ -4,7 +4,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decide } from '../../src/decide/index';
+import { createServer } from 'node:net';
 import { DocktorMetrics } from '../../src/metrics/docktor-metrics';
+import { serveMetrics } from '../../src/metrics/metrics-server';
+import { OperationError } from '../../src/errors';
 import { input, service } from './decide-fixtures';
 
 const s = service({ rules: { scale_up_when: [{ metric: 'queue.backlog', op: '>', value: 100 }], scale_down_when: [], step: { up: 2, down: 1 } } });
@@ -49,5 +52,29 @@ describe('docktor metrics', () => {
     const text = await m.text();
     assert.doesNotMatch(text, /service="worker"/);
     assert.match(text, /docktor_replicas\{project="shop",service="other"\} 1/);
+  });
+
+  it('serves /metrics with the SDK exporter\'s text appended; a port in use is an error naming the setting', async () => {
+    const sdk = createServer((sock) => sock.end('HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\ntemporal_fake_total 7\n'));
+    await new Promise<void>((r) => sdk.listen(0, '127.0.0.1', r));
+    const m = new DocktorMetrics();
+    m.applied(ref, 1, 2);
+    const served = await serveMetrics(0, m, (sdk.address() as { port: number }).port, '127.0.0.1').catch((e: unknown) => assert.fail(String(e)));
+    try {
+      const res = await fetch(`http://127.0.0.1:${served.port}/metrics`);
+      const text = await res.text();
+      assert.match(text, /^docktor_replicas\{project="shop",service="worker"\} 2$/m);
+      assert.match(text, /^temporal_fake_total 7$/m);
+      assert.equal((await fetch(`http://127.0.0.1:${served.port}/`)).status, 404);
+    } finally {
+      await served.close();
+    }
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    const busyPort = (busy.address() as { port: number }).port;
+    const err = await serveMetrics(busyPort, m, 1, '127.0.0.1').then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof OperationError && /temporal\.metrics_port: port \d+ is in use/.test(err.message), String(err));
+    busy.close();
+    sdk.close();
   });
 });
