@@ -75,6 +75,19 @@ export function noteFailed(state: EventsState, batch: PendingDelivery, message: 
   return { ...state, pending: dropped ? withoutBatch(state, batch) : state.pending, sinks: { ...state.sinks, [batch.sink]: next } };
 }
 
+/**
+ * Batches a sink may have pending. Beyond it (a sink down for long while decisions keep coming)
+ * the oldest is dropped: pending batches are carried through continue-as-new, whose input must
+ * stay small, and each is an activity in flight.
+ */
+export const MAX_PENDING_PER_SINK = 50;
+
+/** The batches to give up on before `batch` is added: the oldest of its sink beyond the bound. */
+export function overflowing(state: EventsState, batch: PendingDelivery): PendingDelivery[] {
+  const same = state.pending.filter((p) => p.sink === batch.sink);
+  return same.slice(0, Math.max(0, same.length + 1 - MAX_PENDING_PER_SINK));
+}
+
 export function eventsStatus(state: EventsState | undefined): EventsStatus {
   const s = state ?? initialEventsState();
   const sinks: EventsStatus['sinks'] = {};

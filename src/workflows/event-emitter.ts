@@ -8,10 +8,10 @@
 // batch is dropped and counted. A sink whose config is wrong (ConfigurationError) drops at once.
 // Batches still pending at continue-as-new are carried in the state and started again by the new
 // run, with the same ids (a receiver may see a batch twice; dedupe on `id`).
-import { ActivityFailure, ApplicationFailure, condition, isCancellation, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation, proxyActivities } from '@temporalio/workflow';
 import type { DeliverEventsActivities } from '../activities/deliver-events';
 import { sinkName } from '../events/sink-name';
-import { initialEventsState, noteDelivered, noteFailed, type PendingDelivery } from '../events/delivery-state';
+import { initialEventsState, MAX_PENDING_PER_SINK, noteDelivered, noteFailed, overflowing, type PendingDelivery } from '../events/delivery-state';
 import { eventsForDecision, type EventContext } from '../events/scaling-events';
 import type { HistoryEntry, ScalerState } from './scaler-state';
 
@@ -57,6 +57,10 @@ export class ScalerEvents {
     if (!config || events.length === 0) return;
     config.sinks.forEach((sink, i) => {
       const batch: PendingDelivery = { sink: sinkName(sink, i), config: sink, events, deadline: entry.at + config.retry_seconds };
+      for (const old of overflowing(this.events, batch)) {
+        this.state.events = noteFailed(this.events, old, `more than ${MAX_PENDING_PER_SINK} batches pending: the oldest dropped`, this.now(), true);
+        this.inFlight.get(old)?.cancel();
+      }
       this.state.events = { ...this.events, pending: [...this.events.pending, batch] };
       void this.deliver(batch);
     });
@@ -74,7 +78,20 @@ export class ScalerEvents {
     await condition(() => this.events.pending.length === 0, timeoutMs);
   }
 
+  /** Deliveries in flight, to stop one whose batch was dropped. Not state: a new run restarts them. */
+  private readonly inFlight = new Map<PendingDelivery, CancellationScope>();
+
   private async deliver(batch: PendingDelivery): Promise<void> {
+    const scope = new CancellationScope();
+    this.inFlight.set(batch, scope);
+    try {
+      await scope.run(() => this.attempt(batch));
+    } finally {
+      this.inFlight.delete(batch);
+    }
+  }
+
+  private async attempt(batch: PendingDelivery): Promise<void> {
     const { project, service: { name: service } } = this.context();
     for (const firstRound of [true, false]) {
       // A batch handed over past its deadline still gets one attempt.
@@ -84,7 +101,7 @@ export class ScalerEvents {
         this.state.events = noteDelivered(this.events, batch, this.now());
         return;
       } catch (e) {
-        // The scaler is stopping (`docktor down`): nothing more to record.
+        // The scaler is stopping (`docktor down`), or the batch was dropped: nothing more to record.
         if (isCancellation(e)) return;
         const f = failureOf(e);
         const last = !firstRound || !f.retryable || batch.deadline <= this.now();

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { parseConfig } from '../../src/config/load';
 import { decide } from '../../src/decide/index';
 import { structuredBody } from '../../src/events/cloud-event';
-import { initialEventsState, noteDelivered, noteFailed, eventsStatus, type PendingDelivery } from '../../src/events/delivery-state';
+import { initialEventsState, MAX_PENDING_PER_SINK, noteDelivered, noteFailed, eventsStatus, overflowing, type PendingDelivery } from '../../src/events/delivery-state';
 import { EVENT_TYPES, eventsForDecision, type EventContext } from '../../src/events/scaling-events';
 import { predictSlaBreach } from '../../src/events/sla-breach';
 import { MASK, redactSecrets, restoreSecrets, SecretStore } from '../../src/sources/secrets';
@@ -119,6 +119,17 @@ describe('delivery state', () => {
     });
     const dropped = noteFailed({ ...s, pending: [batch] }, batch, 'refused', NOW + 700, true);
     assert.deepEqual([dropped.pending.length, dropped.sinks.hook!.dropped, dropped.sinks.hook!.last_error!.cleared_at], [0, 2, null]);
+  });
+});
+
+describe('pending batches are bounded per sink', () => {
+  it('beyond MAX_PENDING_PER_SINK, the oldest batch of the same sink is the one to drop', () => {
+    const mk = (sink: string, n: number): PendingDelivery => ({ sink, config: { kind: 'nats', url: 'nats://x', subject: 's' }, events: [], deadline: n });
+    const full = Array.from({ length: MAX_PENDING_PER_SINK }, (_, i) => mk('a', i));
+    const state = { ...initialEventsState(), pending: [mk('b', -1), ...full] };
+    assert.deepEqual(overflowing(state, mk('a', 99)), [full[0]]);
+    assert.deepEqual(overflowing(state, mk('b', 99)), [], 'another sink has room');
+    assert.deepEqual(overflowing({ ...state, pending: full.slice(1) }, mk('a', 99)), []);
   });
 });
 
