@@ -2,10 +2,14 @@
 import path from 'node:path';
 import { NativeConnection, Runtime, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createDiscoveryActivities } from './activities/discovery-activities';
+import { closeEventSinks, createDeliverEventsActivities } from './activities/deliver-events';
 import { createScalerActivities, type PluginLookup } from './activities/scaler-activities';
 import { dataConverterFor } from './codec/data-converter';
 import type { SecretStore } from './sources/secrets';
 import type { TemporalConfig } from './config/file';
+import { freePort } from './dev/free-port';
+import { docktorMetrics } from './metrics/docktor-metrics';
+import { serveMetrics } from './metrics/metrics-server';
 import { connectOptions } from './temporal-connection';
 
 export const WORKFLOWS_PATH = path.join(__dirname, 'workflows', 'index.js');
@@ -39,14 +43,23 @@ const quietBundlerLogger = {
   error: (m: string) => process.stderr.write(`bundler: ${m}\n`),
 };
 
-let metricsInstalled: number | undefined;
+let metricsInstalled: { port: number; ready: Promise<void> } | undefined;
 
-/** Prometheus metrics of the SDK runtime; the runtime can be installed once per process. */
-export function installMetrics(port: number): void {
-  if (metricsInstalled === port) return;
-  if (metricsInstalled !== undefined) throw new Error(`SDK metrics already on port ${metricsInstalled}`);
-  Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: `0.0.0.0:${port}` } } } });
-  metricsInstalled = port;
+/**
+ * Prometheus metrics on `port`: docktor's (src/metrics/docktor-metrics.ts) and the SDK runtime's,
+ * whose exporter is bound to a private loopback port (src/metrics/metrics-server.ts). The SDK
+ * runtime can be installed once per process, so this can be called for one port only.
+ */
+export function installMetrics(port: number): Promise<void> {
+  if (metricsInstalled?.port === port) return metricsInstalled.ready;
+  if (metricsInstalled !== undefined) throw new Error(`metrics already on port ${metricsInstalled.port}`);
+  const ready = (async () => {
+    const sdkPort = await freePort();
+    Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${sdkPort}` } } } });
+    await serveMetrics(port, docktorMetrics(), sdkPort);
+  })();
+  metricsInstalled = { port, ready };
+  return ready;
 }
 
 export interface ScalerWorkerOptions {
@@ -66,7 +79,7 @@ export interface ScalerWorkerOptions {
 export async function createScalerWorker(o: ScalerWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection; ownsConnection: boolean }> {
   // First: a bad encryption key is bad input, before anything is started.
   const dataConverter = dataConverterFor(o.temporal, o.env);
-  if (o.temporal.metrics_port !== undefined) installMetrics(o.temporal.metrics_port);
+  if (o.temporal.metrics_port !== undefined) await installMetrics(o.temporal.metrics_port);
   const plugins = o.plugins ?? (await defaultPlugins());
   const connection = o.connection ?? (await NativeConnection.connect(connectOptions(o.temporal, o.address)));
   const worker = await Worker.create({
@@ -76,8 +89,9 @@ export async function createScalerWorker(o: ScalerWorkerOptions): Promise<{ work
     workflowBundle: await workflowBundle(dataConverter?.failureConverterPath),
     dataConverter,
     activities: {
-      ...createScalerActivities(plugins, o.secrets ? { secrets: o.secrets } : {}),
+      ...createScalerActivities(plugins, { ...(o.secrets ? { secrets: o.secrets } : {}), metrics: docktorMetrics() }),
       ...createDiscoveryActivities(plugins, o.secrets ? { secrets: o.secrets } : {}),
+      ...createDeliverEventsActivities({ ...(o.secrets ? { secrets: o.secrets } : {}), metrics: docktorMetrics() }),
     },
     maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities ?? 100,
     workflowThreadPoolSize: o.temporal.workflow_threads ?? DEFAULT_WORKFLOW_THREADS,
@@ -117,5 +131,6 @@ export async function runWorkerUntil(o: ScalerWorkerOptions, signal: AbortSignal
     signal.removeEventListener('abort', onAbort);
     if (ownsConnection) await connection.close();
     if (!o.plugins) await closePlugins();
+    await closeEventSinks();
   }
 }

@@ -18,6 +18,7 @@ import type { DecisionInput, EngineState } from '../decide/input';
 import { ConfigurationError } from '../errors';
 import { decideStep } from '../extend/decide-step';
 import { ModuleHost } from '../extend/module-host';
+import type { DocktorMetrics, ScalerRef } from '../metrics/docktor-metrics';
 import type { Json } from '../observations';
 import type { ScaleResult } from '../runtimes/runtime';
 import { collectObservations, SOURCE_TIMEOUT_MS, targetOf, type CollectResult, type PluginLookup, type ServiceRef } from '../sources/collect';
@@ -67,6 +68,8 @@ export interface ScalerActivityOptions {
   secrets?: SecretStore;
   /** Where strategy and policy modules run (default: a host of this worker's own). */
   modules?: ModuleHost;
+  /** docktor's Prometheus metrics, updated by every check and apply. */
+  metrics?: DocktorMetrics;
 }
 
 export function createScalerActivities(plugins: PluginLookup, o: ScalerActivityOptions = {}) {
@@ -108,6 +111,7 @@ export function createScalerActivities(plugins: PluginLookup, o: ScalerActivityO
         // A failed module is reported like a failed source (it is not a metric failure: no fallback).
         if (step.failure) collected.failures.push({ source: 'module', error: `${step.failure.role} ${step.failure.module}: ${step.failure.error}`, configuration: false });
       }
+      o.metrics?.check(metricsRef(input), { ...collected, replicas, decision });
       return { ...collected, replicas, decision, metric_failures, finished_at: Date.now() / 1000 };
     },
 
@@ -119,13 +123,20 @@ export function createScalerActivities(plugins: PluginLookup, o: ScalerActivityO
           throw new ConfigurationError(`replicas: ${input.replicas} is not a whole number in 0..${ceiling} (the hard ceiling, replica_ceiling)`, 'replica_ceiling');
         }
         const target = targetOf(unmasked(input));
-        return await withHeartbeat((signal) => plugins.runtimeFor(target).ensure(target, input.replicas, signal));
+        const result = await withHeartbeat((signal) => plugins.runtimeFor(target).ensure(target, input.replicas, signal));
+        o.metrics?.applied(metricsRef(input), result.before, result.after);
+        return result;
       } catch (e) {
         if (e instanceof ConfigurationError) throw ApplicationFailure.nonRetryable(e.message, 'ConfigurationError');
         throw e;
       }
     },
   };
+}
+
+function metricsRef(ref: ServiceRef): ScalerRef {
+  const sla = ref.service.sla?.max_pickup_seconds;
+  return { project: ref.project, service: ref.service.name, check_interval: ref.service.check_interval, ...(sla !== undefined ? { sla_seconds: sla } : {}) };
 }
 
 export type ScalerActivities = ReturnType<typeof createScalerActivities>;

@@ -2,6 +2,7 @@
 // normalized into `services`.
 import { z } from 'zod';
 import { DiscoverSchema } from './discover';
+import { EventsSchema } from './events';
 import { TlsSchema } from './queue';
 import { ServiceSchema } from './service';
 
@@ -66,6 +67,8 @@ export const FileSchema = z
       .regex(/^[a-z0-9][a-z0-9_-]*$/, 'lowercase letters, digits, "_" and "-" (a compose project name)')
       .optional(),
     llm: LlmSchema.optional(),
+    /** CloudEvents sinks of every service that sets none of its own. */
+    events: EventsSchema.optional(),
     services: z.array(ServiceSchema).optional(),
     /** One scaler per queue found (docs/discovery.md). */
     discover: z.array(DiscoverSchema).optional(),

@@ -9,6 +9,7 @@ import { composeXDocktorServices } from './compose-services';
 import type { DiscoverEntry } from './discover';
 import { FileSchema, LegacyScalingSchema, type FileConfig, type TemporalConfig } from './file';
 import { toFieldIssues } from './issues';
+import type { EventsConfig, SinkConfig } from './events';
 import { QueueSchema, type QueueConfig, type Tls } from './queue';
 import { ServiceSchema, type ServiceConfig } from './service';
 
@@ -22,6 +23,8 @@ export interface Config {
   project: string;
   llm?: FileConfig['llm'];
   /** `services:` of the file, then the compose file's `x-docktor:` services it does not name. */
+  /** The top-level `events:` (each service carries it too, unless it sets its own). */
+  events?: FileConfig['events'];
   services: ServiceConfig[];
   /** `discover:` entries, when the file has them. */
   discover?: DiscoverConfig[];
@@ -78,26 +81,31 @@ function normalize(f: FileConfig, file: string, label: string, env: NodeJS.Proce
   const own = f.services ?? (f.service !== undefined ? [legacyService(f, label)] : []);
   // docktor.yaml wins: a compose service it names is taken from it, whole.
   const fromCompose = compose_file ? composeXDocktorServices(compose_file, env).filter((s) => !own.some((o) => o.name === s.name)) : [];
+  // Each scaler carries its sinks (src/config/events.ts): the top-level block where it has none.
+  const events = f.events ? resolveEventPaths(f.events, dir) : undefined;
+  const withEvents = (s: ServiceConfig): ServiceConfig => (s.events || !events ? s : { ...s, events });
   const services = [
     ...own.map((s) => resolveServicePaths(s, dir)),
     ...fromCompose.map((s) => resolveServicePaths(s, path.dirname(compose_file!))),
-  ];
+  ].map(withEvents);
   if (services.length === 0 && !f.discover?.length) {
     throw new InputError(label, [{ path: 'services', message: `required: a list of services to scale (none here${compose_file ? ` nor as x-docktor: in ${compose_file}` : ''})` }]);
   }
-  const discover = f.discover?.map((d, i) => normalizeDiscover(d, i, dir));
+  const discover = f.discover?.map((d, i) => normalizeDiscover(d, i, dir, events));
   let temporal = f.temporal.tls ? { ...f.temporal, tls: resolveTls(f.temporal.tls, dir) } : f.temporal;
   const keyFile = temporal.encryption?.key_file;
   if (keyFile) temporal = { ...temporal, encryption: { ...temporal.encryption, key_file: path.resolve(dir, keyFile) } };
-  return { file, version: f.version, temporal, compose_file, project, llm: f.llm, services, ...(discover ? { discover } : {}) };
+  return { file, version: f.version, temporal, compose_file, project, llm: f.llm, ...(events ? { events } : {}), services, ...(discover ? { discover } : {}) };
 }
 
-function normalizeDiscover(d: DiscoverEntry, index: number, dir: string): DiscoverConfig {
+function normalizeDiscover(d: DiscoverEntry, index: number, dir: string, events: EventsConfig | undefined): DiscoverConfig {
   const runtime = d.template.runtime as Record<string, unknown> | undefined;
-  const template =
+  const withCwd =
     runtime?.kind === 'process'
       ? { ...d.template, runtime: { ...runtime, cwd: path.resolve(dir, typeof runtime.cwd === 'string' ? runtime.cwd : '.') } }
       : d.template;
+  // Discovered scalers carry the top-level sinks too, unless the template sets its own.
+  const template = withCwd.events === undefined && events ? { ...withCwd, events } : withCwd;
   // With the queue kind's defaults (url, cluster, ...), as each discovered service will have them.
   const field = DISCOVERY_IDENTITY[d.queue.kind];
   const { [field]: _placeholder, ...queue } = QueueSchema.parse({ ...d.queue, [field]: '-' }) as Record<string, unknown>;
@@ -120,6 +128,7 @@ function resolveServicePaths(s: ServiceConfig, dir: string): ServiceConfig {
   if (s.custom) out = { ...out, custom: { ...s.custom, module: path.resolve(dir, s.custom.module) } };
   if (s.policies) out = { ...out, policies: s.policies.map((p) => ({ ...p, module: path.resolve(dir, p.module) })) };
   if (s.queue) out = { ...out, queue: resolveQueuePaths(s.queue, dir) as QueueConfig };
+  if (s.events) out = { ...out, events: resolveEventPaths(s.events, dir) };
   return out;
 }
 
@@ -130,6 +139,11 @@ function resolveQueuePaths(q: { kind: string } & Record<string, unknown>, dir: s
   const tls = q.tls ? { tls: resolveTls(q.tls as Tls, dir) } : {};
   const passwordFile = typeof q.password_file === 'string' ? { password_file: path.resolve(dir, q.password_file) } : {};
   return { ...q, ...creds, ...tls, ...passwordFile };
+}
+
+/** Event sinks hold the same kinds of file paths as queues (NATS creds, TLS files). */
+function resolveEventPaths(e: EventsConfig, dir: string): EventsConfig {
+  return { ...e, sinks: e.sinks.map((k) => resolveQueuePaths(k, dir) as SinkConfig) };
 }
 
 function resolveTls(t: Tls, dir: string): Tls {

@@ -13,6 +13,7 @@ import {
   TargetSchema,
 } from './policy';
 import { CustomStrategySchema, PolicySchema } from './extension';
+import { EventsSchema } from './events';
 import { ExternalListSchema } from './external';
 import { QueueSchema } from './queue';
 import { RuntimeSchema } from './runtime';
@@ -55,6 +56,8 @@ const ServiceObjectSchema = z
     /** Any number from HTTP, SQL or PromQL, each the observation `external.<name>`. */
     external: ExternalListSchema.optional(),
     runtime: RuntimeSchema.default({ kind: 'compose' }),
+    /** Where this scaler sends its CloudEvents; default: the top-level `events:` (src/config/events.ts). */
+    events: EventsSchema.optional(),
   })
   .superRefine((s, ctx) => {
     if (s.max_replicas < s.min_replicas) {

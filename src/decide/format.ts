@@ -16,3 +16,13 @@ export function r4(n: number): number | null {
   const v = Math.round(n * 1e4) / 1e4;
   return v === 0 ? 0 : v; // no -0: it would not survive JSON
 }
+
+/** Unix seconds as ISO-8601 UTC with milliseconds, e.g. `2026-12-01T15:40:12.345Z`. */
+export function isoTime(unix: number): string {
+  return new Date(Math.round(unix * 1000)).toISOString();
+}
+
+/** Unix seconds as ISO-8601 UTC to the second, for reasons: `2026-12-01T15:40:12Z`. */
+export function isoSeconds(unix: number): string {
+  return isoTime(Math.round(unix)).replace(/\.000Z$/, 'Z');
+}

@@ -5,7 +5,9 @@ import type { Decision } from '../decide/index';
 import type { EngineState } from '../decide/input';
 import type { Json, Observations } from '../observations';
 import { replicaCeiling } from '../decide/safety/bounds';
+import { isoTime } from '../decide/format';
 import type { OverrideArgs, PauseArgs } from './definitions';
+import { eventsStatus, type EventsState, type EventsStatus } from '../events/delivery-state';
 
 /** Decisions kept in the workflow (newest last); older ones are dropped. */
 export const HISTORY_LIMIT = 500;
@@ -46,6 +48,10 @@ export interface FailureCounters {
   total: number;
   apply_failures: number;
   last_error?: string;
+  /** When last_error happened (unix seconds). */
+  last_error_at?: number;
+  /** The first check after last_error at which every source answered; null while still failing. */
+  cleared_at?: number | null;
 }
 
 export interface ScalerState {
@@ -62,6 +68,8 @@ export interface ScalerState {
   next_check_at: number | null;
   checks: number;
   scales_applied: number;
+  /** Event delivery (src/events/delivery-state.ts); absent in state carried from older runs. */
+  events?: EventsState;
 }
 
 export interface ScalerInput {
@@ -76,25 +84,37 @@ export interface ScalerInput {
   carried?: ScalerState;
 }
 
+/** Unix seconds in status are followed by the same time as ISO-8601 (`<field>_iso`). */
+export type Iso = string | null;
+
+/**
+ * What the `status` query returns: the scaler's state first, its config last (the Temporal UI and
+ * `status --json` show it in this order).
+ */
 export interface ScalerStatus {
   service: string;
-  /** The config the scaler runs with (compared by `docktor up` to push changes). */
-  config: ServiceConfig;
   project: string;
+  replicas: number | null;
+  paused: boolean;
+  /** Since when and why, while paused. */
+  pause: (PauseState & { since_iso: Iso }) | null;
+  override: (OverrideState & { since_iso: Iso; until_iso: Iso }) | null;
+  dry_run: boolean;
+  last_decision: (HistoryEntry & { at_iso: Iso }) | null;
+  last_check_at: number | null;
+  last_check_at_iso: Iso;
+  next_check_at: number | null;
+  next_check_at_iso: Iso;
+  checks: number;
+  scales_applied: number;
+  failures: FailureCounters & { last_error_at_iso: Iso; cleared_at_iso: Iso };
+  events: EventsStatus;
   strategy: ServiceConfig['strategy'];
   min_replicas: number;
   max_replicas: number;
   check_interval: number;
-  replicas: number | null;
-  paused: PauseState | null;
-  override: OverrideState | null;
-  dry_run: boolean;
-  last_decision: HistoryEntry | null;
-  last_check_at: number | null;
-  next_check_at: number | null;
-  checks: number;
-  scales_applied: number;
-  failures: FailureCounters;
+  /** The config the scaler runs with (compared by `docktor up` to push changes). */
+  config: ServiceConfig;
 }
 
 export function initialState(): ScalerState {
@@ -177,43 +197,65 @@ export function overrideExpired(o: OverrideState | null, now: number): boolean {
   return o !== null && o.until !== null && now >= o.until;
 }
 
+/** Unix seconds as ISO-8601 (deterministic: safe in workflow code). */
+export function iso(t: number | null | undefined): Iso {
+  return t === null || t === undefined ? null : isoTime(t);
+}
+
+/** Failure counters after a check: `errors` are this check's failed sources (none: cleared). */
+export function noteFailures(f: FailureCounters, errors: string[], at: number): FailureCounters {
+  if (errors.length > 0) return { ...f, total: f.total + 1, last_error: errors.join('; '), last_error_at: at, cleared_at: null };
+  if (f.last_error !== undefined && !f.cleared_at) return { ...f, cleared_at: at };
+  return f;
+}
+
 export function statusOf(input: ScalerInput, state: ScalerState): ScalerStatus {
   const s = input.service;
+  const last = state.history[state.history.length - 1];
+  const { paused, override, failures } = state;
   return {
     service: s.name,
-    config: s,
     project: input.project,
+    replicas: state.replicas,
+    paused: paused !== null,
+    pause: paused && { ...paused, since_iso: iso(paused.since) },
+    override: override && { ...override, since_iso: iso(override.since), until_iso: iso(override.until) },
+    dry_run: s.dry_run,
+    last_decision: last ? { ...last, at_iso: iso(last.at) } : null,
+    last_check_at: state.last_check_at,
+    last_check_at_iso: iso(state.last_check_at),
+    next_check_at: state.next_check_at,
+    next_check_at_iso: iso(state.next_check_at),
+    checks: state.checks,
+    scales_applied: state.scales_applied,
+    failures: { ...failures, last_error_at_iso: iso(failures.last_error_at), cleared_at_iso: iso(failures.cleared_at) },
+    events: eventsStatus(state.events),
     strategy: s.strategy,
     min_replicas: s.min_replicas,
     max_replicas: s.max_replicas,
     check_interval: s.check_interval,
-    replicas: state.replicas,
-    paused: state.paused,
-    override: state.override,
-    dry_run: s.dry_run,
-    last_decision: state.history[state.history.length - 1] ?? null,
-    last_check_at: state.last_check_at,
-    next_check_at: state.next_check_at,
-    checks: state.checks,
-    scales_applied: state.scales_applied,
-    failures: state.failures,
+    config: s,
   };
 }
 
-/** A short markdown status for the Temporal UI's "current details". */
+/** A short markdown status for the Temporal UI's "current details": absolute times, never "ago". */
 export function detailsMarkdown(st: ScalerStatus): string {
-  const mode = st.paused
-    ? `**paused**${st.paused.reason ? ` (${st.paused.reason})` : ''}`
+  const mode = st.pause
+    ? `**paused** since ${st.pause.since_iso}${st.pause.reason ? ` (${st.pause.reason})` : ''}`
     : st.override
-      ? `**override** ${st.override.replicas}${st.override.reason ? ` (${st.override.reason})` : ''}`
+      ? `**override** ${st.override.replicas}${st.override.until_iso ? ` until ${st.override.until_iso}` : ''}${st.override.reason ? ` (${st.override.reason})` : ''}`
       : st.dry_run
         ? 'dry run'
         : 'active';
   const last = st.last_decision;
+  const f = st.failures;
+  const failing = Object.entries(st.events.sinks).filter(([, k]) => k.last_error && !k.last_error.cleared_at);
   return [
     `**${st.project}/${st.service}**: ${st.replicas ?? '?'} replica(s), ${st.min_replicas}..${st.max_replicas}, ${st.strategy}, ${mode}`,
-    last ? `last: \`${last.action}\` ${last.from}→${last.to}: ${last.reason}` : 'no decision yet',
-    st.failures.consecutive > 0 ? `metric failures: ${st.failures.consecutive} in a row (${st.failures.last_error ?? ''})` : '',
+    last ? `last decision at ${last.at_iso}: \`${last.action}\` ${last.from}→${last.to}: ${last.reason}` : 'no decision yet',
+    st.next_check_at_iso ? `next check at ${st.next_check_at_iso}` : '',
+    f.consecutive > 0 ? `metric failures: ${f.consecutive} in a row, last at ${f.last_error_at_iso ?? '?'}: ${f.last_error ?? ''}` : '',
+    ...failing.map(([name, k]) => `event sink ${name} failing, last error at ${k.last_error!.at_iso}: ${k.last_error!.message}`),
   ]
     .filter(Boolean)
     .join('\n\n');

@@ -34,6 +34,7 @@ import {
   initialState,
   makeOverride,
   makePause,
+  noteFailures,
   overrideExpired,
   overrideProblem,
   statusOf,
@@ -42,6 +43,7 @@ import {
   type ScalerInput,
 } from './scaler-state';
 import { checkPhase, secondsToNextCheck } from './check-schedule';
+import { ScalerEvents } from './event-emitter';
 import { DocktorPaused, DocktorReplicas } from './search-attributes';
 import { serviceSchema } from './service-schema';
 
@@ -65,12 +67,12 @@ const { checkService } = proxyLocalActivities<ScalerActivities>({
  */
 export const APPLY_HEARTBEAT_TIMEOUT = '5s';
 
-function applyActivity(service: ServiceConfig) {
+function applyActivity(service: ServiceConfig, from: number, to: number) {
   const rt = service.runtime;
   const grace = 'grace_period' in rt ? rt.grace_period : undefined;
   const timeoutS = grace === undefined ? 600 : Math.max(60, Math.ceil(grace * 2 + 60));
   return proxyActivities<ScalerActivities>({
-    summary: `apply replicas (${rt.kind})`,
+    summary: `apply replicas ${from}→${to} (${rt.kind})`,
     startToCloseTimeout: `${timeoutS}s`,
     heartbeatTimeout: APPLY_HEARTBEAT_TIMEOUT,
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
@@ -97,6 +99,9 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
   // duration.
   let checkedAt = 0;
   const current = (): ScalerInput => ({ ...input, service });
+  // CloudEvents of each decision, delivered without holding up the loop (event-emitter.ts).
+  const events = new ScalerEvents(state, () => ({ project: input.project, service, workflowId: workflowInfo().workflowId }), nowS);
+  events.resume();
   const ref = () => ({ project: input.project, ...(input.compose_file ? { compose_file: input.compose_file } : {}), service });
   // The apply in progress, if any: pause, resume and override stop it (it may be starting many
   // replicas one by one), and the next check decides again at once.
@@ -205,12 +210,8 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
     }
     checkedAt = checked.finished_at;
     state.queue_state = checked.queue_state;
-    state.failures.consecutive = checked.metric_failures;
-    if (checked.failures.length > 0) {
-      state.failures.total += 1;
-      state.failures.last_error = checked.failures.map((f) => `${f.source}: ${f.error}`).join('; ');
-      errors.push(...checked.failures.map((f) => `${f.source}: ${f.error}`));
-    }
+    errors.push(...checked.failures.map((f) => `${f.source}: ${f.error}`));
+    state.failures = noteFailures({ ...state.failures, consecutive: checked.metric_failures }, errors, at);
 
     const { observations, replicas, decision } = checked;
     state.last_check_at = at;
@@ -231,7 +232,7 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
       const mine: { scope: CancellationScope; by?: string } = { scope };
       applying = mine;
       try {
-        const apply = applyActivity(service);
+        const apply = applyActivity(service, replicas, to);
         const result = await scope.run(() => apply({ ...ref(), replicas: to }));
         state.replicas = result.after;
         state.scales_applied += 1;
@@ -271,6 +272,7 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
   function record(entry: HistoryEntry): void {
     const { errors, ...rest } = entry;
     state.history = appendHistory(state.history, errors && errors.length ? entry : rest, input.history_limit);
+    events.decided(entry);
     publish();
   }
 
@@ -280,6 +282,7 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
       await check();
       if (workflowInfo().continueAsNewSuggested) {
         await condition(allHandlersFinished);
+        await events.settle();
         await continueAsNew<typeof serviceScaler>({ ...input, service, carried: state });
       }
       const clock = Math.max(nowS(), checkedAt);

@@ -237,12 +237,12 @@ describe('docktor mcp (real Temporal, NATS and process replicas)', () => {
 
     const paused = await mcp.call('pause', { service: 'worker', reason: 'investigating' });
     assert.equal(paused.isError, false, paused.text);
-    await waitFor('paused in status', async () => ((await mcp.call('status', { service: 'worker' })).structured?.paused as { reason?: string } | null)?.reason?.startsWith('investigating'));
+    await waitFor('paused in status', async () => ((await mcp.call('status', { service: 'worker' })).structured?.pause as { reason?: string } | null)?.reason?.startsWith('investigating'));
     const resumed = await mcp.call('resume', { service: 'worker' });
     assert.equal(resumed.isError, false, resumed.text);
     await waitFor('the override gone', async () => {
       const s = await mcp.call('status', { service: 'worker' });
-      return s.structured?.override === null && s.structured?.paused === null;
+      return s.structured?.override === null && s.structured?.paused === false;
     });
     await waitFor('back to 3 replicas after resume', () => recordedPids(f, 'worker').size === 3, 30_000);
   });

@@ -1,6 +1,7 @@
 // Continue-as-new on a dev server whose history limit is low, so Temporal suggests it after a few
 // checks: the new run must carry the state (replicas, pause, engine state, history) on.
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, before, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
@@ -53,7 +54,7 @@ it('continues as new when Temporal suggests it, keeping state and history', asyn
     // History first: checks keep running, so a later status can only count more.
     const hist = await latest.query(historyQuery, {});
     const st = await latest.query(statusQuery);
-    assert.equal(st.paused?.reason, 'kept across runs');
+    assert.equal(st.pause?.reason, 'kept across runs');
     assert.equal(st.replicas, 3);
     assert.ok(st.checks >= hist.length, `checks counter carried over: ${st.checks} checks, ${hist.length} entries`);
     assert.ok(hist.length >= 5, `history carried over: ${hist.length} entries`);
@@ -62,4 +63,63 @@ it('continues as new when Temporal suggests it, keeping state and history', asyn
     await latest.terminate();
   });
   await wc.close();
+});
+
+it('hands events still being delivered to the new run, which delivers them with the same ids', async () => {
+  // A webhook that refuses everything until the scaler has continued as new: its first batch is
+  // still pending then, and only the new run can deliver it.
+  let continued = false;
+  const accepted: string[] = [];
+  let refused = 0;
+  const hook = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (b: Buffer) => chunks.push(b));
+    req.on('end', () => {
+      if (!continued) {
+        refused += 1;
+        res.writeHead(503).end();
+        return;
+      }
+      accepted.push((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id: string }).id);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+  const port = (hook.address() as { port: number }).port;
+  const runtime = new FakeRuntime(1);
+  const queue = new FakeQueueSource();
+  queue.observations = { 'queue.backlog': 500 };
+  const { worker, connection: wc } = await createScalerWorker({ temporal: { namespace: 'default', task_queue: `${TASK_QUEUE}-events` }, address: server.address, plugins: fakePlugins(runtime, queue) });
+  const client = new Client({ connection });
+  const service = parseConfig(
+    `events: { sinks: [{ kind: webhook, url: "http://127.0.0.1:${port}/" }] }\nservices:\n  - { name: ev, min_replicas: 1, max_replicas: 3, check_interval: 0.1, rules: { scale_up_when: [{ metric: queue.backlog, op: ">", value: 100 }] }, queue: { kind: nats, stream: S, consumer: C } }`,
+    '/tmp/can/docktor.yaml',
+  ).services[0]!;
+  try {
+    await worker.runUntil(async () => {
+      const h = await client.workflow.start(WORKFLOW_TYPE, { workflowId: scalerWorkflowId('can', 'ev'), taskQueue: `${TASK_QUEUE}-events`, args: [{ project: 'can', service } satisfies ScalerInput] });
+      const deadline = Date.now() + 40_000;
+      while ((await h.describe()).runId === h.firstExecutionRunId && Date.now() < deadline) await sleep(200);
+      assert.notEqual((await h.describe()).runId, h.firstExecutionRunId, 'expected a continue-as-new within 40 s');
+      continued = true;
+      while (new Set(accepted).size < 2 && Date.now() < deadline) await sleep(200);
+      assert.ok(refused > 0, 'the webhook refused the first run\'s attempts');
+      const ids = [...new Set(accepted)];
+      assert.equal(ids.length, 2, accepted.join(', '));
+      assert.ok(ids.every((id) => id.startsWith('docktor/can/ev/')), ids.join(', '));
+      assert.deepEqual(ids.map((id) => id.split('/').pop()).sort(), ['docktor.ScalingDecisionMade', 'docktor.WorkersScaled']);
+      const latest = client.workflow.getHandle(h.workflowId);
+      let st = await latest.query(statusQuery);
+      while (st.events.pending > 0 && Date.now() < deadline) {
+        await sleep(200);
+        st = await latest.query(statusQuery);
+      }
+      assert.equal(st.events.pending, 0);
+      assert.ok(st.events.sinks['webhook-0']!.delivered >= 2, JSON.stringify(st.events));
+      await latest.terminate();
+    });
+  } finally {
+    await wc.close();
+    hook.close();
+  }
 });

@@ -140,7 +140,7 @@ describe('serviceScaler workflow (real dev server, fake plugins)', () => {
     assert.equal(runtime.changes.length, 0, 'nothing applied while paused');
     assert.ok(paused.filter((e) => e.limited_by === 'paused').every((e) => !e.applied));
     const st = await h.query(statusQuery);
-    assert.equal(st.paused?.reason, 'maintenance');
+    assert.equal(st.pause?.reason, 'maintenance');
     await scalers.resume(c, config, 'pause');
     await until('a scale-up after resume', async () => runtime.changes.length, (n) => n > 0);
     assert.deepEqual(runtime.changes[0], [1, 3]);

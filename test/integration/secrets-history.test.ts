@@ -1,8 +1,9 @@
 // Issue 14.4: no secret in Temporal. A scaler whose config holds secrets in clear (a NATS URL
-// password and token, an HTTP bearer token and API-key header, a replica's environment) runs on a
-// real dev server with its database on disk; the worker restores the secrets from its own config
-// (the scaler scales on the authenticated source, so they were used). Then every payload of the
-// history, the status and explain outputs, and the dev server's database files are searched.
+// password and token, an HTTP bearer token and API-key header, an event webhook's URL and header,
+// a replica's environment) runs on a real dev server with its database on disk; the worker
+// restores the secrets from its own config (the scaler scales on the authenticated source and the
+// webhook gets its events, so they were used). Then every payload of the history, the status and
+// explain outputs, and the dev server's database files are searched.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -24,7 +25,7 @@ import { runCli } from '../harness/cli';
 import { FakeRuntime } from '../harness/fake-plugins';
 import { testNats } from '../harness/services';
 
-const SECRETS = ['nats-pw-3141', 'nats-tok-2718', 'http-bearer-1618', 'hdr-key-1414', 'env-pw-1732'];
+const SECRETS = ['nats-pw-3141', 'nats-tok-2718', 'http-bearer-1618', 'hdr-key-1414', 'env-pw-1732', 'hook-path-1123', 'hook-tok-5813'];
 const TASK_QUEUE = `secrets-${process.pid}`;
 
 let dir = '';
@@ -33,6 +34,8 @@ let worker: Worker;
 let running: Promise<void>;
 let httpServer: http.Server;
 const runtime = new FakeRuntime(1);
+/** Events the webhook sink delivered with its secrets (URL path and header) restored. */
+let hookPosts = 0;
 let env: NodeJS.ProcessEnv = {};
 
 /** Every string and byte array (as UTF-8) anywhere in a value: all a payload can hide text in. */
@@ -47,6 +50,12 @@ function texts(v: unknown, out: string[] = []): string[] {
 before(async () => {
   const natsUrl = (await testNats()).url;
   httpServer = http.createServer((req, res) => {
+    if (req.method === 'POST') {
+      const ok = req.url === '/hook/hook-path-1123' && req.headers.authorization === 'Bearer hook-tok-5813';
+      if (ok) hookPosts += 1;
+      req.resume().on('end', () => res.writeHead(ok ? 204 : 401).end());
+      return;
+    }
     const ok = req.headers.authorization === 'Bearer http-bearer-1618' && req.headers['x-api-key'] === 'hdr-key-1414';
     res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' });
     res.end(ok ? '{"pending": 500}' : '{}');
@@ -60,6 +69,7 @@ before(async () => {
     path.join(dir, 'docktor.yaml'),
     `project: secrets${process.pid}
 temporal: { namespace: ${dev.namespace}, task_queue: ${TASK_QUEUE} }
+events: { sinks: [{ kind: webhook, url: "http://127.0.0.1:${port}/hook/hook-path-1123", headers: { Authorization: "Bearer hook-tok-5813" } }] }
 services:
   - name: worker
     max_replicas: 3
@@ -113,6 +123,8 @@ describe('secrets stay out of Temporal (real dev server with its database on dis
     assert.equal(up.code, 0, up.err);
     for (let i = 0; i < 100 && runtime.replicas !== 3; i++) await sleep(100);
     assert.equal(runtime.replicas, 3, 'scaled on external.pending, read with the bearer token and header');
+    for (let i = 0; i < 100 && hookPosts < 2; i++) await sleep(100);
+    assert.ok(hookPosts >= 2, 'the scale-up\'s events reached the webhook, with its secret path and header');
 
     const c = await connectClient({ namespace: dev.namespace, task_queue: TASK_QUEUE }, dev.address);
     const handle = c.client.workflow.getHandle(scalerWorkflowId(`secrets${process.pid}`, 'worker'));

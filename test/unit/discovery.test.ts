@@ -124,6 +124,17 @@ describe('secrets of discovered scalers', () => {
     assert.equal(restored.queue?.kind === 'redis' && restored.queue.url, 'redis://:s3cret@127.0.0.1:6379/3');
     assert.throws(() => new SecretStore().restore('p', service), /masked secret/);
   });
+
+  it('top-level event sinks reach discovered scalers, and their secrets are restored for delivery', () => {
+    const c = parseConfig(`project: p\nevents: { sinks: [{ kind: webhook, url: "https://hooks.example/T1/xyz", headers: { Authorization: "Bearer t0ken" } }] }\n${ENTRY}`, FILE, {});
+    const store = SecretStore.of('p', c.services, FILE, c.discover);
+    const service = ServiceSchema.parse(discoveredServiceInput(redactSecrets(c.discover![0]!), 'mail.low'));
+    const masked = service.events!.sinks[0]!;
+    assert.ok(JSON.stringify(masked).includes(MASK));
+    const sink = store.restoreWithin('p', service, masked, (s) => (s as typeof service).events!.sinks[0], 'events.sinks[webhook-0]');
+    assert.equal(sink.kind === 'webhook' && sink.headers?.Authorization, 'Bearer t0ken');
+    assert.equal(sink.kind === 'webhook' && sink.url, 'https://hooks.example/T1/xyz');
+  });
 });
 
 describe('gone queues', () => {

@@ -79,7 +79,7 @@ export function statusCommand(io: CliIO, name: string | undefined, o: ConfigOpti
       // A discovered scaler is marked with its queue's discover entry.
       const service = s.discovered ? `${s.service} [discover ${s.discovered.discovery}]` : s.service;
       if (!s.running) return [service, '-', '-', 'not running', '-', '-'];
-      const mode = s.paused ? `paused${s.paused.reason ? ` (${s.paused.reason})` : ''}`
+      const mode = s.pause ? `paused${s.pause.reason ? ` (${s.pause.reason})` : ''}`
         : s.override ? `override ${s.override.replicas}${s.override.until ? ` until ${clock(s.override.until)}` : ''}`
           : s.dry_run ? 'dry run' : 'active';
       const last = s.last_decision;
@@ -97,6 +97,12 @@ export function statusCommand(io: CliIO, name: string | undefined, o: ConfigOpti
     for (const s of all) {
       if (s.running && s.failures.consecutive > 0) {
         io.out(`${s.service}: metrics failing (${s.failures.consecutive} check(s) in a row): ${s.failures.last_error ?? 'unknown error'}\n`);
+      }
+      // Older scalers (before events) answer without `events`.
+      for (const [sink, k] of Object.entries((s.running && s.events?.sinks) || {})) {
+        if (k.last_error && k.last_error.cleared_at === null) {
+          io.out(`${s.service}: event sink ${sink} failing (last error at ${k.last_error.at_iso}, ${k.dropped} event(s) dropped): ${k.last_error.message}\n`);
+        }
       }
     }
     for (const d of await discoveryStatuses(c, config)) {

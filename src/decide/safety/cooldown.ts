@@ -1,7 +1,8 @@
 // Cooldown (CONTRACT §2): `up` seconds after a scale-up before another scale-up; `down` seconds
-// after any change (up or down) before a scale-down.
+// after any change (up or down) before a scale-down. Reasons give absolute times: they are shown
+// long after the check (status, the Temporal UI), where "10s ago" would be wrong.
 import type { Cooldown } from '../../config/policy';
-import { fmt } from '../format';
+import { fmt, isoSeconds } from '../format';
 
 export interface CooldownState {
   last_scale_up_at: number | null;
@@ -19,7 +20,7 @@ export function cooldownBlock(current: number, target: number, now: number, cool
   if (target > current && state.last_scale_up_at !== null) {
     const since = now - state.last_scale_up_at;
     if (since < cooldown.up) {
-      return { remaining: cooldown.up - since, reason: `cooldown.up ${fmt(cooldown.up)}s: last scale-up ${fmt(since)}s ago` };
+      return { remaining: cooldown.up - since, reason: `cooldown.up ${fmt(cooldown.up)}s: last scale-up at ${isoSeconds(state.last_scale_up_at)}, until ${isoSeconds(state.last_scale_up_at + cooldown.up)}` };
     }
   }
   if (target < current) {
@@ -27,7 +28,7 @@ export function cooldownBlock(current: number, target: number, now: number, cool
     if (last !== null) {
       const since = now - last;
       if (since < cooldown.down) {
-        return { remaining: cooldown.down - since, reason: `cooldown.down ${fmt(cooldown.down)}s: last change ${fmt(since)}s ago` };
+        return { remaining: cooldown.down - since, reason: `cooldown.down ${fmt(cooldown.down)}s: last change at ${isoSeconds(last)}, until ${isoSeconds(last + cooldown.down)}` };
       }
     }
   }

@@ -11,6 +11,9 @@ import { redactUrl } from '../../sources/secrets';
 
 export { messageOf };
 
+/** What a connection needs of a config: the queue's, or an event sink's (src/config/events.ts). */
+export type NatsServerConfig = Pick<NatsQueueConfig, 'url' | 'auth' | 'tls'>;
+
 export interface NatsConnectionPoolOptions {
   /** Bound on a first connect (per server), ms. */
   connect_timeout_ms?: number;
@@ -34,7 +37,7 @@ export class NatsConnectionPool {
   }
 
   /** The shared connection for this config; UnavailableError or ConfigurationError if none can be made. */
-  async get(config: NatsQueueConfig): Promise<NatsConnection> {
+  async get(config: NatsServerConfig): Promise<NatsConnection> {
     const key = poolKey(config);
     const pending = this.connections.get(key);
     if (pending) {
@@ -65,7 +68,7 @@ export class NatsConnectionPool {
     await Promise.all(all.map((p) => p.then((nc) => nc.close()).catch(() => undefined)));
   }
 
-  private async open(config: NatsQueueConfig): Promise<NatsConnection> {
+  private async open(config: NatsServerConfig): Promise<NatsConnection> {
     const options = connectOptions(config, {
       timeout: this.connect_timeout_ms,
       reconnectTimeWait: this.reconnect_wait_ms,
@@ -91,13 +94,13 @@ export function redactNatsUrl(url: string): string {
   return natsServers(url).map(redactUrl).join(',');
 }
 
-function poolKey(config: NatsQueueConfig): string {
+function poolKey(config: NatsServerConfig): string {
   return JSON.stringify([natsServers(config.url), config.auth ?? null, config.tls ?? null]);
 }
 
 /** nats.js options for a config; reads the creds file and checks the TLS files (ConfigurationError). */
 export function connectOptions(
-  config: NatsQueueConfig,
+  config: NatsServerConfig,
   base: Pick<NodeConnectionOptions, 'timeout' | 'reconnectTimeWait'>,
 ): NodeConnectionOptions {
   const options: NodeConnectionOptions = {
@@ -144,7 +147,7 @@ function readConfigFile(file: string, field: string, what: string): Uint8Array {
 }
 
 /** A failed first connect: bad credentials or TLS setup are configuration errors; the rest is retryable. */
-export function connectError(config: NatsQueueConfig, err: unknown): Error {
+export function connectError(config: NatsServerConfig, err: unknown): Error {
   const url = redactNatsUrl(config.url);
   if (err instanceof ConfigurationError) return err;
   if (err instanceof errors.AuthorizationError || err instanceof errors.UserAuthenticationExpiredError) {
