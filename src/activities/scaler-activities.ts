@@ -18,6 +18,7 @@ import type { ScaleResult } from '../runtimes/runtime';
 import { collectObservations, SOURCE_TIMEOUT_MS, targetOf, type CollectResult, type PluginLookup, type ServiceRef } from '../sources/collect';
 import { SecretStore } from '../sources/secrets';
 import { withHeartbeat } from './heartbeat';
+import { createWatchService } from './watch-service';
 
 export type { CollectResult, PluginLookup, ServiceRef, SourceFailure } from '../sources/collect';
 export { targetOf } from '../sources/collect';
@@ -67,7 +68,7 @@ export function createScalerActivities(plugins: PluginLookup, o: ScalerActivityO
   const secrets = o.secrets ?? new SecretStore();
   /** The input with its service's secrets restored (ConfigurationError when this worker has none). */
   const unmasked = <T extends ServiceRef>(ref: T): T => ({ ...ref, service: secrets.restore(ref.project, ref.service) });
-  return {
+  const activities = {
     /** One check: collect, then decide with the pure engine (see the top of this file). */
     async checkService(input: CheckInput): Promise<CheckResult> {
       let collected: CollectResult;
@@ -111,6 +112,8 @@ export function createScalerActivities(plugins: PluginLookup, o: ScalerActivityO
       }
     },
   };
+  /** Runs checks (each exactly a checkService) until something changes (./watch-service.ts). */
+  return { ...activities, watchService: createWatchService((input) => activities.checkService(input)) };
 }
 
 export type ScalerActivities = ReturnType<typeof createScalerActivities>;

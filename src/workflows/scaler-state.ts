@@ -24,6 +24,10 @@ export interface HistoryEntry {
   applied: boolean;
   /** Why applying failed, or which metric sources failed at this check. */
   errors?: string[];
+  /** How many consecutive checks reached this same decision (absent: one); `at` is the first. */
+  checks?: number;
+  /** Unix seconds: the last of those checks (present when `checks` > 1). */
+  last_at?: number;
 }
 
 export interface PauseState {
@@ -74,6 +78,8 @@ export interface ScalerInput {
   history_limit?: number;
   /** State carried over by continue-as-new. */
   carried?: ScalerState;
+  /** How checks are batched into watch activities (defaults in service-scaler.ts; tests shorten them). */
+  watch?: { quiet_seconds?: number; heartbeat_seconds?: number };
 }
 
 export interface ScalerStatus {
@@ -110,11 +116,6 @@ export function initialState(): ScalerState {
     checks: 0,
     scales_applied: 0,
   };
-}
-
-export function appendHistory(history: HistoryEntry[], entry: HistoryEntry, limit = HISTORY_LIMIT): HistoryEntry[] {
-  const next = [...history, entry];
-  return next.length > limit ? next.slice(next.length - limit) : next;
 }
 
 export function tailHistory(history: HistoryEntry[], tail?: number): HistoryEntry[] {
