@@ -33,6 +33,7 @@ export interface BenchResults {
   decide?: Record<string, number> | { error: string };
   simulator?: { perPolicy: SimSpeed[]; day: DayReplay };
   fleet?: { runs: FleetRun[]; serverKind: string } | { error: string };
+  cost?: { runs: FleetRun[]; quietSeconds: number } | { error: string };
 }
 
 const n0 = (v: number) => Math.round(v).toLocaleString('en-US');

@@ -60,6 +60,8 @@ export interface ScalerWorkerOptions {
   env?: NodeJS.ProcessEnv;
   /** The services' config as this worker loaded it, to restore the secrets scalers carry masked. */
   secrets?: SecretStore;
+  /** Another build of the workflows (a benchmark's baseline, bench/fleet.bench.ts); default this one's. */
+  workflowsPath?: string;
 }
 
 export async function createScalerWorker(o: ScalerWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection; ownsConnection: boolean }> {
@@ -72,7 +74,9 @@ export async function createScalerWorker(o: ScalerWorkerOptions): Promise<{ work
     connection,
     namespace: o.temporal.namespace,
     taskQueue: o.temporal.task_queue,
-    workflowBundle: await workflowBundle(dataConverter?.failureConverterPath),
+    ...(o.workflowsPath
+      ? { workflowsPath: o.workflowsPath }
+      : { workflowBundle: await workflowBundle(dataConverter?.failureConverterPath) }),
     dataConverter,
     activities: createScalerActivities(plugins, o.secrets ? { secrets: o.secrets } : {}),
     maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities ?? 100,

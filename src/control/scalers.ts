@@ -1,6 +1,7 @@
 // The control operations behind `docktor up/down/status/explain/pause/resume/override`, as
 // Temporal starts, cancels, queries, signals and updates of the scaler workflows.
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import { isDeepStrictEqual } from 'node:util';
 import type { Config } from '../config/load';
 import type { ServiceConfig } from '../config/service';
@@ -16,6 +17,7 @@ import {
   statusQuery,
   type OverrideArgs,
 } from '../workflows/definitions';
+import { withWatchProgress, type RunningWatch } from '../workflows/history-fold';
 import type { HistoryEntry, ScalerInput, ScalerStatus } from '../workflows/scaler-state';
 import { DocktorProject, DocktorService } from '../workflows/search-attributes';
 import { redactSecrets } from '../sources/secrets';
@@ -107,12 +109,30 @@ export async function down(c: ControlClient, config: Config, names?: string[]): 
 
 export type ServiceStatus = { service: string; running: false } | ({ running: true } & ScalerStatus);
 
+/**
+ * The `status` query, brought up to the running watch's last heartbeat (at most a minute old):
+ * between two returns of a watch (minutes, when nothing changes) the workflow's own counters
+ * stand still; replicas, the decision and pause/override are always the workflow's, current.
+ */
+async function currentStatus(c: ControlClient, h: WorkflowHandle): Promise<ScalerStatus> {
+  const [st, description] = await Promise.all([h.query(statusQuery), h.describe()]);
+  const watch = description.raw.pendingActivities?.find((a) => a.activityType?.name === 'watchService');
+  const payloads = watch?.heartbeatDetails?.payloads;
+  if (!payloads?.length) return st;
+  try {
+    const progress = await decodeFromPayloadsAtIndex<RunningWatch>(c.client.options.loadedDataConverter, 0, payloads);
+    return withWatchProgress(st, progress);
+  } catch {
+    return st;
+  }
+}
+
 export async function status(c: ControlClient, config: Config, name?: string): Promise<ServiceStatus[]> {
-  if (name) return [{ running: true, ...(await (await runningHandle(c, config, name)).query(statusQuery)) }];
+  if (name) return [{ running: true, ...(await currentStatus(c, await runningHandle(c, config, name))) }];
   return Promise.all(
     config.services.map(async (s): Promise<ServiceStatus> => {
       const h = handleOf(c, config, s.name);
-      return (await isRunning(h)) ? { running: true, ...(await h.query(statusQuery)) } : { service: s.name, running: false };
+      return (await isRunning(h)) ? { running: true, ...(await currentStatus(c, h)) } : { service: s.name, running: false };
     }),
   );
 }

@@ -52,3 +52,27 @@ export function checkEntry(at: number, c: CheckResult, knownReplicas: number | n
 export function needsApply(c: CheckResult, paused: boolean, dryRun: boolean): boolean {
   return c.decision !== null && c.replicas !== null && c.decision.target_replicas !== c.replicas && !paused && !dryRun;
 }
+
+/** The part of a running watch's heartbeat a status needs (src/activities/watch-service.ts WatchProgress). */
+export interface RunningWatch {
+  checks: Array<{ at: number; last_at: number; checks: number; result: CheckResult }>;
+  next_check_at: number | null;
+}
+
+/**
+ * A status with the progress of the running watch, from its last heartbeat: the checks it has
+ * folded since the workflow last recorded (they repeat the newest entry, or the watch would
+ * have returned), the last check time and the next. Pure; `docktor status` applies it.
+ */
+export function withWatchProgress<S extends { checks: number; last_check_at: number | null; next_check_at: number | null; last_decision: HistoryEntry | null }>(
+  status: S,
+  watch: RunningWatch,
+): S {
+  let out = { ...status, ...(watch.next_check_at !== null ? { next_check_at: watch.next_check_at } : {}) };
+  for (const c of watch.checks) {
+    const last = out.last_decision ?? undefined;
+    const entry: HistoryEntry = { ...checkEntry(c.at, c.result, last?.to ?? null), ...(c.checks > 1 ? { checks: c.checks, last_at: c.last_at } : {}) };
+    out = { ...out, checks: out.checks + c.checks, last_check_at: c.last_at, last_decision: folds(last, entry) ? foldEntry(last, entry) : entry };
+  }
+  return out;
+}

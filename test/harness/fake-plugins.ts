@@ -47,11 +47,14 @@ export class FakeQueueSource implements QueueSource {
   readonly kind = 'nats' as const;
   observations: Observations = {};
   reads = 0;
+  /** When each read happened (unix seconds): when each check began. */
+  readonly readAt: number[] = [];
   /** When set, read throws with this message (a source outage). */
   failWith: string | undefined;
 
   async read(_c: QueueConfig, o: { state?: Json }): Promise<{ observations: Observations; state: Json }> {
     this.reads += 1;
+    this.readAt.push(Date.now() / 1000);
     if (this.failWith) throw new Error(this.failWith);
     // The state names the read before (not the whole chain): queue states stay the same size, as
     // a real source's do, so a scaler's history bytes per check do not grow with its age.

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CheckResult } from '../../src/activities/scaler-activities';
-import { checkEntry, decisionKey, needsApply, recordEntry } from '../../src/workflows/history-fold';
+import { checkEntry, decisionKey, needsApply, recordEntry, withWatchProgress } from '../../src/workflows/history-fold';
 import type { HistoryEntry } from '../../src/workflows/scaler-state';
 
 const hold = (at: number, backlog = 0, o: Partial<HistoryEntry> = {}): HistoryEntry => ({
@@ -51,5 +51,14 @@ describe('history fold', () => {
     const c: CheckResult = { observations: {}, queue_state: null, failures: [], replicas: 2, decision, metric_failures: 0, finished_at: 1 };
     assert.deepEqual([needsApply(c, false, false), needsApply(c, true, false), needsApply(c, false, true)], [true, false, false]);
     assert.equal(needsApply({ ...c, decision: { ...decision, target_replicas: 2 } }, false, false), false);
+  });
+
+  it('a status brought up to a running watch\'s heartbeat counts its folded checks into the last decision', () => {
+    const decision = { action: 'hold' as const, current_replicas: 2, target_replicas: 2, reason: 'no rule holds', limited_by: null, details: {}, state: { recommendations: [], scale_events: [], last_scale_up_at: null, last_scale_down_at: null } };
+    const result: CheckResult = { observations: { 'queue.backlog': 7 }, queue_state: null, failures: [], replicas: 2, decision, metric_failures: 0, finished_at: 40 };
+    const status = { checks: 3, last_check_at: 14, next_check_at: 16, last_decision: { ...hold(10), checks: 3, last_at: 14 } };
+    const now = withWatchProgress(status, { checks: [{ at: 16, last_at: 40, checks: 13, result }], next_check_at: 42 });
+    assert.deepEqual(now, { checks: 16, last_check_at: 40, next_check_at: 42, last_decision: { ...hold(10, 7), checks: 16, last_at: 40 } });
+    assert.deepEqual(withWatchProgress(status, { checks: [], next_check_at: null }), status);
   });
 });
