@@ -149,12 +149,13 @@ export function createWatchService(check: (input: CheckInput) => Promise<CheckRe
     // Never awaited to its end: it may outlive the activity by one long poll (its errors resolve it).
     void watch?.().then(() => stopWith('event'));
     const beat = setInterval(() => heartbeat(progress), input.heartbeat_seconds * 1000);
+    // Timers may fire a millisecond early by the wall clock: wait until it is really `t`.
     const sleepUntil = async (t: number) => {
-      const ms = t * 1000 - Date.now();
-      if (ms <= 0) return;
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([stopped, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
-      clearTimeout(timer);
+      for (let ms = t * 1000 - Date.now(); ms > 0 && !stop; ms = t * 1000 - Date.now()) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([stopped, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.ceil(ms))))]);
+        clearTimeout(timer);
+      }
     };
 
     try {
