@@ -16,6 +16,13 @@ export const WORKFLOWS_PATH = path.join(__dirname, 'workflows', 'index.js');
  */
 export const DEFAULT_WORKFLOW_THREADS = 2;
 
+/**
+ * Every running scaler holds one `watchService` activity (asleep between its checks, see
+ * src/activities/watch-service.ts), so a worker needs a slot per scaler it carries, plus room for
+ * applies: the SDK's default of 100 would leave the 101st scaler unchecked.
+ */
+export const DEFAULT_MAX_CONCURRENT_ACTIVITIES = 2000;
+
 const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
 
 /**
@@ -79,7 +86,7 @@ export async function createScalerWorker(o: ScalerWorkerOptions): Promise<{ work
       : { workflowBundle: await workflowBundle(dataConverter?.failureConverterPath) }),
     dataConverter,
     activities: createScalerActivities(plugins, o.secrets ? { secrets: o.secrets } : {}),
-    maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities ?? 100,
+    maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities ?? DEFAULT_MAX_CONCURRENT_ACTIVITIES,
     workflowThreadPoolSize: o.temporal.workflow_threads ?? DEFAULT_WORKFLOW_THREADS,
     // A cancelled apply (pause, resume, override) learns of it from a heartbeat's answer: send
     // them every second, not every 0.8 x the heartbeat timeout.

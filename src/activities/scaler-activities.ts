@@ -1,13 +1,13 @@
 // The activities of a scaler: thin shells that hand the workflow's inputs to the plugins
 // (queue sources, runtimes) and to the pure decision engine.
 //
-// A check is ONE local activity, `checkService`: collect (queue + runtime, in parallel, each
-// failure recorded) then decide (the pure engine). Local, because both are short and read-only:
-// a check then costs the server one workflow task and the worker two activations, instead of two
-// workflow tasks and an activity task (docs/benchmarks.md, fleet). The decision still runs in an
-// activity, so its result is recorded in the history and engine changes never break the replay
-// of old histories. Applying is a regular activity: it has side effects, can take minutes and
-// must be retried durably.
+// A check is `checkService`: collect (queue + runtime, in parallel, each failure recorded) then
+// decide (the pure engine). The workflow runs checks through `watchService`
+// (./watch-service.ts), one regular activity that runs many checks in a row and returns when
+// something changes: a check then costs the server almost nothing (docs/architecture.md,
+// "Durable cost"). The decisions still come from an activity, so they are recorded in the
+// history and engine changes never break the replay of old histories. Applying is a regular
+// activity of its own: it has side effects, can take minutes and must be retried durably.
 import { ApplicationFailure } from '@temporalio/common';
 import { decide, type Decision } from '../decide/index';
 import { replicaCeiling } from '../decide/safety/bounds';

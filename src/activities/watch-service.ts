@@ -26,6 +26,12 @@ export interface WatchInput extends Omit<CheckInput, 'now'> {
   check_now: boolean;
   /** Unix seconds: when the previous check finished (the grid point after it comes next). */
   not_before: number;
+  /**
+   * Unix seconds: the grid point the previous watch had planned its next check for, when it
+   * ended without a change (at `until`): that check runs then, even if the new watch starts a
+   * moment before it (the grid's minimum gap would skip it).
+   */
+  next_at: number | null;
   /** The scaler's offset within its interval (src/workflows/check-schedule.ts). */
   phase: number;
   /** Unix seconds: no check starts at or after this; the activity returns then. */
@@ -164,7 +170,10 @@ export function createWatchService(check: (input: CheckInput) => Promise<CheckRe
       const nowS = () => Date.now() / 1000;
       const interval = input.service.check_interval;
       const after = Math.max(nowS(), lastCheck?.result.finished_at ?? input.not_before);
-      let nextAt = input.check_now && !lastCheck ? nowS() : after + secondsToNextCheck(after, interval, input.phase);
+      let nextAt =
+        input.check_now && !lastCheck ? nowS()
+          : input.next_at !== null && !lastCheck ? Math.max(nowS(), input.next_at)
+            : after + secondsToNextCheck(after, interval, input.phase);
       for (;;) {
         progress.next_check_at = nextAt;
         if (nextAt >= input.until) {

@@ -203,7 +203,7 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
   };
 
   /** One watch: the checks it ran, or null when it was abandoned (its worker is gone). */
-  async function watch(checkNow: boolean): Promise<WatchProgress | null> {
+  async function watch(checkNow: boolean, plannedNext: number | null): Promise<WatchProgress | null> {
     const now = nowS();
     const last = state.history[state.history.length - 1];
     const until = Math.min(now + quietS, state.override?.until ?? Infinity);
@@ -220,6 +220,7 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
       last_key: last && !last.applied ? decisionKey(last) : null,
       check_now: checkNow,
       not_before: checkedAt,
+      next_at: plannedNext,
       phase,
       until,
       heartbeat_seconds: heartbeatS,
@@ -309,14 +310,17 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
   try {
     publish();
     let checkNow = true;
+    let plannedNext: number | null = null;
     for (;;) {
       if (overrideExpired(state.override, nowS())) {
         state.override = null;
         checkNow = true;
       }
       wake = false;
-      const watched = await watch(checkNow);
+      const watched = await watch(checkNow, plannedNext);
       checkNow = watched === null;
+      // A watch that ended with a change leaves the next check to the grid after the apply.
+      plannedNext = watched && watched.ended !== 'change' ? watched.next_check_at : null;
       if (watched) {
         for (const c of watched.checks) await handle(c);
         state.next_check_at = watched.next_check_at;

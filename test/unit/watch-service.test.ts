@@ -29,7 +29,7 @@ function setup(backlog: number) {
 
 const watchInput = (o: Partial<WatchInput> = {}): WatchInput => ({
   project: 'p', service, queue_state: null, last_replicas: null, paused: false, metric_failures: 0,
-  last_key: null, check_now: true, not_before: 0, phase: 0, until: Date.now() / 1000 + 0.6, heartbeat_seconds: 0.2, ...o,
+  last_key: null, check_now: true, not_before: 0, next_at: null, phase: 0, until: Date.now() / 1000 + 0.6, heartbeat_seconds: 0.2, ...o,
 });
 
 /** The key of the decision a first check would record (what the workflow passes as last_key). */
@@ -102,5 +102,16 @@ describe('watch activity', () => {
     const r = await watch(watchInput({ service: slow, check_now: false, not_before: Date.now() / 1000, until: Date.now() / 1000 + 0.3 }));
     assert.deepEqual([r.ended, r.checks.length, queue.reads], ['until', 0, 0]);
     assert.ok(r.next_check_at !== null && r.next_check_at > Date.now() / 1000 + 1);
+  });
+
+  it('runs the check the watch before planned, even a moment after the new one starts', async () => {
+    const { queue, checkService } = setup(50);
+    const watch = createWatchService(checkService, { watch: () => new Promise(() => undefined) });
+    const slow = ServiceSchema.parse({ ...service, check_interval: 10 });
+    const now = Date.now() / 1000;
+    // The grid's minimum gap (a fifth of the interval) would skip a point 0.1 s away.
+    const r = await watch(watchInput({ service: slow, check_now: false, not_before: now - 9.9, next_at: now + 0.1, until: now + 0.5 }));
+    assert.deepEqual([r.checks.length, queue.reads], [1, 1]);
+    assert.ok((r.checks[0]?.at ?? 0) >= now + 0.1);
   });
 });
