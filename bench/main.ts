@@ -25,6 +25,7 @@ interface Args {
   fleetSizes: number[];
   fleetSeconds: number;
   fleetInterval: number;
+  fleetSettle?: number;
   costServices: number;
   costSettle?: number;
   costSeconds?: number;
@@ -57,13 +58,14 @@ function parseArgs(argv: string[]): Args {
     } else if (flag === '--fleet-sizes') a.fleetSizes = numbers(value());
     else if (flag === '--fleet-seconds') a.fleetSeconds = numbers(value())[0]!;
     else if (flag === '--fleet-interval') a.fleetInterval = numbers(value())[0]!;
+    else if (flag === '--fleet-settle') a.fleetSettle = numbers(value())[0]!;
     else if (flag === '--cost-services') a.costServices = numbers(value())[0]!;
     else if (flag === '--cost-settle') a.costSettle = numbers(value())[0]!;
     else if (flag === '--cost-seconds') a.costSeconds = numbers(value())[0]!;
     else if (flag === '--no-write') a.write = false;
     else if (flag === '--part') a.part = value() as Part;
     else if (flag === '--out') a.out = value();
-    else throw new Error(`unknown flag ${flag} (known: --parts, --fleet-sizes, --fleet-seconds, --fleet-interval, --cost-services, --cost-settle, --cost-seconds, --no-write)`);
+    else throw new Error(`unknown flag ${flag} (known: --parts, --fleet-sizes, --fleet-seconds, --fleet-interval, --fleet-settle, --cost-services, --cost-settle, --cost-seconds, --no-write)`);
   }
   return a;
 }
@@ -120,7 +122,7 @@ async function runPart(part: Part, a: Args): Promise<Partial<BenchResults>> {
       }
     case 'fleet':
       try {
-        return { fleet: await benchFleet({ sizes: a.fleetSizes, checkInterval: a.fleetInterval, measureSeconds: a.fleetSeconds, log }) };
+        return { fleet: await benchFleet({ sizes: a.fleetSizes, checkInterval: a.fleetInterval, measureSeconds: a.fleetSeconds, ...(a.fleetSettle ? { settleSeconds: a.fleetSettle } : {}), log }) };
       } catch (e) {
         log(`fleet failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
         return { fleet: { error: e instanceof Error ? e.message : String(e) } };

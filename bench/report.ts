@@ -39,6 +39,8 @@ export interface BenchResults {
 const n0 = (v: number) => Math.round(v).toLocaleString('en-US');
 const s = (v: number | null) => (v === null ? 'n/a' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 const pct = (v: number) => `${(v * 100).toFixed(0)}%`;
+/** A figure that may be missing (NaN becomes null in the parts' JSON): n/a. */
+const f3 = (v: number | null | undefined) => (v === null || v === undefined || Number.isNaN(v) ? 'n/a' : v.toFixed(3));
 
 function table(header: string[], rows: string[][]): string {
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
@@ -365,7 +367,7 @@ function fleet(r: BenchResults, out: string[]): void {
   out.push(
     table(
       ['services', 'timer fired late p99 s', 'workflow task wait p99 s', 'workflow task run p99 s'],
-      runs.map((x) => [String(x.services), x.timerLateP99.toFixed(3), x.workflowTaskWaitP99.toFixed(3), x.workflowTaskRunP99.toFixed(3)]),
+      runs.map((x) => [String(x.services), f3(x.timerLateP99), f3(x.workflowTaskWaitP99), f3(x.workflowTaskRunP99)]),
     ),
   );
   out.push('');

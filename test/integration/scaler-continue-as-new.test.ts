@@ -41,7 +41,8 @@ it('continues as new when Temporal suggests it, keeping state and history', asyn
   await worker.runUntil(async () => {
     const h = await client.workflow.start(WORKFLOW_TYPE, { workflowId: scalerWorkflowId('can', 'can'), taskQueue: TASK_QUEUE, args: [input] });
     const firstRun = h.firstExecutionRunId;
-    await sleep(300);
+    // The scale-up first (on a loaded machine the first checks can take a while), then the pause.
+    for (let i = 0; i < 100 && runtime.changes.length === 0; i++) await sleep(100);
     await h.signal(pauseSignal, { reason: 'kept across runs' });
     const deadline = Date.now() + 30_000;
     let runId = firstRun;
