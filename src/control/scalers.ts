@@ -17,7 +17,7 @@ import {
   statusQuery,
   type OverrideArgs,
 } from '../workflows/definitions';
-import { withWatchProgress, type RunningWatch } from '../workflows/history-fold';
+import { historyWithWatch, withWatchProgress, type RunningWatch } from '../workflows/history-fold';
 import type { HistoryEntry, ScalerInput, ScalerStatus } from '../workflows/scaler-state';
 import { DocktorProject, DocktorService } from '../workflows/search-attributes';
 import { redactSecrets } from '../sources/secrets';
@@ -110,21 +110,25 @@ export async function down(c: ControlClient, config: Config, names?: string[]): 
 export type ServiceStatus = { service: string; running: false } | ({ running: true } & ScalerStatus);
 
 /**
- * The `status` query, brought up to the running watch's last heartbeat (at most a minute old):
- * between two returns of a watch (minutes, when nothing changes) the workflow's own counters
- * stand still; replicas, the decision and pause/override are always the workflow's, current.
+ * The running watch's progress, from its last heartbeat (at most a minute old;
+ * docs/architecture.md "Durable cost"): between two returns of a watch (minutes, when nothing
+ * changes) the workflow's own counters and newest entry stand still. Null when none.
  */
-async function currentStatus(c: ControlClient, h: WorkflowHandle): Promise<ScalerStatus> {
-  const [st, description] = await Promise.all([h.query(statusQuery), h.describe()]);
-  const watch = description.raw.pendingActivities?.find((a) => a.activityType?.name === 'watchService');
+async function runningWatch(c: ControlClient, h: WorkflowHandle): Promise<RunningWatch | null> {
+  const watch = (await h.describe()).raw.pendingActivities?.find((a) => a.activityType?.name === 'watchService');
   const payloads = watch?.heartbeatDetails?.payloads;
-  if (!payloads?.length) return st;
+  if (!payloads?.length) return null;
   try {
-    const progress = await decodeFromPayloadsAtIndex<RunningWatch>(c.client.options.loadedDataConverter, 0, payloads);
-    return withWatchProgress(st, progress);
+    return await decodeFromPayloadsAtIndex<RunningWatch>(c.client.options.loadedDataConverter, 0, payloads);
   } catch {
-    return st;
+    return null;
   }
+}
+
+/** The `status` query brought up to the running watch; replicas, decision, pause and override are the workflow's, always current. */
+async function currentStatus(c: ControlClient, h: WorkflowHandle): Promise<ScalerStatus> {
+  const [st, watch] = await Promise.all([h.query(statusQuery), runningWatch(c, h)]);
+  return watch ? withWatchProgress(st, watch) : st;
 }
 
 export async function status(c: ControlClient, config: Config, name?: string): Promise<ServiceStatus[]> {
@@ -148,7 +152,8 @@ export async function explain(c: ControlClient, config: Config, name: string | u
     services.map(async (service) => {
       const h = name ? await runningHandle(c, config, service) : handleOf(c, config, service);
       if (!name && !(await isRunning(h))) return [];
-      return (await h.query(historyQuery, { tail })).map((e) => ({ service, ...e }));
+      const [entries, watch] = await Promise.all([h.query(historyQuery, { tail }), runningWatch(c, h)]);
+      return (watch ? historyWithWatch(entries, watch).slice(tail > 0 ? -tail : Infinity) : entries).map((e) => ({ service, ...e }));
     }),
   );
   return per.flat().sort((a, b) => a.at - b.at);

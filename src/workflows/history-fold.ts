@@ -59,6 +59,11 @@ export interface RunningWatch {
   next_check_at: number | null;
 }
 
+/** The entry of a watch's (possibly folded) checks, before anything is applied. */
+function watchedEntry(c: RunningWatch['checks'][number], knownReplicas: number | null): HistoryEntry {
+  return { ...checkEntry(c.at, c.result, knownReplicas), ...(c.checks > 1 ? { checks: c.checks, last_at: c.last_at } : {}) };
+}
+
 /**
  * A status with the progress of the running watch, from its last heartbeat: the checks it has
  * folded since the workflow last recorded (they repeat the newest entry, or the watch would
@@ -71,8 +76,13 @@ export function withWatchProgress<S extends { checks: number; last_check_at: num
   let out = { ...status, ...(watch.next_check_at !== null ? { next_check_at: watch.next_check_at } : {}) };
   for (const c of watch.checks) {
     const last = out.last_decision ?? undefined;
-    const entry: HistoryEntry = { ...checkEntry(c.at, c.result, last?.to ?? null), ...(c.checks > 1 ? { checks: c.checks, last_at: c.last_at } : {}) };
+    const entry = watchedEntry(c, last?.to ?? null);
     out = { ...out, checks: out.checks + c.checks, last_check_at: c.last_at, last_decision: folds(last, entry) ? foldEntry(last, entry) : entry };
   }
   return out;
+}
+
+/** History entries (newest last) with the running watch's progress folded in, as `docktor explain` shows them. */
+export function historyWithWatch(history: HistoryEntry[], watch: RunningWatch): HistoryEntry[] {
+  return watch.checks.reduce((h, c) => recordEntry(h, watchedEntry(c, h[h.length - 1]?.to ?? null), Infinity), history);
 }

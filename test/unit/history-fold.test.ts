@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CheckResult } from '../../src/activities/scaler-activities';
-import { checkEntry, decisionKey, needsApply, recordEntry, withWatchProgress } from '../../src/workflows/history-fold';
+import { checkEntry, decisionKey, historyWithWatch, needsApply, recordEntry, withWatchProgress } from '../../src/workflows/history-fold';
 import type { HistoryEntry } from '../../src/workflows/scaler-state';
 
 const hold = (at: number, backlog = 0, o: Partial<HistoryEntry> = {}): HistoryEntry => ({
@@ -60,5 +60,7 @@ describe('history fold', () => {
     const now = withWatchProgress(status, { checks: [{ at: 16, last_at: 40, checks: 13, result }], next_check_at: 42 });
     assert.deepEqual(now, { checks: 16, last_check_at: 40, next_check_at: 42, last_decision: { ...hold(10, 7), checks: 16, last_at: 40 } });
     assert.deepEqual(withWatchProgress(status, { checks: [], next_check_at: null }), status);
+    const hist = [hold(1, 0, { reason: 'older' }), status.last_decision];
+    assert.deepEqual(historyWithWatch(hist, { checks: [{ at: 16, last_at: 40, checks: 13, result }], next_check_at: 42 }), [hist[0], now.last_decision]);
   });
 });
