@@ -118,8 +118,6 @@ function contextWatch(ctx: Context | undefined): HistoryWatch | undefined {
 export interface WatchOptions {
   /** Default: the running activity's own workflow history. */
   watch?: HistoryWatch;
-  /** Where waits and checks are stopped early (default: the activity's cancellation signal). */
-  signal?: AbortSignal;
   /** Heartbeats with the progress (default: the activity's). */
   heartbeat?: (progress: WatchProgress) => void;
 }
@@ -128,7 +126,7 @@ export interface WatchOptions {
 export function createWatchService(check: (input: CheckInput) => Promise<CheckResult>, o: WatchOptions = {}) {
   return async function watchService(input: WatchInput): Promise<WatchProgress> {
     const ctx = currentContext();
-    const signal = o.signal ?? ctx?.cancellationSignal;
+    const signal = ctx?.cancellationSignal;
     const heartbeat = o.heartbeat ?? (ctx ? (p: WatchProgress) => ctx.heartbeat(p) : () => undefined);
     const watch = o.watch ?? contextWatch(ctx);
     const resumed = ctx && ctx.info.attempt > 1 ? (ctx.info.heartbeatDetails as WatchProgress | undefined) : undefined;
@@ -185,15 +183,17 @@ export function createWatchService(check: (input: CheckInput) => Promise<CheckRe
         if (stop) break;
         const at = nowS();
         const st = progress.state;
+        // Everything a check takes comes from the input (so a field added to CheckInput reaches
+        // it), but the state, which is the one the previous check handed on.
+        const { engine: _atStart, ...fromInput } = input;
         const checkInput: CheckInput = {
-          ...input,
+          ...fromInput,
           now: at,
           queue_state: st.queue_state,
           last_replicas: st.last_replicas,
           metric_failures: st.metric_failures,
+          ...(st.engine ? { engine: st.engine } : {}),
         };
-        delete (checkInput as Partial<CheckInput>).engine;
-        if (st.engine) checkInput.engine = st.engine;
         // A check stopped half-way is dropped: it changed nothing, and the next one re-observes.
         const result = await Promise.race([check(checkInput), stopped.then(() => undefined)]);
         if (result === undefined) break;
