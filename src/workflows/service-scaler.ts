@@ -55,6 +55,14 @@ import { serviceSchema } from './service-schema';
  */
 export const WATCH_QUIET_SECONDS = 300;
 export const WATCH_HEARTBEAT_SECONDS = 60;
+/**
+ * After a change (a start, an apply, a signal or update, another decision), things tend to move
+ * on: the watches are ten times shorter and heartbeat twelve times as often (30 s, every 5 s, so a
+ * dead worker is noticed within 8 s, when a missed check matters most) until one whole such
+ * stretch passes without a change. Steady state pays the long ones only.
+ */
+const ACTIVE_QUIET_SHARE = 1 / 10;
+const ACTIVE_HEARTBEAT_SHARE = 1 / 12;
 /** A check's sources give up after 20 s (src/sources/collect.ts); a watch may end with one. */
 const WATCH_CHECK_ALLOWANCE_S = 60;
 /**
@@ -114,6 +122,8 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
   const phase = checkPhase(workflowInfo().workflowId);
   const quietS = input.watch?.quiet_seconds ?? WATCH_QUIET_SECONDS;
   const heartbeatS = input.watch?.heartbeat_seconds ?? WATCH_HEARTBEAT_SECONDS;
+  /** Whether something changed since the last whole quiet stretch (see ACTIVE_QUIET_SHARE). */
+  let active = true;
   // Workflow time is the start of the current workflow task and stands still while activities
   // run: the next check is timed from the (recorded) time the last one finished, else every
   // check would start late by the last one's duration.
@@ -206,7 +216,9 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
   async function watch(checkNow: boolean, plannedNext: number | null): Promise<WatchProgress | null> {
     const now = nowS();
     const last = state.history[state.history.length - 1];
-    const until = Math.min(now + quietS, state.override?.until ?? Infinity);
+    const stretchS = active ? quietS * ACTIVE_QUIET_SHARE : quietS;
+    const beatS = active ? heartbeatS * ACTIVE_HEARTBEAT_SHARE : heartbeatS;
+    const until = Math.min(now + stretchS, state.override?.until ?? Infinity);
     const args: WatchInput = {
       ...ref(),
       queue_state: state.queue_state,
@@ -223,13 +235,13 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
       next_at: plannedNext,
       phase,
       until,
-      heartbeat_seconds: heartbeatS,
+      heartbeat_seconds: beatS,
     };
     const scope = new CancellationScope();
     type Outcome = { ok: WatchProgress } | { error: unknown };
     let outcome: Outcome | undefined;
     const running = scope
-      .run(() => watchActivity(until - now + WATCH_CHECK_ALLOWANCE_S, heartbeatS)(args))
+      .run(() => watchActivity(until - now + WATCH_CHECK_ALLOWANCE_S, beatS)(args))
       .then((ok): Outcome => (outcome = { ok }), (error: unknown): Outcome => (outcome = { error }));
     await condition(() => outcome !== undefined || wake);
     if (outcome === undefined && !(await condition(() => outcome !== undefined, WATCH_WAKE_GRACE_MS))) {
@@ -331,6 +343,8 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
       }
       // A signal or update (during the watch or an apply), or an apply stopped half-way: check at once.
       checkNow ||= wake || checkAgain;
+      // Back to long stretches only after a whole short one of identical decisions.
+      active = checkNow || watched?.ended !== 'until' || watched.checks.some((c) => c.result.decision !== null && needsApply(c.result, state.paused !== null, service.dry_run));
       checkAgain = false;
     }
   } catch (e) {
