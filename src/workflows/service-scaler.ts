@@ -63,6 +63,8 @@ export const WATCH_HEARTBEAT_SECONDS = 60;
  */
 const ACTIVE_QUIET_SHARE = 1 / 10;
 const ACTIVE_HEARTBEAT_SHARE = 1 / 12;
+/** Heartbeats closer than this (sent at most every 0.8 s by the worker) would time out on a loaded machine. */
+const MIN_HEARTBEAT_SECONDS = 2;
 /** A check's sources give up after 20 s (src/sources/collect.ts); a watch may end with one. */
 const WATCH_CHECK_ALLOWANCE_S = 60;
 /**
@@ -217,7 +219,7 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
     const now = nowS();
     const last = state.history[state.history.length - 1];
     const stretchS = active ? quietS * ACTIVE_QUIET_SHARE : quietS;
-    const beatS = active ? heartbeatS * ACTIVE_HEARTBEAT_SHARE : heartbeatS;
+    const beatS = active ? Math.max(heartbeatS * ACTIVE_HEARTBEAT_SHARE, Math.min(heartbeatS, MIN_HEARTBEAT_SECONDS)) : heartbeatS;
     const until = Math.min(now + stretchS, state.override?.until ?? Infinity);
     const args: WatchInput = {
       ...ref(),

@@ -117,10 +117,7 @@ const composeVariant: Variant = {
   },
 };
 
-// Longer than the steps need when nothing waits: the kill lands inside a watch, which the next
-// worker retries only when its heartbeat times out (up to 90 s), and an override's hold shows its
-// new observations at the watch's next heartbeat (up to 60 s; docs/architecture.md, "Durable cost").
-test('NATS example, runtime compose: override to 0, backlog, resume, scale up, worker killed and restarted, drain, back to min', { timeout: 400_000 }, async () => {
+test('NATS example, runtime compose: override to 0, backlog, resume, scale up, worker killed and restarted, drain, back to min', { timeout: 180_000 }, async () => {
   harness = await testDocker();
   await runScenario(composeVariant);
 });
