@@ -346,7 +346,8 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
       // A signal or update (during the watch or an apply), or an apply stopped half-way: check at once.
       checkNow ||= wake || checkAgain;
       // Back to long stretches only after a whole short one of identical decisions.
-      active = checkNow || watched?.ended !== 'until' || watched.checks.some((c) => c.result.decision !== null && needsApply(c.result, state.paused !== null, service.dry_run));
+      // (A watch that reached `until` ran identical decisions only: any other returns at once.)
+      active = checkNow || watched?.ended !== 'until';
       checkAgain = false;
     }
   } catch (e) {
