@@ -1,23 +1,27 @@
 // The fleet benchmark (issue 4): N scaler workflows on ONE worker and the real Temporal dev
 // server, with the in-memory FAKE runtime and queue source of test/harness/fake-plugins.ts (so
-// the figures are Temporal's and the workflow's, not Docker's or NATS's). Measures tick lateness
-// and worker memory. Goal on this 2-core machine: 500 services at a 5 s interval, p99 < 1 s.
+// the figures are Temporal's and the workflow's, not Docker's or NATS's). Measures tick lateness,
+// worker memory, and what the fleet costs Temporal (issue 15). Goal on this 2-core machine: 500
+// services at a 5 s interval, p99 < 1 s.
 //
-// Two measures per check, over a window after every workflow has run one interval:
-// - tick lateness: how late the check began against its schedule. Each scaler checks on its own
-//   grid (src/workflows/check-schedule.ts: every check_interval at a phase fixed by its id), and
-//   sets next_check_at to the grid point its timer is for; the check then begins at the workflow
-//   time of the task after the timer fired. Both are read from each workflow's event history (the
-//   grid point nearest to where the TimerStarted asks to fire, and the first WorkflowTaskStarted
-//   after the TimerFired), which is exactly `at_k - next_check_at_{k-1}` of the `status` query;
-// - interval drift: at_k - (at_{k-1} + check_interval), the start of a check against the start of
-//   the one before (the `history` query's `at`, read from the same event histories).
+// Measured over a window after every workflow has run (two intervals, or `settleSeconds`):
+// - tick lateness: how late a check began against its schedule. Each scaler checks on its own
+//   grid (src/workflows/check-schedule.ts: every check_interval at a phase fixed by its id); a
+//   check begins when it reads its queue source, whose time the bench's fake source records. So
+//   lateness = read time - the grid point it is for, whatever runs the checks (a timer and a
+//   local activity per check, or a watch activity that runs many);
+// - interval drift: between the starts of consecutive checks of one scaler, minus check_interval;
+// - cost: the server's own `action` counter for the namespace (what Temporal Cloud bills;
+//   test/harness/temporal-actions.ts) at the window's ends, and the events the workflows' histories
+//   gained inside it (count and encoded bytes), per check and per second.
 // The histories are read after the workflows are terminated (from the server alone), so reading
-// them neither needs nor disturbs the worker.
+// them neither needs nor disturbs the worker. The event histories also say where lateness comes
+// from when timers drive the checks (timer fired late, workflow task wait and run).
 import fs from 'node:fs';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { PluginLookup } from '../src/activities/scaler-activities';
 import { ServiceSchema, type ServiceConfig } from '../src/config/service';
@@ -27,6 +31,7 @@ import { checkPhase } from '../src/workflows/check-schedule';
 import { WORKFLOW_TYPE, scalerWorkflowId } from '../src/workflows/definitions';
 import type { ScalerInput } from '../src/workflows/scaler-state';
 import { FakeQueueSource, FakeRuntime } from '../test/harness/fake-plugins';
+import { actionsBetween, scrapeActions, type ActionCount } from '../test/harness/temporal-actions';
 import { readProcStat, readVmRssKb, ticksPerSecond, type ProcStat } from '../src/runtimes/proc-stats';
 
 export interface FleetRun {
@@ -63,12 +68,23 @@ export interface FleetRun {
   loadAverage: number;
   /** Workflows whose start or event history failed. */
   failures: number;
+  /** Billable actions in the window (the server's counter; null without it), per check and per second. */
+  actions: ActionCount | null;
+  actionsPerCheck: number | null;
+  actionsPerSecond: number | null;
+  /** Events the histories gained in the window, and their encoded size. */
+  historyEvents: number;
+  eventsPerCheck: number;
+  historyBytesPerCheck: number;
+  historyBytesPerSecond: number;
 }
 
 export interface FleetOptions {
   sizes: number[];
   checkInterval: number;
   measureSeconds: number;
+  /** Seconds between starting the workflows and the window (default two intervals + 1 s). */
+  settleSeconds?: number;
   log?: (line: string) => void;
 }
 
@@ -105,8 +121,13 @@ function fleetService(i: number, checkInterval: number): ServiceConfig {
   });
 }
 
+export interface FleetPlugins extends PluginLookup {
+  /** Per service name, when its checks began (unix seconds): when they read the fake queue. */
+  readTimes(service: string): number[];
+}
+
 /** One FakeRuntime and FakeQueueSource per service: steady traffic, so decisions hold. */
-function fleetPlugins(): PluginLookup {
+export function fleetPlugins(): FleetPlugins {
   const runtimes = new Map<string, FakeRuntime>();
   const queues = new Map<string, FakeQueueSource>();
   return {
@@ -125,6 +146,8 @@ function fleetPlugins(): PluginLookup {
       }
       return q;
     },
+    // The consumer is the service's name (fleetService).
+    readTimes: (service) => queues.get(service)?.readAt ?? [],
   };
 }
 
@@ -186,75 +209,81 @@ function seconds(t: ProtoTime | null | undefined): number {
   return s + (t.nanos ?? 0) / 1e9;
 }
 
-/**
- * Tick lateness and interval drift of every check that began inside [from, to], from one
- * workflow's event history. A check begins with the first workflow task (the first check) or the
- * first one after a timer fired.
- */
-interface CheckTimes {
-  lateness: number[];
-  drift: number[];
-  /** Where lateness comes from: the server firing the timer late, or tasks waiting for the worker. */
+/** What one workflow's event history says about the window [from, to]. */
+interface HistoryTimes {
+  /** Where lateness comes from when timers drive the checks. */
   timerLate: number[];
   workflowTaskWait: number[];
   workflowTaskRun: number[];
+  /** Events inside the window, and their encoded size. */
+  events: number;
+  bytes: number;
 }
 
-const CHECK_TIME_KEYS: Array<keyof CheckTimes> = ['lateness', 'drift', 'timerLate', 'workflowTaskWait', 'workflowTaskRun'];
+const HISTORY_TIME_KEYS = ['timerLate', 'workflowTaskWait', 'workflowTaskRun'] as const;
 
-function checkTimes(history: History, interval: number, phase: number, from: number, to: number): CheckTimes {
-  const offset = phase * interval;
-  const gridPoint = (t: number) => Math.round((t - offset) / interval) * interval + offset;
-  const lateness: number[] = [];
-  const drift: number[] = [];
-  const timerLate: number[] = [];
-  const workflowTaskWait: number[] = [];
-  const workflowTaskRun: number[] = [];
+function historyTimes(history: History, from: number, to: number): HistoryTimes {
+  const out: HistoryTimes = { timerLate: [], workflowTaskWait: [], workflowTaskRun: [], events: 0, bytes: 0 };
   let lastTaskStart = NaN;
-  let lastCheckStart = NaN;
   let taskScheduled = NaN;
   const timerFireAt = new Map<string, number>();
-  const expected = new Map<string, number>();
-  let firedExpected: number | null = null;
-  let first = true;
   for (const e of history.events ?? []) {
     const type = Number(e.eventType);
     const at = seconds(e.eventTime);
     const inWindow = at >= from && at <= to;
+    if (inWindow) {
+      out.events += 1;
+      out.bytes += temporal.api.history.v1.HistoryEvent.encode(e).finish().length;
+    }
     if (type === WORKFLOW_TASK_SCHEDULED) taskScheduled = at;
-    else if (type === WORKFLOW_TASK_COMPLETED && inWindow && !Number.isNaN(lastTaskStart)) workflowTaskRun.push(Math.max(0, at - lastTaskStart));
+    else if (type === WORKFLOW_TASK_COMPLETED && inWindow && !Number.isNaN(lastTaskStart)) out.workflowTaskRun.push(Math.max(0, at - lastTaskStart));
     if (type === WORKFLOW_TASK_STARTED) {
       // Tasks scheduled inside the window only: the first task of every workflow waits out the start-up burst.
-      if (inWindow && taskScheduled >= from) workflowTaskWait.push(Math.max(0, at - taskScheduled));
+      if (inWindow && taskScheduled >= from) out.workflowTaskWait.push(Math.max(0, at - taskScheduled));
       lastTaskStart = at;
-      if (first || firedExpected !== null) {
-        if (at >= from && at <= to) {
-          if (firedExpected !== null) lateness.push(Math.max(0, at - firedExpected));
-          if (!Number.isNaN(lastCheckStart)) drift.push(Math.max(0, at - lastCheckStart - interval));
-        }
-        lastCheckStart = at;
-        firedExpected = null;
-        first = false;
-      }
     } else if (type === TIMER_STARTED) {
       const a = e.timerStartedEventAttributes;
-      expected.set(a?.timerId ?? '', gridPoint(at + seconds(a?.startToFireTimeout)));
       timerFireAt.set(a?.timerId ?? '', at + seconds(a?.startToFireTimeout));
     } else if (type === TIMER_FIRED) {
       const id = e.timerFiredEventAttributes?.timerId ?? '';
-      firedExpected = expected.get(id) ?? null;
       const fireAt = timerFireAt.get(id);
-      if (fireAt !== undefined && inWindow) timerLate.push(Math.max(0, at - fireAt));
-      expected.delete(id);
+      if (fireAt !== undefined && inWindow) out.timerLate.push(Math.max(0, at - fireAt));
       timerFireAt.delete(id);
     }
   }
-  return { lateness, drift, timerLate, workflowTaskWait, workflowTaskRun };
+  return out;
 }
 
-async function runOne(client: Client, taskQueue: string, n: number, o: FleetOptions, round: number): Promise<FleetRun> {
+/** Lateness (against the grid point nearest) and drift of the checks that began inside [from, to]. */
+function checkTimes(reads: number[], interval: number, phase: number, from: number, to: number): { lateness: number[]; drift: number[] } {
+  const offset = phase * interval;
+  const lateness: number[] = [];
+  const drift: number[] = [];
+  let previous = NaN;
+  for (const t of reads) {
+    if (t >= from && t <= to) {
+      const grid = Math.round((t - offset) / interval) * interval + offset;
+      lateness.push(Math.max(0, t - grid));
+      if (!Number.isNaN(previous)) drift.push(Math.max(0, t - previous - interval));
+    }
+    previous = t;
+  }
+  return { lateness, drift };
+}
+
+export interface FleetTarget {
+  client: Client;
+  taskQueue: string;
+  plugins: FleetPlugins;
+  /** The server's metrics (for its action counter), when it serves them. */
+  metricsUrl?: string;
+}
+
+export async function runOne(t: FleetTarget, n: number, o: FleetOptions, round: number): Promise<FleetRun> {
+  const { client, taskQueue } = t;
+  const namespace = client.options.namespace;
   const log = o.log ?? (() => undefined);
-  const project = `fleet${round}x${n}`;
+  const project = `fleet${round}x${n}i${o.checkInterval}`;
   const services = Array.from({ length: n }, (_, i) => fleetService(i, o.checkInterval));
   const ids = services.map((s) => scalerWorkflowId(project, s.name));
   const startedAt = Date.now();
@@ -264,7 +293,8 @@ async function runOne(client: Client, taskQueue: string, n: number, o: FleetOpti
   });
   const startSeconds = (Date.now() - startedAt) / 1000;
   const startFailures = started.filter((h) => h === null).length;
-  log(`fleet: ${n} workflows started in ${startSeconds.toFixed(1)} s${startFailures ? ` (${startFailures} failed to start)` : ''}; settling for two intervals`);
+  const settle = o.settleSeconds ?? 2 * o.checkInterval + 1;
+  log(`fleet: ${n} workflows at ${o.checkInterval} s started in ${startSeconds.toFixed(1)} s${startFailures ? ` (${startFailures} failed to start)` : ''}; settling for ${settle} s`);
   let windowStart = 0;
   let windowEnd = 0;
   let workerRss = 0;
@@ -272,9 +302,12 @@ async function runOne(client: Client, taskQueue: string, n: number, o: FleetOpti
   let cpu = { user: 0, system: 0 };
   let serverBefore: ProcTimes | null = null;
   let serverAfter: ProcTimes | null = null;
+  let actions: ActionCount | null = null;
   const loads: number[] = [];
+  const scrape = () => (t.metricsUrl ? scrapeActions(t.metricsUrl, namespace).catch(() => null) : Promise.resolve(null));
   try {
-    await sleep(2 * o.checkInterval * 1000 + 1000);
+    await sleep(settle * 1000);
+    const actionsBefore = await scrape();
     windowStart = Date.now() / 1000;
     const cpuBefore = process.cpuUsage();
     serverBefore = descendants();
@@ -284,30 +317,41 @@ async function runOne(client: Client, taskQueue: string, n: number, o: FleetOpti
       const d = descendants();
       if (d) serverRss = Math.max(serverRss ?? 0, d.rssMiB);
       loads.push(os.loadavg()[0]!);
-      await sleep(1000);
+      await sleep(Math.min(1000, Math.max(0, deadline - Date.now())));
     }
     windowEnd = Date.now() / 1000;
+    const actionsAfter = await scrape();
+    if (actionsBefore && actionsAfter) actions = actionsBetween(actionsBefore, actionsAfter);
     cpu = process.cpuUsage(cpuBefore);
     serverAfter = descendants();
   } finally {
     await pool(ids, START_CONCURRENCY, (id) => client.workflow.getHandle(id).terminate('fleet benchmark done'));
   }
   const wall = windowEnd - windowStart;
-  const events = await pool(ids, QUERY_CONCURRENCY, (id) => client.workflow.getHandle(id).fetchHistory());
-  const all: CheckTimes = { lateness: [], drift: [], timerLate: [], workflowTaskWait: [], workflowTaskRun: [] };
-  for (const [i, h] of events.entries()) {
-    if (h === null) continue;
-    const t = checkTimes(h, o.checkInterval, checkPhase(ids[i]!), windowStart, windowEnd);
-    for (const k of CHECK_TIME_KEYS) for (const v of t[k]) all[k].push(v);
+  const lateness: number[] = [];
+  const drift: number[] = [];
+  for (const [i, s] of services.entries()) {
+    const c = checkTimes(t.plugins.readTimes(s.name), o.checkInterval, checkPhase(ids[i]!), windowStart, windowEnd);
+    lateness.push(...c.lateness);
+    drift.push(...c.drift);
   }
-  for (const k of CHECK_TIME_KEYS) all[k].sort((a, b) => a - b);
-  const { lateness, drift } = all;
+  const histories = await pool(ids, QUERY_CONCURRENCY, (id) => client.workflow.getHandle(id).fetchHistory());
+  const all: HistoryTimes = { timerLate: [], workflowTaskWait: [], workflowTaskRun: [], events: 0, bytes: 0 };
+  for (const h of histories) {
+    if (h === null) continue;
+    const x = historyTimes(h, windowStart, windowEnd);
+    for (const k of HISTORY_TIME_KEYS) all[k].push(...x[k]);
+    all.events += x.events;
+    all.bytes += x.bytes;
+  }
+  for (const list of [lateness, drift, ...HISTORY_TIME_KEYS.map((k) => all[k])]) list.sort((a, b) => a - b);
+  const checks = lateness.length;
   const run: FleetRun = {
     services: n,
     checkInterval: o.checkInterval,
     measuredSeconds: wall,
     startSeconds,
-    ticks: lateness.length,
+    ticks: checks,
     expectedTicks: Math.floor((n * wall) / o.checkInterval),
     latenessP50: percentile(lateness, 50),
     latenessP99: percentile(lateness, 99),
@@ -323,41 +367,78 @@ async function runOne(client: Client, taskQueue: string, n: number, o: FleetOpti
     workerCpuPct: ((cpu.user + cpu.system) / 1e6 / wall) * 100,
     serverCpuPct: serverBefore && serverAfter ? ((serverAfter.cpuTicks - serverBefore.cpuTicks) / ticksPerSecond() / wall) * 100 : null,
     loadAverage: loads.length ? loads.reduce((a, b) => a + b, 0) / loads.length : NaN,
-    failures: startFailures + events.filter((h) => h === null).length,
+    failures: startFailures + histories.filter((h) => h === null).length,
+    actions,
+    actionsPerCheck: actions ? actions.total / checks : null,
+    actionsPerSecond: actions ? actions.total / wall : null,
+    historyEvents: all.events,
+    eventsPerCheck: all.events / checks,
+    historyBytesPerCheck: all.bytes / checks,
+    historyBytesPerSecond: all.bytes / wall,
   };
   log(
-    `fleet: ${n} services: ${run.ticks} checks, lateness p50 ${run.latenessP50.toFixed(3)} s, p99 ${run.latenessP99.toFixed(3)} s ` +
-      `(drift p99 ${run.driftP99.toFixed(3)} s; p99 timer late ${run.timerLateP99.toFixed(3)} s, workflow task wait ${run.workflowTaskWaitP99.toFixed(3)} s, workflow task run ${run.workflowTaskRunP99.toFixed(3)} s), worker RSS ${run.workerRssMiB.toFixed(0)} MiB, load average ${run.loadAverage.toFixed(1)}`,
+    `fleet: ${n} services at ${o.checkInterval} s: ${run.ticks} checks, lateness p50 ${run.latenessP50.toFixed(3)} s, p99 ${run.latenessP99.toFixed(3)} s ` +
+      `(drift p99 ${run.driftP99.toFixed(3)} s; p99 timer late ${run.timerLateP99.toFixed(3)} s, workflow task wait ${run.workflowTaskWaitP99.toFixed(3)} s, workflow task run ${run.workflowTaskRunP99.toFixed(3)} s), worker RSS ${run.workerRssMiB.toFixed(0)} MiB, load average ${run.loadAverage.toFixed(1)}; ` +
+      `cost: ${run.actionsPerCheck?.toFixed(3) ?? 'n/a'} actions/check (${run.actionsPerSecond?.toFixed(2) ?? 'n/a'}/s; ${JSON.stringify(actions?.byType ?? {})}), ` +
+      `${run.eventsPerCheck.toFixed(2)} events/check, ${run.historyBytesPerCheck.toFixed(0)} history bytes/check (${(run.historyBytesPerSecond / 1024).toFixed(1)} KiB/s)`,
   );
   return run;
 }
 
-export async function benchFleet(o: FleetOptions): Promise<{ runs: FleetRun[]; serverKind: string }> {
-  const log = o.log ?? (() => undefined);
-  let server: DevServer | undefined;
-  const taskQueue = `bench-fleet-${process.pid}`;
+export function installQuietRuntime(): void {
   try {
     // The SDK logs every worker state change at INFO; warnings are enough here.
     Runtime.install({ logger: new DefaultLogger('WARN') });
   } catch {
     // a runtime was installed already (e.g. with metrics): keep it
   }
-  try {
-    server = await startDevServer({ port: 0, ui: false, log });
-    log(`fleet: Temporal dev server at ${server.address} (${server.kind})`);
-    const temporal = { namespace: server.namespace, task_queue: taskQueue };
-    const { worker, connection: workerConnection } = await createScalerWorker({ temporal, address: server.address, plugins: fleetPlugins() });
-    const running = worker.run();
-    const connection = await Connection.connect({ address: server.address });
-    const client = new Client({ connection, namespace: server.namespace });
-    const runs: FleetRun[] = [];
-    try {
-      for (let i = 0; i < o.sizes.length; i++) runs.push(await runOne(client, taskQueue, o.sizes[i]!, o, i));
-    } finally {
+}
+
+/** A worker on `namespace` with fresh fleet plugins, and a client; stop() ends both. */
+export async function fleetWorker(address: string, namespace: string, taskQueue: string, metricsUrl?: string): Promise<FleetTarget & { stop(): Promise<void> }> {
+  const plugins = fleetPlugins();
+  const temporal = { namespace, task_queue: taskQueue };
+  const { worker, connection: workerConnection } = await createScalerWorker({ temporal, address, plugins, ...baselineWorkflows() });
+  const running = worker.run();
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection, namespace });
+  return {
+    client,
+    taskQueue,
+    plugins,
+    ...(metricsUrl ? { metricsUrl } : {}),
+    stop: async () => {
       worker.shutdown();
       await running.catch(() => undefined);
       await workerConnection.close();
       await connection.close();
+    },
+  };
+}
+
+/**
+ * DOCKTOR_BENCH_WORKFLOWS: another build's src/workflows/index.js (e.g. the design before a
+ * change, compiled from its commit) run with this build's activities, to measure before/after
+ * on the same machine and harness.
+ */
+function baselineWorkflows(): { workflowsPath?: string } {
+  const p = process.env.DOCKTOR_BENCH_WORKFLOWS;
+  return p ? { workflowsPath: p } : {};
+}
+
+export async function benchFleet(o: FleetOptions): Promise<{ runs: FleetRun[]; serverKind: string }> {
+  const log = o.log ?? (() => undefined);
+  let server: DevServer | undefined;
+  installQuietRuntime();
+  try {
+    server = await startDevServer({ port: 0, ui: false, metricsPort: 0, log });
+    log(`fleet: Temporal dev server at ${server.address} (${server.kind})`);
+    const target = await fleetWorker(server.address, server.namespace, `bench-fleet-${process.pid}`, server.metricsUrl);
+    const runs: FleetRun[] = [];
+    try {
+      for (let i = 0; i < o.sizes.length; i++) runs.push(await runOne(target, o.sizes[i]!, o, i));
+    } finally {
+      await target.stop();
     }
     return { runs, serverKind: server.kind };
   } finally {

@@ -8,6 +8,7 @@ import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { benchCost } from './cost.bench';
 import { benchDecide } from './decide.bench';
 import { benchFleet } from './fleet.bench';
 import { machine } from './machine';
@@ -16,7 +17,7 @@ import { benchRedisRead, redisReadMarkdown } from './redis.bench';
 import { benchmarksMarkdown, type BenchResults, type QualitySummary } from './report';
 import { benchSimulator } from './simulate.bench';
 
-const PARTS = ['quality', 'speed', 'fleet', 'redis'] as const;
+const PARTS = ['quality', 'speed', 'fleet', 'cost', 'redis'] as const;
 type Part = (typeof PARTS)[number];
 
 interface Args {
@@ -24,6 +25,10 @@ interface Args {
   fleetSizes: number[];
   fleetSeconds: number;
   fleetInterval: number;
+  fleetSettle?: number;
+  costServices: number;
+  costSettle?: number;
+  costSeconds?: number;
   write: boolean;
   /** Internal: run one part and write its JSON here. */
   part?: Part;
@@ -31,7 +36,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { parts: [...PARTS], fleetSizes: [50, 200, 500], fleetSeconds: 60, fleetInterval: 5, write: true };
+  const a: Args = { parts: [...PARTS], fleetSizes: [50, 200, 500], fleetSeconds: 60, fleetInterval: 5, costServices: 10, write: true };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = () => {
@@ -53,10 +58,14 @@ function parseArgs(argv: string[]): Args {
     } else if (flag === '--fleet-sizes') a.fleetSizes = numbers(value());
     else if (flag === '--fleet-seconds') a.fleetSeconds = numbers(value())[0]!;
     else if (flag === '--fleet-interval') a.fleetInterval = numbers(value())[0]!;
+    else if (flag === '--fleet-settle') a.fleetSettle = numbers(value())[0]!;
+    else if (flag === '--cost-services') a.costServices = numbers(value())[0]!;
+    else if (flag === '--cost-settle') a.costSettle = numbers(value())[0]!;
+    else if (flag === '--cost-seconds') a.costSeconds = numbers(value())[0]!;
     else if (flag === '--no-write') a.write = false;
     else if (flag === '--part') a.part = value() as Part;
     else if (flag === '--out') a.out = value();
-    else throw new Error(`unknown flag ${flag} (known: --parts, --fleet-sizes, --fleet-seconds, --fleet-interval, --no-write)`);
+    else throw new Error(`unknown flag ${flag} (known: --parts, --fleet-sizes, --fleet-seconds, --fleet-interval, --fleet-settle, --cost-services, --cost-settle, --cost-seconds, --no-write)`);
   }
   return a;
 }
@@ -104,9 +113,17 @@ async function runPart(part: Part, a: Args): Promise<Partial<BenchResults>> {
       if (a.write) fs.writeFileSync(path.join(docs, 'bench', 'redis-read.md'), markdown);
       return {};
     }
+    case 'cost':
+      try {
+        const o = { intervals: [2, 10], services: a.costServices, log, ...(a.costSettle ? { settleSeconds: a.costSettle } : {}), ...(a.costSeconds ? { measureSeconds: a.costSeconds } : {}) };
+        return { cost: await benchCost(o) };
+      } catch (e) {
+        log(`cost failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+        return { cost: { error: e instanceof Error ? e.message : String(e) } };
+      }
     case 'fleet':
       try {
-        return { fleet: await benchFleet({ sizes: a.fleetSizes, checkInterval: a.fleetInterval, measureSeconds: a.fleetSeconds, log }) };
+        return { fleet: await benchFleet({ sizes: a.fleetSizes, checkInterval: a.fleetInterval, measureSeconds: a.fleetSeconds, ...(a.fleetSettle ? { settleSeconds: a.fleetSettle } : {}), log }) };
       } catch (e) {
         log(`fleet failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
         return { fleet: { error: e instanceof Error ? e.message : String(e) } };

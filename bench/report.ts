@@ -34,11 +34,14 @@ export interface BenchResults {
   decide?: Record<string, number> | { error: string };
   simulator?: { perPolicy: SimSpeed[]; day: DayReplay };
   fleet?: { runs: FleetRun[]; serverKind: string } | { error: string };
+  cost?: { runs: FleetRun[]; quietSeconds: number } | { error: string };
 }
 
 const n0 = (v: number) => Math.round(v).toLocaleString('en-US');
 const s = (v: number | null) => (v === null ? 'n/a' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 const pct = (v: number) => `${(v * 100).toFixed(0)}%`;
+/** A figure that may be missing (NaN becomes null in the parts' JSON): n/a. */
+const f3 = (v: number | null | undefined) => (v === null || v === undefined || Number.isNaN(v) ? 'n/a' : v.toFixed(3));
 
 function table(header: string[], rows: string[][]): string {
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
@@ -62,6 +65,7 @@ export function benchmarksMarkdown(r: BenchResults): string {
   spiky(r, out);
   speed(r, out);
   fleet(r, out);
+  cost(r, out);
   return out.join('\n') + '\n';
 }
 
@@ -339,13 +343,13 @@ function fleet(r: BenchResults, out: string[]): void {
   out.push(
     `N \`serviceScaler\` workflows on ONE worker (this process: \`createScalerWorker\` with its defaults: ${DEFAULT_WORKFLOW_THREADS} workflow threads, the SDK's task limits) and the real Temporal dev server (${r.fleet.serverKind === 'cli' ? '`temporal server start-dev`, in memory' : "the SDK's test server"}), ` +
       'with the in-memory FAKE runtime and queue source of test/harness/fake-plugins.ts (one per service; steady metrics, so decisions hold). ' +
-      `Each workflow checks every ${runs[0]?.checkInterval ?? 5} s: one workflow task that runs the check local activity (collect, then decide) and starts the timer for the next point of the scaler's grid (every interval, at a phase hashed from its id, so the N scalers do not check at once) (the apply activity runs only when the replica count changes, and search attributes are upserted only when they change: here, after the first check, neither). All N are started at once (as \`docktor up\` does), then measured after two intervals (the start-up burst is not part of the figures).`,
+      `Each workflow checks every ${runs[0]?.checkInterval ?? 5} s on the scaler's grid (every interval, at a phase hashed from its id, so the N scalers do not check at once), inside a \`watchService\` activity that runs the checks and returns when a decision changes or after a quiet stretch (docs/architecture.md, "Durable cost"; the apply activity runs only when the replica count changes, and search attributes are upserted only when they change: here, after the first check, neither). All N are started at once (as \`docktor up\` does), then measured after two intervals (the start-up burst is not part of the figures).`,
   );
   out.push('');
   out.push(
-    '**Tick lateness** of a check = its start − its scheduled time (`next_check_at`: the grid point the previous check set its timer for), ' +
-      'read from each workflow\'s Temporal event history (the grid point nearest to where the TimerStarted asks to fire, and the first workflow task after the timer fired). ' +
-      '**Interval drift** = a check\'s start − (the previous check\'s start + check_interval), i.e. between the `at` of consecutive `history` entries (read here from the same event histories): the drift an operator sees.',
+    '**Tick lateness** of a check = its start − its grid point, where its start is when it read its (fake) queue source, recorded by the source. ' +
+      '**Interval drift** = a check\'s start − (the previous check\'s start + check_interval): the drift an operator sees. ' +
+      '**Cost**: the dev server\'s own `action` counter for the namespace over the window (what Temporal Cloud bills), and the events the histories gained in it (their encoded bytes).',
   );
   out.push('');
   out.push(
@@ -369,12 +373,19 @@ function fleet(r: BenchResults, out: string[]): void {
     ),
   );
   out.push('');
-  out.push('Where the lateness comes from (p99 over the same checks, from the event histories): the server firing the timer late, tasks waiting to be picked up by the worker (schedule-to-start), and how long the worker held a task (start to completion, the local activities included).');
+  out.push(
+    table(
+      ['services', 'actions/check', 'actions/s', 'events/check', 'history bytes/check', 'history KiB/s'],
+      runs.map((x) => [String(x.services), x.actionsPerCheck?.toFixed(3) ?? 'n/a', x.actionsPerSecond?.toFixed(2) ?? 'n/a', x.eventsPerCheck.toFixed(2), x.historyBytesPerCheck.toFixed(0), (x.historyBytesPerSecond / 1024).toFixed(1)]),
+    ),
+  );
+  out.push('');
+  out.push('From the event histories (p99 over the window): the server firing timers late (n/a: the checks need no timer), tasks waiting to be picked up by the worker (schedule-to-start), and how long the worker held a workflow task.');
   out.push('');
   out.push(
     table(
       ['services', 'timer fired late p99 s', 'workflow task wait p99 s', 'workflow task run p99 s'],
-      runs.map((x) => [String(x.services), x.timerLateP99.toFixed(3), x.workflowTaskWaitP99.toFixed(3), x.workflowTaskRunP99.toFixed(3)]),
+      runs.map((x) => [String(x.services), f3(x.timerLateP99), f3(x.workflowTaskWaitP99), f3(x.workflowTaskRunP99)]),
     ),
   );
   out.push('');
@@ -404,5 +415,42 @@ function fleet(r: BenchResults, out: string[]): void {
         ` (interval drift p99 ${goal.driftP99.toFixed(3)} s${goal.driftP99 < FLEET_GOAL.p99 ? ', also under the goal' : ', above the goal'}).`,
     );
   }
+  out.push('');
+}
+
+function cost(r: BenchResults, out: string[]): void {
+  out.push('## 4. Durable cost: Temporal actions and history per check');
+  out.push('');
+  if (!r.cost) {
+    out.push('Not run.');
+    out.push('');
+    return;
+  }
+  if ('error' in r.cost) {
+    out.push(`Failed: ${r.cost.error}`);
+    out.push('');
+    return;
+  }
+  const runs = r.cost.runs;
+  out.push(
+    `${runs[0]?.services ?? 0} idle scalers per interval (fake plugins, steady metrics), each interval in its own namespace of one dev server, side by side. ` +
+      `Measured over ${n0(runs[0]?.measuredSeconds ?? 0)} s that begin after every scaler's first quiet stretch (${r.cost.quietSeconds} s), so each contributes the ends of its stretches as in steady state. ` +
+      'Actions: the server\'s own `action` counter for the namespace (what Temporal Cloud bills; test/harness/temporal-actions.ts), by type. Goal (issue 15): ≤ 0.25 actions and ≤ 1 event per check at 2 s and 10 s.',
+  );
+  out.push('');
+  out.push(
+    table(
+      ['interval s', 'checks', 'actions/check', 'events/check', 'history bytes/check', 'actions by type', 'goal'],
+      runs.map((x) => [
+        String(x.checkInterval),
+        n0(x.ticks),
+        x.actionsPerCheck?.toFixed(3) ?? 'n/a',
+        x.eventsPerCheck.toFixed(2),
+        x.historyBytesPerCheck.toFixed(0),
+        Object.entries(x.actions?.byType ?? {}).map(([k, v]) => `${k} ${v}`).join(', ') || '-',
+        x.actionsPerCheck !== null && x.actionsPerCheck <= 0.25 && x.eventsPerCheck <= 1 ? '**met**' : '**not met**',
+      ]),
+    ),
+  );
   out.push('');
 }

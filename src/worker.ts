@@ -21,6 +21,13 @@ export const WORKFLOWS_PATH = path.join(__dirname, 'workflows', 'index.js');
  */
 export const DEFAULT_WORKFLOW_THREADS = 2;
 
+/**
+ * Every running scaler holds one `watchService` activity (asleep between its checks, see
+ * src/activities/watch-service.ts), so a worker needs a slot per scaler it carries, plus room for
+ * applies: the SDK's default of 100 would leave the 101st scaler unchecked.
+ */
+export const DEFAULT_MAX_CONCURRENT_ACTIVITIES = 2000;
+
 const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
 
 /**
@@ -74,6 +81,8 @@ export interface ScalerWorkerOptions {
   env?: NodeJS.ProcessEnv;
   /** The services' config as this worker loaded it, to restore the secrets scalers carry masked. */
   secrets?: SecretStore;
+  /** Another build of the workflows (a benchmark's baseline, bench/fleet.bench.ts); default this one's. */
+  workflowsPath?: string;
 }
 
 export async function createScalerWorker(o: ScalerWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection; ownsConnection: boolean }> {
@@ -86,14 +95,16 @@ export async function createScalerWorker(o: ScalerWorkerOptions): Promise<{ work
     connection,
     namespace: o.temporal.namespace,
     taskQueue: o.temporal.task_queue,
-    workflowBundle: await workflowBundle(dataConverter?.failureConverterPath),
+    ...(o.workflowsPath
+      ? { workflowsPath: o.workflowsPath }
+      : { workflowBundle: await workflowBundle(dataConverter?.failureConverterPath) }),
     dataConverter,
     activities: {
       ...createScalerActivities(plugins, { ...(o.secrets ? { secrets: o.secrets } : {}), metrics: docktorMetrics() }),
       ...createDiscoveryActivities(plugins, o.secrets ? { secrets: o.secrets } : {}),
       ...createDeliverEventsActivities({ ...(o.secrets ? { secrets: o.secrets } : {}), metrics: docktorMetrics() }),
     },
-    maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities ?? 100,
+    maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities ?? DEFAULT_MAX_CONCURRENT_ACTIVITIES,
     workflowThreadPoolSize: o.temporal.workflow_threads ?? DEFAULT_WORKFLOW_THREADS,
     // A cancelled apply (pause, resume, override) learns of it from a heartbeat's answer: send
     // them every second, not every 0.8 x the heartbeat timeout.

@@ -1,13 +1,13 @@
 // The activities of a scaler: thin shells that hand the workflow's inputs to the plugins
 // (queue sources, runtimes) and to the pure decision engine.
 //
-// A check is ONE local activity, `checkService`: collect (queue + runtime, in parallel, each
-// failure recorded) then decide (the pure engine). Local, because both are short and read-only:
-// a check then costs the server one workflow task and the worker two activations, instead of two
-// workflow tasks and an activity task (docs/benchmarks.md, fleet). The decision still runs in an
-// activity, so its result is recorded in the history and engine changes never break the replay
-// of old histories. Applying is a regular activity: it has side effects, can take minutes and
-// must be retried durably.
+// A check is `checkService`: collect (queue + runtime, in parallel, each failure recorded) then
+// decide (the pure engine). The workflow runs checks through `watchService`
+// (./watch-service.ts), one regular activity that runs many checks in a row and returns when
+// something changes: a check then costs the server almost nothing (docs/architecture.md,
+// "Durable cost"). The decisions still come from an activity, so they are recorded in the
+// history and engine changes never break the replay of old histories. Applying is a regular
+// activity of its own: it has side effects, can take minutes and must be retried durably.
 //
 // Custom strategy and policy modules run in this decide step (src/extend), in threads of the
 // worker, each module imported once: restart the worker to load an edited module.
@@ -24,6 +24,7 @@ import type { ScaleResult } from '../runtimes/runtime';
 import { collectObservations, SOURCE_TIMEOUT_MS, targetOf, type CollectResult, type PluginLookup, type ServiceRef } from '../sources/collect';
 import { SecretStore } from '../sources/secrets';
 import { withHeartbeat } from './heartbeat';
+import { createWatchService } from './watch-service';
 
 export type { CollectResult, PluginLookup, ServiceRef, SourceFailure } from '../sources/collect';
 export { targetOf } from '../sources/collect';
@@ -78,7 +79,7 @@ export function createScalerActivities(plugins: PluginLookup, o: ScalerActivityO
   const modules = o.modules ?? new ModuleHost();
   /** The input with its service's secrets restored (ConfigurationError when this worker has none). */
   const unmasked = <T extends ServiceRef>(ref: T): T => ({ ...ref, service: secrets.restore(ref.project, ref.service) });
-  return {
+  const activities = {
     /** One check: collect, then decide with the pure engine (see the top of this file). */
     async checkService(input: CheckInput): Promise<CheckResult> {
       let collected: CollectResult;
@@ -132,6 +133,8 @@ export function createScalerActivities(plugins: PluginLookup, o: ScalerActivityO
       }
     },
   };
+  /** Runs checks (each exactly a checkService) until something changes (./watch-service.ts). */
+  return { ...activities, watchService: createWatchService((input) => activities.checkService(input)) };
 }
 
 function metricsRef(ref: ServiceRef): ScalerRef {

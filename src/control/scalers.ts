@@ -1,6 +1,7 @@
 // The control operations behind `docktor up/down/status/explain/pause/resume/override`, as
 // Temporal starts, cancels, queries, signals and updates of the scaler workflows.
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import { isDeepStrictEqual } from 'node:util';
 import type { Config } from '../config/load';
 import type { ServiceConfig } from '../config/service';
@@ -16,6 +17,7 @@ import {
   statusQuery,
   type OverrideArgs,
 } from '../workflows/definitions';
+import { historyWithWatch, withWatchProgress, type RunningWatch } from '../workflows/history-fold';
 import type { HistoryEntry, ScalerInput, ScalerStatus } from '../workflows/scaler-state';
 import { DocktorProject, DocktorService } from '../workflows/search-attributes';
 import { redactSecrets } from '../sources/secrets';
@@ -104,16 +106,38 @@ export async function down(c: ControlClient, config: Config, names?: string[]): 
 /** `discovered`: the discover entry (its name or index) and queue, for a scaler discovery started. */
 export type ServiceStatus = ({ service: string; running: false } | ({ running: true } & ScalerStatus)) & { discovered?: { discovery: string; queue: string } };
 
+/**
+ * The running watch's progress, from its last heartbeat (at most a minute old;
+ * docs/architecture.md "Durable cost"): between two returns of a watch (minutes, when nothing
+ * changes) the workflow's own counters and newest entry stand still. Null when none.
+ */
+async function runningWatch(c: ControlClient, h: WorkflowHandle): Promise<RunningWatch | null> {
+  const watch = (await h.describe()).raw.pendingActivities?.find((a) => a.activityType?.name === 'watchService');
+  const payloads = watch?.heartbeatDetails?.payloads;
+  if (!payloads?.length) return null;
+  try {
+    return await decodeFromPayloadsAtIndex<RunningWatch>(c.client.options.loadedDataConverter, 0, payloads);
+  } catch {
+    return null;
+  }
+}
+
+/** The `status` query brought up to the running watch; replicas, decision, pause and override are the workflow's, always current. */
+async function currentStatus(c: ControlClient, h: WorkflowHandle): Promise<ScalerStatus> {
+  const [st, watch] = await Promise.all([h.query(statusQuery), runningWatch(c, h)]);
+  return watch ? withWatchProgress(st, watch) : st;
+}
+
 export async function status(c: ControlClient, config: Config, name?: string): Promise<ServiceStatus[]> {
-  if (name) return [{ running: true, ...(await (await runningHandle(c, config, name)).query(statusQuery)) }];
+  if (name) return [{ running: true, ...(await currentStatus(c, await runningHandle(c, config, name))) }];
   const own = config.services.map(async (s): Promise<ServiceStatus> => {
     const h = handleOf(c, config, s.name);
-    return (await isRunning(h)) ? { running: true, ...(await h.query(statusQuery)) } : { service: s.name, running: false };
+    return (await isRunning(h)) ? { running: true, ...(await currentStatus(c, h)) } : { service: s.name, running: false };
   });
   const discovered = (await discoveredScalers(c, config)).map(async (d): Promise<ServiceStatus> => {
     const h = c.client.workflow.getHandle(d.workflow_id);
     const discovered = { discovery: d.discovery, queue: d.queue };
-    return (await isRunning(h)) ? { running: true, ...(await h.query(statusQuery)), discovered } : { service: d.service, running: false, discovered };
+    return (await isRunning(h)) ? { running: true, ...(await currentStatus(c, h)), discovered } : { service: d.service, running: false, discovered };
   });
   return Promise.all([...own, ...discovered]);
 }
@@ -131,7 +155,8 @@ export async function explain(c: ControlClient, config: Config, name: string | u
       const found = discovered.find((d) => d.service === service);
       const h = name ? await runningHandle(c, config, service) : found ? c.client.workflow.getHandle(found.workflow_id) : handleOf(c, config, service);
       if (!name && !(await isRunning(h))) return [];
-      return (await h.query(historyQuery, { tail })).map((e) => ({ service, ...e }));
+      const [entries, watch] = await Promise.all([h.query(historyQuery, { tail }), runningWatch(c, h)]);
+      return (watch ? historyWithWatch(entries, watch).slice(tail > 0 ? -tail : Infinity) : entries).map((e) => ({ service, ...e }));
     }),
   );
   return per.flat().sort((a, b) => a.at - b.at);

@@ -54,6 +54,13 @@ export interface DevServerOptions {
   /** SQLite file for state that outlives the server; in memory when absent. */
   dbFilename?: string;
   /**
+   * Serve the server's own Prometheus metrics (`--metrics-port`; 0 picks a free port), e.g. its
+   * `action` counter, the figure Temporal Cloud bills (bench/cost.bench.ts).
+   */
+  metricsPort?: number;
+  /** Namespaces to create besides `namespace`. */
+  extraNamespaces?: string[];
+  /**
    * Where the server's pid is kept while it runs (with `dbFilename`). A server left running by a
    * SIGKILLed `docktor dev` is found through it and stopped before a new one starts.
    */
@@ -83,6 +90,8 @@ export interface DevServer {
   namespace: string;
   /** Undefined when the UI is off. */
   uiUrl: string | undefined;
+  /** The server's Prometheus metrics (http://ip:port/metrics), when `metricsPort` was given. */
+  metricsUrl?: string;
   /** Which implementation runs it: our child process, or the SDK's test server. */
   kind: 'cli' | 'sdk';
   stop(): Promise<void>;
@@ -116,6 +125,9 @@ async function startWithCli(cli: string, opts: DevServerOptions): Promise<DevSer
     if (ui && opts.uiCodecEndpoint) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
     if (opts.dbFilename) args.push('--db-filename', opts.dbFilename);
     args.push('--namespace', namespace);
+    for (const extra of opts.extraNamespaces ?? []) args.push('--namespace', extra);
+    const metricsPort = opts.metricsPort === 0 ? await freePort(ip) : opts.metricsPort;
+    if (metricsPort !== undefined) args.push('--metrics-port', String(metricsPort));
     for (const [name, kind] of Object.entries(searchAttributes)) args.push('--search-attribute', `${name}=${kind}`);
     args.push(...dynamicConfigArgs(opts.dynamicConfig));
     args.push('--log-level', opts.logLevel ?? 'warn');
@@ -147,6 +159,7 @@ async function startWithCli(cli: string, opts: DevServerOptions): Promise<DevSer
       address,
       namespace,
       uiUrl: ui ? `http://${ip}:${uiPort}` : undefined,
+      ...(metricsPort !== undefined ? { metricsUrl: `http://${ip}:${metricsPort}/metrics` } : {}),
       kind: 'cli',
       stop: async () => {
         await child.stop(opts.stopGraceMs ?? 10_000);

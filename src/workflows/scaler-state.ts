@@ -26,6 +26,10 @@ export interface HistoryEntry {
   applied: boolean;
   /** Why applying failed, or which metric sources failed at this check. */
   errors?: string[];
+  /** How many consecutive checks reached this same decision (absent: one); `at` is the first. */
+  checks?: number;
+  /** Unix seconds: the last of those checks (present when `checks` > 1). */
+  last_at?: number;
 }
 
 export interface PauseState {
@@ -82,6 +86,8 @@ export interface ScalerInput {
   history_limit?: number;
   /** State carried over by continue-as-new. */
   carried?: ScalerState;
+  /** How checks are batched into watch activities (defaults in service-scaler.ts; tests shorten them). */
+  watch?: { quiet_seconds?: number; heartbeat_seconds?: number };
 }
 
 /** Unix seconds in status are followed by the same time as ISO-8601 (`<field>_iso`). */
@@ -130,11 +136,6 @@ export function initialState(): ScalerState {
     checks: 0,
     scales_applied: 0,
   };
-}
-
-export function appendHistory(history: HistoryEntry[], entry: HistoryEntry, limit = HISTORY_LIMIT): HistoryEntry[] {
-  const next = [...history, entry];
-  return next.length > limit ? next.slice(next.length - limit) : next;
 }
 
 export function tailHistory(history: HistoryEntry[], tail?: number): HistoryEntry[] {
@@ -203,8 +204,8 @@ export function iso(t: number | null | undefined): Iso {
 }
 
 /** Failure counters after a check: `errors` are this check's failed sources (none: cleared). */
-export function noteFailures(f: FailureCounters, errors: string[], at: number): FailureCounters {
-  if (errors.length > 0) return { ...f, total: f.total + 1, last_error: errors.join('; '), last_error_at: at, cleared_at: null };
+export function noteFailures(f: FailureCounters, errors: string[], at: number, checks = 1): FailureCounters {
+  if (errors.length > 0) return { ...f, total: f.total + checks, last_error: errors.join('; '), last_error_at: at, cleared_at: null };
   if (f.last_error !== undefined && !f.cleared_at) return { ...f, cleared_at: at };
   return f;
 }

@@ -1,6 +1,8 @@
-// `serviceScaler`: one long-lived workflow per service. Every check_interval it collects metrics
-// and decides (the pure engine) in one local activity, applies the result (a regular activity,
-// idempotent) and records the decision. Signals and updates wake it at once.
+// `serviceScaler`: one long-lived workflow per service. Its checks (collect metrics + the pure
+// engine, every check_interval on the scaler's grid) run inside a long `watchService` activity
+// that folds the quiet ones and returns when there is something to record or do (issue 15,
+// docs/architecture.md "Durable cost"); the workflow applies a change (a regular activity,
+// idempotent) and records every decision. Signals and updates end a watch at once.
 import {
   ActivityCancellationType,
   ApplicationFailure,
@@ -11,13 +13,13 @@ import {
   isCancellation,
   log,
   proxyActivities,
-  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { CheckResult, ScalerActivities } from '../activities/scaler-activities';
+import type { WatchInput, WatchProgress, WatchedCheck } from '../activities/watch-service';
 import { toFieldIssues } from '../config/issues';
 import type { ServiceConfig } from '../config/service';
 import {
@@ -28,8 +30,8 @@ import {
   setConfigUpdate,
   statusQuery,
 } from './definitions';
+import { checkEntry, decisionKey, needsApply, recordEntry } from './history-fold';
 import {
-  appendHistory,
   detailsMarkdown,
   initialState,
   makeOverride,
@@ -42,19 +44,48 @@ import {
   type HistoryEntry,
   type ScalerInput,
 } from './scaler-state';
-import { checkPhase, secondsToNextCheck } from './check-schedule';
+import { checkPhase } from './check-schedule';
 import { ScalerEvents } from './event-emitter';
 import { DocktorPaused, DocktorReplicas } from './search-attributes';
 import { serviceSchema } from './service-schema';
 
-// Collect + decide as one local activity (why: src/activities/scaler-activities.ts). A failed
-// source is a result, not an error; the activity fails only on a bug or a stuck worker, and is
-// then retried once.
-const { checkService } = proxyLocalActivities<ScalerActivities>({
-  summary: 'collect metrics and decide',
-  startToCloseTimeout: '30s',
-  retry: { maximumAttempts: 2, initialInterval: '1s' },
-});
+/**
+ * A watch returns at the latest after this many seconds of identical decisions (so history
+ * entries, status and continue-as-new never lag further), and heartbeats this often (so a dead
+ * worker's watch is retried elsewhere after 1.5 times that, from its last heartbeat). Measured
+ * cost: docs/architecture.md "Durable cost".
+ */
+export const WATCH_QUIET_SECONDS = 300;
+export const WATCH_HEARTBEAT_SECONDS = 60;
+/**
+ * After a change (a start, an apply, a signal or update, another decision), things tend to move
+ * on: the watches are ten times shorter and heartbeat twelve times as often (30 s, every 5 s, so a
+ * dead worker is noticed within 8 s, when a missed check matters most) until one whole such
+ * stretch passes without a change. Steady state pays the long ones only.
+ */
+const ACTIVE_QUIET_SHARE = 1 / 10;
+const ACTIVE_HEARTBEAT_SHARE = 1 / 12;
+/** Heartbeats closer than this (sent at most every 0.8 s by the worker) would time out on a loaded machine. */
+const MIN_HEARTBEAT_SECONDS = 2;
+/** A check's sources give up after 20 s (src/sources/collect.ts); a watch may end with one. */
+const WATCH_CHECK_ALLOWANCE_S = 60;
+/**
+ * On a signal or update the watch returns within milliseconds (it long-polls the history); when
+ * it has not after this long, its worker is gone: the workflow stops waiting for it (its folded
+ * checks are then lost, the next watch re-observes) so that the signal still acts at once.
+ */
+const WATCH_WAKE_GRACE_MS = 2000;
+
+function watchActivity(startToCloseS: number, heartbeatS: number) {
+  return proxyActivities<ScalerActivities>({
+    summary: 'checks until something changes',
+    startToCloseTimeout: `${Math.ceil(startToCloseS)}s`,
+    heartbeatTimeout: `${Math.ceil(heartbeatS * 1.5)}s`,
+    // Waiting for the cancellation to be confirmed would wait out a dead worker's heartbeat timeout.
+    cancellationType: ActivityCancellationType.TRY_CANCEL,
+    retry: { initialInterval: '1s', maximumAttempts: 3 },
+  }).watchService;
+}
 
 /**
  * Scale-downs wait for the grace period of every stopped replica; leave room for it. A compose
@@ -93,10 +124,13 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
   let checkAgain = false;
   const nowS = () => Date.now() / 1000;
   const phase = checkPhase(workflowInfo().workflowId);
-  // Workflow time is the start of the current workflow task and stands still while the check's
-  // local activity runs; a timer starts when the task completes. So the next check is timed from
-  // the (recorded) time the check finished, else every check would start late by the last one's
-  // duration.
+  const quietS = input.watch?.quiet_seconds ?? WATCH_QUIET_SECONDS;
+  const heartbeatS = input.watch?.heartbeat_seconds ?? WATCH_HEARTBEAT_SECONDS;
+  /** Whether something changed since the last whole quiet stretch (see ACTIVE_QUIET_SHARE). */
+  let active = true;
+  // Workflow time is the start of the current workflow task and stands still while activities
+  // run: the next check is timed from the (recorded) time the last one finished, else every
+  // check would start late by the last one's duration.
   let checkedAt = 0;
   const current = (): ScalerInput => ({ ...input, service });
   // CloudEvents of each decision, delivered without holding up the loop (event-emitter.ts).
@@ -185,49 +219,75 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
     published = now;
   };
 
-  async function check(): Promise<void> {
-    const at = nowS();
-    if (overrideExpired(state.override, at)) state.override = null;
-    const errors: string[] = [];
-    let checked: CheckResult;
-    try {
-      checked = await checkService({
-        ...ref(),
-        now: at,
-        queue_state: state.queue_state,
-        last_replicas: state.replicas,
-        ...(state.engine ? { engine: state.engine } : {}),
-        paused: state.paused !== null,
-        ...(state.override
-          ? { override: { replicas: state.override.replicas, force: state.override.force, ...(state.override.reason ? { reason: state.override.reason } : {}) } }
-          : {}),
-        metric_failures: state.failures.consecutive,
-      });
-    } catch (e) {
-      if (isCancellation(e)) throw e;
-      const failure = { source: 'check' as const, error: failureMessage(e), configuration: false };
-      checked = { observations: {}, queue_state: state.queue_state, failures: [failure], replicas: state.replicas, decision: null, metric_failures: state.failures.consecutive + 1, finished_at: nowS() };
+  /** One watch: the checks it ran, or null when it was abandoned (its worker is gone). */
+  async function watch(checkNow: boolean, plannedNext: number | null): Promise<WatchProgress | null> {
+    const now = nowS();
+    const last = state.history[state.history.length - 1];
+    const stretchS = active ? quietS * ACTIVE_QUIET_SHARE : quietS;
+    const beatS = active ? Math.max(heartbeatS * ACTIVE_HEARTBEAT_SHARE, Math.min(heartbeatS, MIN_HEARTBEAT_SECONDS)) : heartbeatS;
+    const until = Math.min(now + stretchS, state.override?.until ?? Infinity);
+    const args: WatchInput = {
+      ...ref(),
+      queue_state: state.queue_state,
+      last_replicas: state.replicas,
+      ...(state.engine ? { engine: state.engine } : {}),
+      paused: state.paused !== null,
+      ...(state.override
+        ? { override: { replicas: state.override.replicas, force: state.override.force, ...(state.override.reason ? { reason: state.override.reason } : {}) } }
+        : {}),
+      metric_failures: state.failures.consecutive,
+      last_key: last && !last.applied ? decisionKey(last) : null,
+      check_now: checkNow,
+      not_before: checkedAt,
+      next_at: plannedNext,
+      phase,
+      until,
+      heartbeat_seconds: beatS,
+    };
+    const scope = new CancellationScope();
+    type Outcome = { ok: WatchProgress } | { error: unknown };
+    let outcome: Outcome | undefined;
+    const running = scope
+      .run(() => watchActivity(until - now + WATCH_CHECK_ALLOWANCE_S, beatS)(args))
+      .then((ok): Outcome => (outcome = { ok }), (error: unknown): Outcome => (outcome = { error }));
+    await condition(() => outcome !== undefined || wake);
+    if (outcome === undefined && !(await condition(() => outcome !== undefined, WATCH_WAKE_GRACE_MS))) {
+      log.warn('watch did not return on a signal: its worker is gone; going on without it', { service: service.name });
+      scope.cancel();
     }
+    const settled = await running;
+    if ('ok' in settled) return settled.ok;
+    const e = settled.error;
+    // Abandoned above (not the workflow's own cancellation): the next watch checks at once.
+    if (isCancellation(e) && !CancellationScope.current().consideredCancelled && scope.consideredCancelled) return null;
+    if (isCancellation(e)) throw e;
+    // A bug or a worker that keeps dying: recorded as a failed check, as a failed check was.
+    const failure = { source: 'check' as const, error: failureMessage(e), configuration: false };
+    const at = nowS();
+    const result: CheckResult = { observations: {}, queue_state: state.queue_state, failures: [failure], replicas: state.replicas, decision: null, metric_failures: state.failures.consecutive + 1, finished_at: at };
+    return { checks: [{ at, last_at: at, checks: 1, result }], state: { queue_state: state.queue_state, last_replicas: state.replicas, metric_failures: result.metric_failures }, next_check_at: null, ended: 'change' };
+  }
+
+  /** Records checks a watch ran (folded ones as one entry) and applies a change. */
+  async function handle(c: WatchedCheck): Promise<void> {
+    const checked = c.result;
     checkedAt = checked.finished_at;
     state.queue_state = checked.queue_state;
-    errors.push(...checked.failures.map((f) => `${f.source}: ${f.error}`));
-    state.failures = noteFailures({ ...state.failures, consecutive: checked.metric_failures }, errors, at);
-
-    const { observations, replicas, decision } = checked;
-    state.last_check_at = at;
-    state.checks += 1;
-    if (replicas === null || decision === null) {
-      const reason = replicas === null ? 'replica count unknown: the runtime could not be read' : 'the check failed: nothing decided';
-      const known = state.replicas ?? 0;
-      record({ at, action: 'hold', from: known, to: known, reason, limited_by: 'missing_metrics', observations, details: {}, applied: false, errors });
-      return;
-    }
+    // Folded checks share one outcome: it last failed at the last of them, or cleared at the first.
+    const sourceErrors = checked.failures.map((f) => `${f.source}: ${f.error}`);
+    state.failures = noteFailures({ ...state.failures, consecutive: checked.metric_failures }, sourceErrors, sourceErrors.length ? c.last_at : c.at, c.checks);
+    state.last_check_at = c.last_at;
+    state.checks += c.checks;
+    const entry: HistoryEntry = { ...checkEntry(c.at, checked, state.replicas), ...(c.checks > 1 ? { checks: c.checks, last_at: c.last_at } : {}) };
+    const { replicas, decision } = checked;
+    if (replicas === null || decision === null) return record(entry);
     const engineBefore = state.engine;
     state.engine = decision.state;
     const to = decision.target_replicas;
+    const errors = [...(entry.errors ?? [])];
     let applied = false;
     state.replicas = replicas;
-    if (to !== replicas && state.paused === null && !service.dry_run) {
+    if (needsApply(checked, state.paused !== null, service.dry_run)) {
       const scope = new CancellationScope();
       const mine: { scope: CancellationScope; by?: string } = { scope };
       applying = mine;
@@ -255,43 +315,45 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
         applying = undefined;
       }
     }
-    record({
-      at,
-      action: decision.action,
-      from: replicas,
-      to,
-      reason: decision.reason,
-      limited_by: decision.limited_by,
-      observations,
-      details: decision.details,
-      applied,
-      ...(errors.length ? { errors } : {}),
-    });
+    const { errors: _sourceErrors, ...rest } = entry;
+    record({ ...rest, applied, ...(errors.length ? { errors } : {}) });
   }
 
   function record(entry: HistoryEntry): void {
-    const { errors, ...rest } = entry;
-    state.history = appendHistory(state.history, errors && errors.length ? entry : rest, input.history_limit);
+    state.history = recordEntry(state.history, entry, input.history_limit);
     events.decided(entry);
     publish();
   }
 
   try {
     publish();
+    let checkNow = true;
+    let plannedNext: number | null = null;
     for (;;) {
-      await check();
+      if (overrideExpired(state.override, nowS())) {
+        state.override = null;
+        checkNow = true;
+      }
+      wake = false;
+      const watched = await watch(checkNow, plannedNext);
+      checkNow = watched === null;
+      // A watch that ended with a change leaves the next check to the grid after the apply.
+      plannedNext = watched && watched.ended !== 'change' ? watched.next_check_at : null;
+      if (watched) {
+        for (const c of watched.checks) await handle(c);
+        state.next_check_at = watched.next_check_at;
+      }
       if (workflowInfo().continueAsNewSuggested) {
         await condition(allHandlersFinished);
         await events.settle();
         await continueAsNew<typeof serviceScaler>({ ...input, service, carried: state });
       }
-      const clock = Math.max(nowS(), checkedAt);
-      const untilOverrideEnds = state.override?.until != null ? Math.max(0, state.override.until - clock) : Infinity;
-      const waitS = Math.min(secondsToNextCheck(clock, service.check_interval, phase), untilOverrideEnds);
-      state.next_check_at = clock + waitS;
-      wake = checkAgain;
+      // A signal or update (during the watch or an apply), or an apply stopped half-way: check at once.
+      checkNow ||= wake || checkAgain;
+      // Back to long stretches only after a whole short one of identical decisions.
+      // (A watch that reached `until` ran identical decisions only: any other returns at once.)
+      active = checkNow || watched?.ended !== 'until';
       checkAgain = false;
-      await condition(() => wake, Math.max(1, Math.round(waitS * 1000)), { summary: 'wait for the next check' });
     }
   } catch (e) {
     if (isCancellation(e)) {

@@ -244,9 +244,12 @@ export async function runScenario(variant: Variant): Promise<void> {
       'the example producer',
     );
     assert.match(produced, new RegExp(`published ${POLICY.backlog} message\\(s\\)`));
+    // Identical decisions (the override's hold) fold inside a watch: explain shows the newest
+    // observations at the watch's next heartbeat: within 5 s just after a change, within a
+    // minute in a long quiet stretch (docs/architecture.md, "Durable cost").
     const held = await until(
       'docktor to see the backlog while overridden',
-      20_000,
+      80_000,
       history,
       (h) => h.some((e) => (e.observations['queue.backlog'] ?? 0) >= POLICY.backlog),
       context,

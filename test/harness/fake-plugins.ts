@@ -47,13 +47,19 @@ export class FakeQueueSource implements QueueSource {
   readonly kind = 'nats' as const;
   observations: Observations = {};
   reads = 0;
+  /** When each read happened (unix seconds): when each check began. */
+  readonly readAt: number[] = [];
   /** When set, read throws with this message (a source outage). */
   failWith: string | undefined;
 
   async read(_c: QueueConfig, o: { state?: Json }): Promise<{ observations: Observations; state: Json }> {
     this.reads += 1;
+    this.readAt.push(Date.now() / 1000);
     if (this.failWith) throw new Error(this.failWith);
-    return { observations: { ...this.observations }, state: { reads: this.reads, previous: o.state ?? null } };
+    // The state names the read before (not the whole chain): queue states stay the same size, as
+    // a real source's do, so a scaler's history bytes per check do not grow with its age.
+    const previous = typeof o.state === 'object' && o.state !== null && 'reads' in o.state ? o.state.reads : null;
+    return { observations: { ...this.observations }, state: { reads: this.reads, previous_reads: previous ?? null } };
   }
 
   async check() {

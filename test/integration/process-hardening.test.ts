@@ -19,7 +19,10 @@ import * as scalers from '../../src/control/scalers';
 import { ProcessRuntime } from '../../src/runtimes/process';
 import { markerEnv, poolId } from '../../src/runtimes/process-marker';
 import { readState, serviceKey, stateFilePath, writeState } from '../../src/runtimes/process-state';
-import { overrideUpdate, scalerWorkflowId } from '../../src/workflows/definitions';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WORKFLOW_TYPE, historyQuery, overrideUpdate, scalerWorkflowId, statusQuery } from '../../src/workflows/definitions';
+import type { ScalerInput } from '../../src/workflows/scaler-state';
 import { runCli } from '../harness/cli';
 import { testTemporal } from '../harness/services';
 import { docktorArgv } from '../e2e/cli';
@@ -64,7 +67,7 @@ interface Setup {
   client: ControlClient;
 }
 
-async function setup(name: string, service: { min: number; max: number }, env: NodeJS.ProcessEnv = {}): Promise<Setup> {
+async function setup(name: string, service: { min: number; max: number }, env: NodeJS.ProcessEnv = {}, extra: Record<string, unknown> = {}): Promise<Setup> {
   const t = await testTemporal();
   const id = randomBytes(4).toString('hex');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `docktor-harden-${name}-`));
@@ -86,6 +89,7 @@ async function setup(name: string, service: { min: number; max: number }, env: N
           rules: {},
           cooldown: { up: 0, down: 0 },
           runtime: { kind: 'process', command: ['/bin/sleep', '600'], env: { [TAG]: tag }, grace_period: 1 },
+          ...extra,
         },
       ],
     }),
@@ -296,6 +300,62 @@ describe('process runtime hardening (issue 14)', () => {
     assert.equal(tagged(s.tag).length, 1);
 
   }));
+
+  it('a worker SIGKILLed in the middle of a quiet stretch: the checks go on elsewhere, a later change is made once', async () => {
+    // The metric: an HTTP source this test serves, read by the workers at every check.
+    let load = 0;
+    const source = http.createServer((_req, res) => res.end(JSON.stringify({ value: load })));
+    await new Promise<void>((resolve) => source.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(source.address() as AddressInfo).port}/`;
+    const s = await setup('quiet', { min: 1, max: 3 }, {}, {
+      external: [{ name: 'load', kind: 'http', url, value_path: 'value' }],
+      rules: { scale_up_when: [{ metric: 'external.load', op: '>', value: 10 }], step: { up: 2, down: 1 } },
+    });
+    try {
+      const pair = [startWorker(s), startWorker(s)];
+      const service = s.config.services[0]!;
+      // The default quiet stretch (minutes), a short heartbeat: the kill lands inside a stretch,
+      // and the survivor retries it seconds later.
+      const input: ScalerInput = { project: s.config.project, service, watch: { heartbeat_seconds: 2 } };
+      const h = await s.client.client.workflow.start(WORKFLOW_TYPE, { workflowId: scalerWorkflowId(s.config.project, 'pool'), taskQueue: s.config.temporal.task_queue, args: [input] });
+      await firstReplica(s);
+      const watching = await until('a quiet stretch with a heartbeat', 30_000, async () => {
+        const watch = (await h.describe()).raw.pendingActivities?.find((a) => a.activityType?.name === 'watchService');
+        return watch?.heartbeatDetails ? watch.lastWorkerIdentity ?? '' : '';
+      }, (identity) => identity !== '', workersSaid);
+      const owner = pair.find((w) => watching.startsWith(`${w.pid}@`));
+      assert.ok(owner, `the watch runs on one of our workers (${watching})`);
+      await sleep(1500);
+      const before = await h.query(statusQuery);
+      await sigkill(owner);
+      load = 100;
+      const killedAt = Date.now();
+
+      let most = 0;
+      await until('3 replicas after the kill', 30_000, async () => {
+        const n = tagged(s.tag).length;
+        most = Math.max(most, n);
+        return { n, status: await replicasOf(s) };
+      }, (v) => v.n === 3 && v.status === 3, workersSaid);
+      process.stderr.write(`harden: the change made ${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill\n`);
+      await sleep(2000);
+      most = Math.max(most, tagged(s.tag).length);
+      assert.equal(most, 3, 'never more than 3 processes');
+      const hist = await h.query(historyQuery, {});
+      assert.deepEqual(hist.filter((e) => e.applied).map((e) => [e.from, e.to]), [[0, 1], [1, 3]], 'each change made once');
+      const st = await h.query(statusQuery);
+      assert.equal(st.scales_applied, 2);
+      assert.ok(st.checks > before.checks, 'the checks went on after the kill');
+      assert.equal(hist.reduce((n, e) => n + (e.checks ?? 1), 0), st.checks, 'every check is in one history entry');
+      // The watch the kill interrupted was retried (attempt 2) rather than lost.
+      const retried = ((await h.fetchHistory()).events ?? []).some((e) => (e.activityTaskStartedEventAttributes?.attempt ?? 1) >= 2);
+      assert.ok(retried, 'a watch attempt was retried after the kill');
+      await h.terminate();
+    } finally {
+      source.close();
+      await finish(s);
+    }
+  });
 
   it('pause and resume stop an apply that is still starting replicas', scenario('stop', { min: 1, max: 4 }, async (s) => {
     startWorker(s);

@@ -106,22 +106,31 @@ describe('serviceScaler workflow (real dev server, fake plugins)', () => {
 
   it('checks on its own grid: every interval at the phase of its id, timed from when a check ended', async () => {
     fleet.runtime('grid').replicas = 2;
-    fleet.queue('grid').observations = { 'queue.backlog': 50 };
-    const config = configFor(RULES_SERVICE('grid').replace('check_interval: 0.3', 'check_interval: 2'));
-    await scalers.up(c, config);
-    const h = c.client.workflow.getHandle(scalerWorkflowId(project, 'grid'));
+    const queue = fleet.queue('grid');
+    queue.observations = { 'queue.backlog': 50 };
+    const service = configFor(RULES_SERVICE('grid').replace('check_interval: 0.3', 'check_interval: 1')).services[0];
+    assert.ok(service);
+    // Quiet stretches of 3 s: the watch returns (and the workflow records) within the test.
+    const input: ScalerInput = { project, service, watch: { quiet_seconds: 3 } };
+    const h = await c.client.workflow.start(WORKFLOW_TYPE, { workflowId: scalerWorkflowId(project, 'grid'), taskQueue: TASK_QUEUE, args: [input] });
     handles.push(h);
-    const offset = checkPhase(h.workflowId) * 2;
-    const hist = await until('four checks', () => history(h), (hs) => hs.length >= 4, 30_000);
-    const status = await h.query(statusQuery);
-    const cycles = (status.next_check_at! - offset) / 2;
-    assert.ok(Math.abs(cycles - Math.round(cycles)) < 0.001, `next_check_at ${status.next_check_at} is not on the grid (offset ${offset} s of 2 s)`);
+    const offset = checkPhase(h.workflowId);
+    const status = await until('eight checks recorded', () => h.query(statusQuery), (st) => st.checks >= 8, 30_000);
+    const cycles = status.next_check_at! - offset;
+    assert.ok(Math.abs(cycles - Math.round(cycles)) < 0.001, `next_check_at ${status.next_check_at} is not on the grid (offset ${offset} s of 1 s)`);
     // After the first (at once on start), every check begins at a grid point, give or take the
-    // machine's load; none is pushed back by the ones before it.
-    for (const e of hist.slice(1)) {
-      const late = (((e.at - offset) % 2) + 2) % 2;
-      assert.ok(late < 0.8, `check at ${e.at} is ${late.toFixed(3)} s after its grid point`);
+    // machine's load, across the ends of the watches; none is pushed back by the ones before it.
+    const reads = queue.readAt.slice(1, status.checks);
+    assert.ok(reads.length >= 7);
+    for (const at of reads) {
+      const late = (((at - offset) % 1) + 1) % 1;
+      assert.ok(late < 0.4, `check at ${at} is ${late.toFixed(3)} s after its grid point`);
     }
+    // Identical decisions are one entry: the first check, the last one, and how many.
+    const hist = await history(h);
+    assert.equal(hist.length, 1);
+    assert.equal(hist[0]?.checks, status.checks);
+    assert.equal(hist[0]?.last_at, status.last_check_at);
   });
 
   it('records but does not act while paused; resume acts again', async () => {
@@ -199,7 +208,9 @@ describe('serviceScaler workflow (real dev server, fake plugins)', () => {
     const runtime = fleet.runtime('bounded');
     const queue = fleet.queue('bounded');
     runtime.replicas = 1;
-    queue.observations = { 'queue.backlog': 50 };
+    // A backlog that moves between the rules' thresholds: every check holds for another reason,
+    // so none folds into the one before.
+    Object.defineProperty(queue, 'observations', { get: () => ({ 'queue.backlog': 20 + (queue.reads % 50) }) });
     const service = configFor(RULES_SERVICE('bounded').replace('check_interval: 0.3', 'check_interval: 0.05')).services[0];
     assert.ok(service);
     const input: ScalerInput = { project, service, history_limit: 5 };
@@ -208,6 +219,7 @@ describe('serviceScaler workflow (real dev server, fake plugins)', () => {
     const st = await until('12 checks', () => h.query(statusQuery), (s) => s.checks >= 12);
     const hist = await history(h);
     assert.equal(hist.length, 5);
+    assert.ok(hist.every((e) => e.checks === undefined), 'no entry folds');
     assert.ok(st.checks > 5);
     assert.equal((await h.query(historyQuery, { tail: 2 })).length, 2);
   });

@@ -32,7 +32,7 @@ describe('check activity', () => {
     const r = await checkService(input());
     assert.deepEqual([r.replicas, r.decision?.action, r.decision?.target_replicas, r.failures, r.metric_failures], [2, 'scale_up', 4, [], 0]);
     assert.equal(r.observations['queue.backlog'], 500);
-    assert.deepEqual(r.queue_state, { reads: 1, previous: null });
+    assert.deepEqual(r.queue_state, { reads: 1, previous_reads: null });
     assert.ok(Math.abs(r.finished_at - Date.now() / 1000) < 5);
   });
 

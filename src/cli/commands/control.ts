@@ -122,10 +122,12 @@ export function explainCommand(io: CliIO, name: string | undefined, o: ConfigOpt
       io.out(JSON.stringify(entries, null, 2) + '\n');
       return 0;
     }
+    // A folded entry (several identical checks in a row, CONTRACT §6) is one row: its first and
+    // last time, and the count.
     const rows = entries.map((e) => [
       e.service,
-      clock(e.at),
-      e.action,
+      clock(e.at) + (e.last_at !== undefined && (e.checks ?? 1) > 1 ? `–${clock(e.last_at)}` : ''),
+      e.action + ((e.checks ?? 1) > 1 ? ` ×${e.checks}` : ''),
       `${e.from}→${e.to}`,
       e.reason + (e.limited_by ? ` [${e.limited_by}]` : '') + (e.errors?.length ? ` (errors: ${e.errors.join('; ')})` : ''),
     ]);

@@ -1,0 +1,88 @@
+// Folding consecutive identical decisions into one history entry (CONTRACT §6): `checks: N`,
+// `at` the first check, `last_at` the last, and the latest observations and details. Pure and
+// deterministic: used by the workflow (recording) and by the watch activity (which folds the
+// checks of a quiet stretch before it returns them), so both agree on what "identical" means.
+import type { CheckResult } from '../activities/scaler-activities';
+import { HISTORY_LIMIT, type HistoryEntry } from './scaler-state';
+
+/**
+ * What must be equal for two checks to be one entry: the decision (action, from, to, reason,
+ * limited_by) and what went wrong (errors). Observations and details may differ: the entry keeps
+ * the latest. An entry whose change was applied never folds: each change is its own entry.
+ */
+export function decisionKey(e: Pick<HistoryEntry, 'action' | 'from' | 'to' | 'reason' | 'limited_by' | 'errors'>): string {
+  return JSON.stringify([e.action, e.from, e.to, e.reason, e.limited_by, e.errors ?? []]);
+}
+
+export function folds(last: HistoryEntry | undefined, next: HistoryEntry): last is HistoryEntry {
+  return last !== undefined && !last.applied && !next.applied && decisionKey(last) === decisionKey(next);
+}
+
+/** How many checks an entry stands for. */
+export function checksOf(e: Pick<HistoryEntry, 'checks'>): number {
+  return e.checks ?? 1;
+}
+
+/** `next` (itself possibly a fold of several checks) folded onto `last`: first time, summed count, latest everything else. */
+export function foldEntry(last: HistoryEntry, next: HistoryEntry): HistoryEntry {
+  return { ...next, at: last.at, checks: checksOf(last) + checksOf(next), last_at: next.last_at ?? next.at };
+}
+
+/** Appends `entry`, folding it into the newest entry when it is the same decision; keeps the newest `limit`. */
+export function recordEntry(history: HistoryEntry[], entry: HistoryEntry, limit = HISTORY_LIMIT): HistoryEntry[] {
+  const last = history[history.length - 1];
+  const next = folds(last, entry) ? [...history.slice(0, -1), foldEntry(last, entry)] : [...history, entry];
+  return next.length > limit ? next.slice(next.length - limit) : next;
+}
+
+/** The history entry of a check (or of a fold of identical ones), before anything is applied. */
+export function checkEntry(at: number, c: CheckResult, knownReplicas: number | null): HistoryEntry {
+  const errors = c.failures.map((f) => `${f.source}: ${f.error}`);
+  const tail = { applied: false, ...(errors.length ? { errors } : {}) };
+  if (c.replicas === null || c.decision === null) {
+    const known = knownReplicas ?? 0;
+    const reason = c.replicas === null ? 'replica count unknown: the runtime could not be read' : 'the check failed: nothing decided';
+    return { at, action: 'hold', from: known, to: known, reason, limited_by: 'missing_metrics', observations: c.observations, details: {}, ...tail };
+  }
+  const d = c.decision;
+  return { at, action: d.action, from: c.replicas, to: d.target_replicas, reason: d.reason, limited_by: d.limited_by, observations: c.observations, details: d.details, ...tail };
+}
+
+/** Whether a check's decision is a change to make now (not while paused or in dry-run). */
+export function needsApply(c: CheckResult, paused: boolean, dryRun: boolean): boolean {
+  return c.decision !== null && c.replicas !== null && c.decision.target_replicas !== c.replicas && !paused && !dryRun;
+}
+
+/** The part of a running watch's heartbeat a status needs (src/activities/watch-service.ts WatchProgress). */
+export interface RunningWatch {
+  checks: Array<{ at: number; last_at: number; checks: number; result: CheckResult }>;
+  next_check_at: number | null;
+}
+
+/** The entry of a watch's (possibly folded) checks, before anything is applied. */
+function watchedEntry(c: RunningWatch['checks'][number], knownReplicas: number | null): HistoryEntry {
+  return { ...checkEntry(c.at, c.result, knownReplicas), ...(c.checks > 1 ? { checks: c.checks, last_at: c.last_at } : {}) };
+}
+
+/**
+ * A status with the progress of the running watch, from its last heartbeat: the checks it has
+ * folded since the workflow last recorded (they repeat the newest entry, or the watch would
+ * have returned), the last check time and the next. Pure; `docktor status` applies it.
+ */
+export function withWatchProgress<S extends { checks: number; last_check_at: number | null; next_check_at: number | null; last_decision: HistoryEntry | null }>(
+  status: S,
+  watch: RunningWatch,
+): S {
+  let out = { ...status, ...(watch.next_check_at !== null ? { next_check_at: watch.next_check_at } : {}) };
+  for (const c of watch.checks) {
+    const last = out.last_decision ?? undefined;
+    const entry = watchedEntry(c, last?.to ?? null);
+    out = { ...out, checks: out.checks + c.checks, last_check_at: c.last_at, last_decision: folds(last, entry) ? foldEntry(last, entry) : entry };
+  }
+  return out;
+}
+
+/** History entries (newest last) with the running watch's progress folded in, as `docktor explain` shows them. */
+export function historyWithWatch(history: HistoryEntry[], watch: RunningWatch): HistoryEntry[] {
+  return watch.checks.reduce((h, c) => recordEntry(h, watchedEntry(c, h[h.length - 1]?.to ?? null), Infinity), history);
+}

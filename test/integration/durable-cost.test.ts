@@ -1,0 +1,92 @@
+// What a quiet scaler costs Temporal (issue 15), counted by the dev server itself: its `action`
+// counter for the namespace (what Temporal Cloud bills) and the events its history gains. Count
+// based, not timed: the scalers run the default design scaled down 40 times in time (check every
+// 0.25 s, quiet stretches of 7.5 s, a heartbeat every 1.5 s: the ratios of a 10 s interval with
+// the defaults, the dearer of the two intervals the goal names), and the budget is per check.
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, Connection } from '@temporalio/client';
+import { ServiceSchema } from '../../src/config/service';
+import { startDevServer, type DevServer } from '../../src/dev/temporal-server';
+import { WORKFLOW_TYPE, historyQuery, scalerWorkflowId, statusQuery } from '../../src/workflows/definitions';
+import { WATCH_HEARTBEAT_SECONDS, WATCH_QUIET_SECONDS } from '../../src/workflows/service-scaler';
+import type { ScalerInput } from '../../src/workflows/scaler-state';
+import { createScalerWorker } from '../../src/worker';
+import { FakeFleet } from '../harness/fake-plugins';
+import { actionsBetween, scrapeActions } from '../harness/temporal-actions';
+
+const BUDGET = { actionsPerCheck: 0.25, eventsPerCheck: 1 };
+const SCALE = 40;
+const INTERVAL = 10 / SCALE;
+const SCALERS = 3;
+const TASK_QUEUE = 'cost-test';
+let server: DevServer;
+let connection: Connection;
+
+before(async () => {
+  server = await startDevServer({ port: 0, ui: false, metricsPort: 0 });
+  connection = await Connection.connect({ address: server.address });
+});
+
+after(async () => {
+  await connection?.close();
+  await server?.stop();
+});
+
+it('a quiet scaler costs at most 0.25 actions and 1 history event per check, by the server\'s own counter', async () => {
+  assert.ok(server.metricsUrl, 'the dev server serves its metrics (temporal server start-dev --metrics-port)');
+  const fleet = new FakeFleet();
+  const { worker, connection: wc } = await createScalerWorker({ temporal: { namespace: 'default', task_queue: TASK_QUEUE }, address: server.address, plugins: fleet });
+  const client = new Client({ connection });
+  const quiet = WATCH_QUIET_SECONDS / SCALE;
+  await worker.runUntil(async () => {
+    const handles = await Promise.all(
+      Array.from({ length: SCALERS }, async (_, i) => {
+        const name = `quiet-${i}`;
+        fleet.runtime(name, 2);
+        fleet.queue(name).observations = { 'queue.backlog': 50 };
+        const service = ServiceSchema.parse({
+          name, min_replicas: 1, max_replicas: 6, check_interval: INTERVAL,
+          rules: { scale_up_when: [{ metric: 'queue.backlog', op: '>', value: 100 }], scale_down_when: [{ metric: 'queue.backlog', op: '<=', value: 10 }] },
+          queue: { kind: 'nats', stream: 'S', consumer: name },
+        });
+        const input: ScalerInput = { project: 'cost', service, watch: { quiet_seconds: quiet, heartbeat_seconds: WATCH_HEARTBEAT_SECONDS / SCALE } };
+        return client.workflow.start(WORKFLOW_TYPE, { workflowId: scalerWorkflowId('cost', name), taskQueue: TASK_QUEUE, args: [input] });
+      }),
+    );
+    // Steady state: after every scaler's first quiet stretch, over two more.
+    await sleep((quiet + 1) * 1000);
+    const from = Date.now() / 1000;
+    const a = await scrapeActions(server.metricsUrl!, 'default');
+    await sleep(2 * quiet * 1000);
+    const b = await scrapeActions(server.metricsUrl!, 'default');
+    const to = Date.now() / 1000;
+    const spent = actionsBetween(a, b);
+    let checks = 0;
+    let events = 0;
+    for (const [i, h] of handles.entries()) {
+      checks += fleet.queue(`quiet-${i}`).readAt.filter((t) => t >= from && t <= to).length;
+      for (const e of (await h.fetchHistory()).events ?? []) {
+        const t = Number(e.eventTime?.seconds ?? 0) + (e.eventTime?.nanos ?? 0) / 1e9;
+        if (t >= from && t <= to) events += 1;
+      }
+    }
+    const expected = (SCALERS * (to - from)) / INTERVAL;
+    const said = `${spent.total} actions (${JSON.stringify(spent.byType)}) and ${events} events for ${checks} checks`;
+    process.stderr.write(`durable cost: ${said}: ${(spent.total / checks).toFixed(3)} actions/check, ${(events / checks).toFixed(2)} events/check\n`);
+    assert.ok(checks >= 0.7 * expected, `the scalers checked on time: ${checks} checks, ${expected.toFixed(0)} expected`);
+    assert.ok(spent.total <= BUDGET.actionsPerCheck * checks, `over the action budget: ${said}`);
+    assert.ok(events <= BUDGET.eventsPerCheck * checks, `over the event budget: ${said}`);
+    // Nothing was lost to the folding: every check is in exactly one history entry.
+    for (const h of handles) {
+      const st = await h.query(statusQuery);
+      const hist = await h.query(historyQuery, {});
+      assert.equal(hist.reduce((n, e) => n + (e.checks ?? 1), 0), st.checks);
+      assert.ok(hist.length <= 2, `identical decisions fold: ${hist.length} entries for ${st.checks} checks`);
+    }
+    await Promise.all(handles.map((h) => h.terminate()));
+  });
+  await wc.close();
+});
+
