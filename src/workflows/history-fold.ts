@@ -6,12 +6,20 @@ import type { CheckResult } from '../activities/scaler-activities';
 import { HISTORY_LIMIT, type HistoryEntry } from './scaler-state';
 
 /**
- * What must be equal for two checks to be one entry: the decision (action, from, to, reason,
- * limited_by) and what went wrong (errors). Observations and details may differ: the entry keeps
- * the latest. An entry whose change was applied never folds: each change is its own entry.
+ * What must be equal for two checks to be one entry: the decision (action, from, to, limited_by,
+ * and the reason up to the figures it quotes) and what went wrong (errors). Observations, details
+ * and the figures in the reason ("no rule holds (queue.backlog 37)") may differ: the entry keeps
+ * the latest. Without that, a hold on a queue whose backlog moves (the usual steady state) would
+ * be a new entry, and a return of the watch, at every check. An entry whose change was applied
+ * never folds: each change is its own entry.
  */
 export function decisionKey(e: Pick<HistoryEntry, 'action' | 'from' | 'to' | 'reason' | 'limited_by' | 'errors'>): string {
-  return JSON.stringify([e.action, e.from, e.to, e.reason, e.limited_by, e.errors ?? []]);
+  return JSON.stringify([e.action, e.from, e.to, reasonShape(e.reason), e.limited_by, e.errors ?? []]);
+}
+
+/** A reason with its figures (integers, decimals, exponents, times) blanked out. */
+export function reasonShape(reason: string): string {
+  return reason.replace(/\d+(?:\.\d+)?(?:e[+-]?\d+)?/gi, '#');
 }
 
 export function folds(last: HistoryEntry | undefined, next: HistoryEntry): last is HistoryEntry {

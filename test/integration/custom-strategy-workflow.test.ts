@@ -88,9 +88,12 @@ describe('custom strategy modules in the scaler workflow (real dev server, fake 
     const ups = (await good.query(historyQuery, {})).filter((e: HistoryEntry) => e.action === 'scale_up');
     assert.equal(ups[0]?.reason, 'cjs: backlog 450 / 100 per replica');
 
-    const hist = await spins.query(historyQuery, {});
+    // Identical holds fold into one entry (CONTRACT §6), and a running watch reports the checks it
+    // folded at its heartbeats: read them as `docktor explain` does.
+    const stuckChecks = (hs: HistoryEntry[]) => hs.filter((e) => e.limited_by === 'module_error').reduce((n, e) => n + (e.checks ?? 1), 0);
+    const hist = await until('two stuck checks explained', () => scalers.explain(c, configFor('spins', './spins.mjs'), 'spins', 1000), (hs) => stuckChecks(hs) >= 2);
     const held = hist.filter((e) => e.limited_by === 'module_error');
-    assert.ok(held.length >= 2, `the stuck module timed out at every check: ${JSON.stringify(hist.map((e) => e.limited_by))}`);
+    assert.ok(stuckChecks(hist) >= 2, `the stuck module timed out at every check: ${JSON.stringify(hist.map((e) => [e.limited_by, e.checks ?? 1]))}`);
     const error = `custom strategy ${path.join(MODULES, 'spins.mjs')}: decide() did not answer within 0.5 s (timeout_seconds); its thread was stopped`;
     for (const e of held) {
       assert.deepEqual([e.action, e.from, e.to, e.applied], ['hold', 2, 2, false]);

@@ -34,7 +34,7 @@ after(async () => {
   await server?.stop();
 });
 
-it('a quiet scaler costs at most 0.25 actions and 1 history event per check, by the server\'s own counter', async () => {
+it('a scaler with nothing to change (its backlog moving) costs at most 0.25 actions and 1 history event per check, by the server\'s own counter', async () => {
   assert.ok(server.metricsUrl, 'the dev server serves its metrics (temporal server start-dev --metrics-port)');
   const fleet = new FakeFleet();
   const { worker, connection: wc } = await createScalerWorker({ temporal: { namespace: 'default', task_queue: TASK_QUEUE }, address: server.address, plugins: fleet });
@@ -45,7 +45,9 @@ it('a quiet scaler costs at most 0.25 actions and 1 history event per check, by 
       Array.from({ length: SCALERS }, async (_, i) => {
         const name = `quiet-${i}`;
         fleet.runtime(name, 2);
-        fleet.queue(name).observations = { 'queue.backlog': 50 };
+        // A busy queue in steady state: the backlog moves at every check, between the thresholds.
+        const queue = fleet.queue(name);
+        Object.defineProperty(queue, 'observations', { get: () => ({ 'queue.backlog': 20 + (queue.reads % 50) }) });
         const service = ServiceSchema.parse({
           name, min_replicas: 1, max_replicas: 6, check_interval: INTERVAL,
           rules: { scale_up_when: [{ metric: 'queue.backlog', op: '>', value: 100 }], scale_down_when: [{ metric: 'queue.backlog', op: '<=', value: 10 }] },

@@ -35,6 +35,7 @@ interface Received {
   type: string;
   source: string;
   specversion: string;
+  time: string;
   data: { from: number; to: number; reason: string; direction?: string; observations: Record<string, number> };
 }
 
@@ -160,8 +161,12 @@ services:
     const h = c.client.workflow.getHandle(scalerWorkflowId(config.project, 'worker'));
     const delivered = () => posts.filter((p) => !p.refused).map((p) => p.event);
     const scaledTo = (events: Received[]) => events.filter((e) => e.type === EVENT_TYPES.scaled).map((e) => e.data.to);
-    await until('WorkersScaled up to 4 at the webhook', delivered, (es) => scaledTo(es).includes(4));
-    const ups = delivered().filter((e) => e.type === EVENT_TYPES.scaled);
+    // The first POST is refused: its batch comes again a second later, possibly after later
+    // batches (a scaler does not wait for its events), so events are ordered by their time.
+    const refusedId = () => posts.find((p) => p.refused)?.event.id;
+    await until('WorkersScaled from 0 and up to 4 at the webhook, and the refused event again', delivered, (es) => scaledTo(es).includes(4) && es.some((e) => e.id === refusedId()) && es.some((e) => e.type === EVENT_TYPES.scaled && e.data.from === 0));
+    const inTime = () => delivered().sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
+    const ups = inTime().filter((e) => e.type === EVENT_TYPES.scaled);
     assert.equal(ups[0]!.data.from, 0, 'from no process at all');
     assert.ok(ups.every((e, i) => e.data.to > e.data.from && (i === 0 || e.data.from === ups[i - 1]!.data.to)), JSON.stringify(ups.map((e) => e.data)));
 
@@ -181,7 +186,7 @@ services:
       assert.equal(p.authorization, 'Bearer hook-token');
       assert.equal(p.path, '/hook/T0SECRET');
     }
-    const made = delivered().find((e) => e.type === EVENT_TYPES.decision)!;
+    const made = inTime().find((e) => e.type === EVENT_TYPES.decision)!;
     assert.deepEqual([made.data.from, made.data.to], [0, ups[0]!.data.to]);
     assert.match(made.data.reason, /^external\.pending 500 > 10\b/);
     assert.equal(made.data.observations['external.pending'], 500);

@@ -208,9 +208,9 @@ describe('serviceScaler workflow (real dev server, fake plugins)', () => {
     const runtime = fleet.runtime('bounded');
     const queue = fleet.queue('bounded');
     runtime.replicas = 1;
-    // A backlog that moves between the rules' thresholds: every check holds for another reason,
-    // so none folds into the one before.
-    Object.defineProperty(queue, 'observations', { get: () => ({ 'queue.backlog': 20 + (queue.reads % 50) }) });
+    // A backlog that alternates between "scale down, but at min_replicas" and "no rule holds":
+    // every check holds for another reason, so none folds into the one before.
+    Object.defineProperty(queue, 'observations', { get: () => ({ 'queue.backlog': queue.reads % 2 ? 5 : 50 }) });
     const service = configFor(RULES_SERVICE('bounded').replace('check_interval: 0.3', 'check_interval: 0.05')).services[0];
     assert.ok(service);
     const input: ScalerInput = { project, service, history_limit: 5 };

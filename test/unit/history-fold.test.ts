@@ -30,9 +30,21 @@ describe('history fold', () => {
     assert.deepEqual(h.map((e) => [e.at, e.checks ?? 1]), [[10, 1], [12, 1], [14, 2], [18, 1], [20, 1]]);
   });
 
+  it('folds holds whose reasons differ only in the figures they quote, keeping the latest reason', () => {
+    let h: HistoryEntry[] = [];
+    h = recordEntry(h, hold(10, 1, { reason: 'no rule holds (queue.backlog 37)' }));
+    h = recordEntry(h, hold(12, 2, { reason: 'no rule holds (queue.backlog 41.5)' }));
+    h = recordEntry(h, hold(14, 3, { reason: 'no rule holds (queue.backlog 2e+3)' }));
+    assert.equal(h.length, 1);
+    assert.equal(h[0]?.checks, 3);
+    assert.equal(h[0]?.reason, 'no rule holds (queue.backlog 2e+3)');
+    h = recordEntry(h, hold(16, 4, { reason: 'no rule holds (cpu.avg_pct 37)' }));
+    assert.equal(h.length, 2, 'another metric named is another decision');
+  });
+
   it('keeps the newest `limit` entries', () => {
     let h: HistoryEntry[] = [];
-    for (let i = 0; i < 6; i++) h = recordEntry(h, hold(i, 0, { reason: `r${i % 2}` }), 4);
+    for (let i = 0; i < 6; i++) h = recordEntry(h, hold(i, 0, { reason: i % 2 ? 'odd' : 'even' }), 4);
     assert.deepEqual(h.map((e) => e.at), [2, 3, 4, 5]);
   });
 
