@@ -10,7 +10,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from '@temporalio/worker';
 import amqp from 'amqplib';
 import Redis from 'ioredis';
@@ -29,6 +28,7 @@ import { runCli } from '../harness/cli';
 import { testRabbitmq } from '../harness/rabbitmq';
 import { testRedis } from '../harness/redis';
 import { testTemporal } from '../harness/services';
+import { until as pollUntil } from '../harness/until';
 
 const DB = 7;
 
@@ -50,16 +50,8 @@ function alive(pid: number): boolean {
   }
 }
 
-async function until<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await probe();
-    if (ok(last)) return last;
-    await sleep(200);
-  }
-  assert.fail(`timed out waiting for ${what}; last: ${JSON.stringify(last)?.slice(0, 1500)}`);
-}
+/** Slower polls and a longer limit than the harness default: real brokers and processes. */
+const until = <T>(what: string, probe: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 30_000) => pollUntil(what, probe, ok, timeoutMs, 200);
 
 /** A project with a worker of its own (process runtime, real queue sources) on the dev server. */
 interface Project {

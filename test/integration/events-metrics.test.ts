@@ -11,7 +11,6 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { closeEventSinks } from '../../src/activities/deliver-events';
@@ -29,6 +28,7 @@ import { createScalerWorker } from '../../src/worker';
 import { DASHBOARD, dashboardQueries } from '../harness/grafana';
 import { basicAuth, startPrometheus, type TestPrometheus } from '../harness/prometheus';
 import { testNats, testTemporal } from '../harness/services';
+import { until as pollUntil } from '../harness/until';
 
 interface Received {
   id: string;
@@ -39,16 +39,8 @@ interface Received {
   data: { from: number; to: number; reason: string; direction?: string; observations: Record<string, number> };
 }
 
-async function until<T>(what: string, probe: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await probe();
-    if (ok(last)) return last;
-    await sleep(200);
-  }
-  assert.fail(`timed out waiting for ${what}; last: ${JSON.stringify(last)?.slice(0, 1500)}`);
-}
+/** Slower polls and a longer limit than the harness default: real brokers and processes. */
+const until = <T>(what: string, probe: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 30_000) => pollUntil(what, probe, ok, timeoutMs, 200);
 
 describe('events and metrics (real Temporal, processes, webhook, NATS, Prometheus)', () => {
   const pid = process.pid;

@@ -100,7 +100,8 @@ it('hands events still being delivered to the new run, which delivers them with 
   ).services[0]!;
   try {
     await worker.runUntil(async () => {
-      const h = await client.workflow.start(WORKFLOW_TYPE, { workflowId: scalerWorkflowId('can', 'ev'), taskQueue: `${TASK_QUEUE}-events`, args: [{ project: 'can', service } satisfies ScalerInput] });
+      // Quiet stretches of 1 s, as above, so the low history limit is reached in seconds.
+      const h = await client.workflow.start(WORKFLOW_TYPE, { workflowId: scalerWorkflowId('can', 'ev'), taskQueue: `${TASK_QUEUE}-events`, args: [{ project: 'can', service, watch: { quiet_seconds: 1 } } satisfies ScalerInput] });
       const deadline = Date.now() + 40_000;
       while ((await h.describe()).runId === h.firstExecutionRunId && Date.now() < deadline) await sleep(200);
       assert.notEqual((await h.describe()).runId, h.firstExecutionRunId, 'expected a continue-as-new within 40 s');
