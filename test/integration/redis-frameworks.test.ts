@@ -11,6 +11,7 @@ import type { Observations } from '../../src/observations';
 import { RedisQueueSource } from '../../src/queues/redis/source';
 import { ensureFramework, FRAMEWORKS, startWorker, type Framework, type FrameworkQueue } from '../harness/redis-frameworks';
 import { testRedis } from '../harness/redis';
+import { until as pollUntil } from '../harness/until';
 
 const source = new RedisQueueSource();
 const cleanups: Array<() => Promise<void>> = [];
@@ -36,16 +37,8 @@ async function setup(f: Framework, db: number, work_ms = 0): Promise<{ q: Framew
   return { q, read, r };
 }
 
-async function until<T>(what: string, probe: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await probe();
-    if (done(last)) return last;
-    await sleep(200);
-  }
-  assert.fail(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-}
+/** Slower polls and a longer limit than the harness default: real frameworks. */
+const until = <T>(what: string, probe: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 30_000) => pollUntil(what, probe, done, timeoutMs, 200);
 
 describe('redis formats against the real frameworks', () => {
   it('bullmq: backlog = waiting + prioritized, ack_pending = active, delayed = delayed (getJobCounts); age from job timestamps; rate_in from the id counter', async () => {

@@ -14,6 +14,7 @@ import type { HistoryEntry, ScalerInput, ScalerStatus } from '../../src/workflow
 import { createScalerWorker, workflowBundle } from '../../src/worker';
 import { FakeFleet } from '../harness/fake-plugins';
 import { testTemporal } from '../harness/services';
+import { until } from '../harness/until';
 
 const TASK_QUEUE = `scaler-test-${process.pid}`;
 let project = '';
@@ -36,16 +37,6 @@ const RULES_SERVICE = (name: string, extra = '') => `  - name: ${name}
     queue: { kind: nats, stream: S, consumer: ${name} }
 ${extra}`;
 
-async function until<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await probe();
-    if (ok(last)) return last;
-    await sleep(100);
-  }
-  assert.fail(`timed out waiting for ${what}; last: ${JSON.stringify(last)?.slice(0, 800)}`);
-}
 
 describe('serviceScaler workflow (real dev server, fake plugins)', () => {
   let c: ControlClient;
