@@ -41,6 +41,12 @@ export const PredictiveStateSchema = z.object({
    * replicas.current then (`replicas`) for the replica-seconds bound of the service time.
    */
   in_service: z.array(z.object({ at: unixSeconds, count: z.number().min(0), lag: z.number().min(0).optional(), replicas: replicaCount.optional() })).default([]),
+  /**
+   * Quiet checks' in-service counts pooled for the service time's occupancy bound (see
+   * occupancyBound): how many checks, the sum of their counts, the seconds they stand for, and the
+   * acknowledgements over those seconds. Decays once acks pass OCCUPANCY_MEMORY_ACKS.
+   */
+  occupancy: z.object({ checks: z.number().min(0), count: z.number().min(0), seconds: z.number().min(0), acks: z.number().min(0) }).nullable().default(null),
   /** Raw replica needs within the scale-down window, for the conservative scale-down. */
   needs: z.array(TimedReplicasSchema).default([]),
   /** Since when needs have been recorded without a gap longer than the window. */

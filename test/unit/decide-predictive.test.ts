@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import type { Sla } from '../../src/config/policy';
 import type { Decision } from '../../src/decide/index';
 import { decide } from '../../src/decide/index';
-import { defaultScaleDownWindow, drainNeed, replicaSecondsBound } from '../../src/decide/strategies/predictive';
+import { defaultScaleDownWindow, drainNeed, occupancyBound, replicaSecondsBound } from '../../src/decide/strategies/predictive';
 import type { EngineState } from '../../src/decide/input';
 import { input, NOW, service } from './decide-fixtures';
 import fc from 'fast-check';
@@ -116,6 +116,42 @@ describe('predictive: steady state (Little\'s law)', () => {
     assert.equal(replicaSecondsBound(h.slice(1), NOW, 30, 1.5), null, 'the calls must cover the window');
     assert.equal(replicaSecondsBound(h, NOW, 30, 0.3), null, 'too few acknowledgements');
     assert.equal(replicaSecondsBound(h.map(({ replicas: _, ...x }) => x), NOW, 30, 1.5), null, 'replicas not recorded');
+  });
+
+  it('quiet checks bound it from their in-service counts (occupancy), a Poisson upper bound', () => {
+    // 40 checks 10 s apart saw 2 messages in service in all, for 25 acks: a message is seen with
+    // probability T / 10 s, so T ≈ 2 × 10 / 25 = 0.8 s; the count's upper bound (√3 + 1)² = 7.46
+    // makes it 2.99 s at most.
+    assert.equal(occupancyBound({ checks: 40, count: 2, seconds: 400, acks: 25 }), ((Math.sqrt(3) + 1) ** 2 * 10) / 25);
+    assert.equal(occupancyBound({ checks: 40, count: 0, seconds: 400, acks: 25 }), (4 * 10) / 25, 'no message seen at all still bounds it');
+    assert.equal(occupancyBound({ checks: 10, count: 0, seconds: 100, acks: 9 }), null, 'too few acknowledgements');
+    assert.equal(occupancyBound(null), null);
+    // A message longer than the interval is seen by several checks: the count is not Poisson, and
+    // the bound widens by T / Δ (here 5).
+    assert.equal(occupancyBound({ checks: 20, count: 100, seconds: 200, acks: 20 }), (5 * (Math.sqrt(21) + 1) ** 2 * 10) / 20);
+  });
+
+  it('a trickle between bursts sizes the first burst on the occupancy bound, not on replicas / rate_out', () => {
+    // One replica, 0.06 messages/s of 1 s each for 400 s (the checks every 10 s see one of them in
+    // service twice), then a burst: 200 waiting. replicas / rate_out would say 1 / 0.06 = 16.7 s.
+    const s = svc({ max_pickup_seconds: 30 }, { metrics_window: 30, min_replicas: 1 });
+    let state: EngineState | undefined;
+    for (let i = 0; i <= 40; i++) {
+      const busy = i === 13 || i === 29 ? 1 : 0;
+      const obs = { 'queue.backlog': 0, 'queue.ack_pending': busy, 'queue.rate_in': 0.06, 'queue.rate_out': 0.06 };
+      const d = decide(input({ service: s, current: 1, now: NOW + i * 10, observations: obs, ...(state ? { state } : {}) }));
+      assert.equal(d.target_replicas, 1);
+      state = d.state;
+    }
+    // 39 quiet checks pooled (the first two have no earlier calls to tell them quiet): 2 seen, 23.4
+    // acks; and no second replica asked for meanwhile (the bound only sizes work that waits).
+    const o = state!.predictive!.occupancy!;
+    assert.deepEqual([o.checks, o.count], [39, 2]);
+    const burst = decide(input({ service: s, current: 1, now: NOW + 410, state: state!, observations: { 'queue.backlog': 200, 'queue.oldest_age_s': 5, 'queue.ack_pending': 1, 'queue.rate_in': 6.7, 'queue.rate_out': 0.06 } }));
+    assert.equal(num(burst, 'service_time_source'), 'queue.ack_pending sampled at quiet checks / acknowledgements (upper bound)');
+    assert.equal(num(burst, 'service_time_s'), r4(((Math.sqrt(3) + 1) ** 2 * 10) / 23.4)); // 3.19 s
+    // A check with messages waiting is not quiet: it adds nothing to the counts.
+    assert.deepEqual(burst.state.predictive!.occupancy, o);
   });
 });
 
@@ -236,7 +272,8 @@ describe('predictive: a queue without counters (Laravel\'s Redis queue)', () => 
 const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
 /** drainNeed for SLA 30 s (budget 24 s), startup 10 s, 1 s per message. */
 const drainNeedOf = (o: Record<string, number>) =>
-  drainNeed({ T: 1, backlog: o['queue.backlog']!, oldestAge: o['queue.oldest_age_s']!, rate: o['queue.rate_in']!, ready: o['queue.ack_pending'] ?? 0, startup: 10, budget: 24, forecast: o['queue.rate_in']! });
+  // forecast: the arrivals still to come, rate_in less the waiting messages its 30 s window counted.
+  drainNeed({ T: 1, backlog: o['queue.backlog']!, oldestAge: o['queue.oldest_age_s']!, rate: o['queue.rate_in']!, ready: o['queue.ack_pending'] ?? 0, startup: 10, budget: 24, forecast: Math.max(0, o['queue.rate_in']! - o['queue.backlog']! / 30) });
 
 describe('predictive: backlog drain', () => {
   it('picks up every waiting message before it is breach_threshold × SLA old, counting the startup', () => {
@@ -244,10 +281,12 @@ describe('predictive: backlog drain', () => {
     const d = decide(input({ service: s, current: 3, observations: { 'queue.backlog': 2400, 'queue.oldest_age_s': 5, 'queue.rate_in': 10 } }));
     // budget 24 s, startup 10 s. The 2350 oldest (all but the last 5 s of arrivals at 10/s) are
     // 5 s old: 24 - 10 - 5 = 9 s left once new replicas serve: 2350 / 9 = 261.1/s, more than the
-    // newest (2400 / 14). 0.5 × (10 + 261.1) = 135.56.
+    // newest (2400 / 14). Arrivals still to come: rate_in's 10/s less the 2400 waiting over its
+    // 30 s window, 0 (they are the drain's already). 0.5 × 261.1 = 130.56.
     assert.equal(num(d, 'drain_seconds'), 9);
-    assert.equal(num(d, 'backlog_drain'), 135.5556);
-    assert.equal(num(d, 'raw_need'), 136);
+    assert.equal(num(d, 'backlog_drain'), 130.5556);
+    assert.equal(num(d, 'drain_arrivals'), 0);
+    assert.equal(num(d, 'raw_need'), 131);
     assert.deepEqual([d.target_replicas, d.limited_by], [100, 'max_replicas']);
     assert.match(d.reason, /^backlog drain: queue\.backlog 2400 before 9s \(queue\.oldest_age_s 5 of 24s = 0\.8 × sla 30s\)/);
   });
@@ -256,10 +295,11 @@ describe('predictive: backlog drain', () => {
     const s = svc({ max_pickup_seconds: 30, service_time_seconds: 1 });
     const obs = { 'queue.backlog': 300, 'queue.oldest_age_s': 2, 'queue.rate_in': 150, 'queue.ack_pending': 10, 'queue.rate_out': 10 };
     // 10 busy replicas pick up 10 × 10 s / 1 s = 100 messages before a new replica serves; the
-    // other 200 (the oldest 2 s old, 150/s: all spread) need (300 - 100) / (24 - 10 - 0) = 14.3/s.
+    // other 200 (the oldest 2 s old, 150/s: all spread) need (300 - 100) / (24 - 10 - 0) = 14.3/s;
+    // arrivals still to come: 150/s less the 300 waiting over rate_in's 30 s window, 140/s.
     assert.deepEqual(drainNeedOf(obs), { rate: 200 / 14, seconds: 14, serving: false });
     const d = decide(input({ service: s, current: 10, observations: obs }));
-    assert.equal(num(d, 'backlog_drain'), r4(150 + 200 / 14));
+    assert.equal(num(d, 'backlog_drain'), r4(140 + 200 / 14));
   });
 
   it('a spike that stopped leaves messages all of the oldest age', () => {
@@ -280,7 +320,7 @@ describe('predictive: backlog drain', () => {
     assert.deepEqual(drainNeedOf(obs), { rate: 48, seconds: 4, serving: true });
     const s = svc({ max_pickup_seconds: 30, service_time_seconds: 1, startup_seconds: 10 });
     const d = decide(input({ service: s, current: 53, observations: { ...obs, 'queue.rate_out': 5 } }));
-    assert.equal(num(d, 'raw_need'), 49); // 1 × (0.1 + 48)
+    assert.equal(num(d, 'raw_need'), 48); // 1 × 48: rate_in's 0.1/s are among the 192 waiting
     // More than they can do in time: new replicas (after the startup), and the serving ones kept.
     const more = drainNeedOf({ ...obs, 'queue.backlog': 400, 'queue.oldest_age_s': 5, 'queue.ack_pending': 20 });
     assert.equal(more.serving, false);

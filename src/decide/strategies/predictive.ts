@@ -66,7 +66,7 @@ const MAX_SERVICE_TIME_SECONDS = 86_400;
 /** Arrival rates beyond this are treated as this (messages/s). */
 const MAX_RATE = 1e12;
 
-const EMPTY: PredictiveState = { samples: [], last_lag: null, service_time_s: null, service_time_weight: null, service_time_bound: null, in_service: [], needs: [], needs_since: null };
+const EMPTY: PredictiveState = { samples: [], last_lag: null, service_time_s: null, service_time_weight: null, service_time_bound: null, in_service: [], occupancy: null, needs: [], needs_since: null };
 
 interface ServiceTime {
   seconds: number | undefined;
@@ -106,6 +106,8 @@ export interface ServiceTimeInput {
   previousWeight: number | null;
   /** The smallest busy upper bound seen, if any. */
   previousBound: number | null;
+  /** occupancyBound of the quiet checks so far, if any. */
+  occupancyBound?: number | null;
 }
 
 export function estimateServiceTime(i: ServiceTimeInput): ServiceTime {
@@ -118,7 +120,10 @@ export function estimateServiceTime(i: ServiceTimeInput): ServiceTime {
   const busy = i.ackPending !== undefined && i.ackPending > 0 ? Math.min(i.ackPending, current) : current;
   const ratio = i.boundValid && backlog !== undefined && backlog > 0 && rateOut !== undefined && rateOut > 0 ? Math.min(busy / rateOut, MAX_SERVICE_TIME_SECONDS) : 0;
   const replicaBound = i.boundValid && i.replicaBound !== null && i.replicaBound > 0 ? i.replicaBound : Infinity;
-  const tightest = Math.min(ratio > 0 ? ratio : Infinity, replicaBound);
+  // The occupancy bound only sizes work that waits (as busy / rate_out): a bound is loose, and in a
+  // trickle its queueing headroom alone asked for a second replica.
+  const occupancy = backlog !== undefined && backlog > 0 && i.occupancyBound != null ? i.occupancyBound : Infinity;
+  const tightest = Math.min(ratio > 0 ? ratio : Infinity, replicaBound, occupancy);
   const busyBound = tightest < Infinity ? tightest : undefined; // (a denormal count over a rate can round to 0)
   const bound = busyBound === undefined ? previousBound : Math.min(busyBound, previousBound ?? Infinity);
   const kept = { keep: previous, keepWeight: previousWeight, keepBound: bound };
@@ -147,6 +152,8 @@ export function estimateServiceTime(i: ServiceTimeInput): ServiceTime {
   }
   if (previous !== null) return { seconds: previous, source: canMeasure ? 'previous estimate (flow not steady)' : 'previous estimate', upperBoundOnly: false, ...kept };
   if (busyBound !== undefined && busyBound <= (previousBound ?? Infinity)) {
+    // The occupancy bound holds whatever the replicas do now, so the need it gives may also scale down.
+    if (busyBound === i.occupancyBound) return { seconds: busyBound, source: 'queue.ack_pending sampled at quiet checks / acknowledgements (upper bound)', upperBoundOnly: false, ...kept };
     return { seconds: busyBound, source: busyBound === replicaBound ? 'replica-seconds / acknowledgements over the window (upper bound)' : 'replicas / queue.rate_out (busy upper bound)', upperBoundOnly: true, ...kept };
   }
   if (previousBound !== null) {
@@ -156,6 +163,46 @@ export function estimateServiceTime(i: ServiceTimeInput): ServiceTime {
     return { seconds: previousBound, source: 'smallest busy upper bound seen (replicas / queue.rate_out with a backlog)', upperBoundOnly: false, ...kept };
   }
   return { seconds: undefined, source: 'unknown', upperBoundOnly: false, ...kept };
+}
+
+const OCCUPANCY_MEMORY_ACKS = 500;
+type Occupancy = NonNullable<PredictiveState['occupancy']>;
+
+/**
+ * Pools a quiet check into the occupancy sums: no backlog now or at the previous call (replicas
+ * to spare, so queue.ack_pending is the messages in service at a time independent of when they
+ * started), no scale change within the metrics window + startup. The count stands for the seconds
+ * since the previous call, and rate_out over them for its acknowledgements: summed over many
+ * checks, Σ count × seconds is the busy time (sampled) and Σ rate_out × seconds the acks.
+ */
+function addOccupancy(prev: PredictiveState, now: number, backlog: number | undefined, ackPending: number | undefined, rateOut: number | undefined, steady: boolean): Occupancy | null {
+  const kept = prev.occupancy ?? null;
+  const last = prev.in_service[prev.in_service.length - 1];
+  if (last === undefined || backlog !== 0 || ackPending === undefined || rateOut === undefined || !steady) return kept;
+  const seconds = now - last.at;
+  // rate_out covers the metrics window: every call within it (and the one before) saw no backlog.
+  if (!(seconds > 0) || prev.in_service.length < 2 || prev.in_service.some((x) => x.lag === undefined || x.lag > x.count)) return kept;
+  const o = kept ?? { checks: 0, count: 0, seconds: 0, acks: 0 };
+  const next = { checks: o.checks + 1, count: o.count + ackPending, seconds: o.seconds + seconds, acks: o.acks + rateOut * seconds };
+  if (next.acks <= OCCUPANCY_MEMORY_ACKS) return next;
+  const f = OCCUPANCY_MEMORY_ACKS / next.acks;
+  return { checks: next.checks * f, count: next.count * f, seconds: next.seconds * f, acks: OCCUPANCY_MEMORY_ACKS };
+}
+
+/**
+ * Upper bound of the service time from quiet checks: each message in service is seen by a check
+ * with probability T / (seconds between checks), so Σ count ≈ acks × T / Δ, a Poisson count while
+ * replicas are to spare (M/G/∞). Its upper confidence bound (IN_SERVICE_Z, widened by T/Δ when a
+ * message can be seen by several checks) over the acks bounds T from above: a trickle between
+ * bursts tells the service time within a few acks, where busy / rate_out read 6–30 s for a 1 s job
+ * and sent the first burst's replicas to max_replicas.
+ */
+export function occupancyBound(o: Occupancy | null): number | null {
+  if (o === null || o.checks <= 0 || !(o.acks >= MIN_ACKS_PER_READING)) return null;
+  const interval = o.seconds / o.checks;
+  const overlap = Math.max(1, o.count / o.acks); // T / Δ: checks that see one message
+  const upper = overlap * (Math.sqrt(o.count / overlap + 1) + IN_SERVICE_Z / 2) ** 2;
+  return Math.min((upper * interval) / o.acks, MAX_SERVICE_TIME_SECONDS);
 }
 
 /** One sample per window/MAX_SAMPLES seconds (the newest of each slot), within the window. */
@@ -453,6 +500,7 @@ export const predictiveStrategy: Strategy = {
     const inServiceHistory = addInService(prev.in_service, now, ackPending, lag, current, window);
     const overWindow = ackPending === undefined ? null : inServiceOverWindow(inServiceHistory, now, window);
     const lastChange = Math.max(input.state?.last_scale_up_at ?? -Infinity, input.state?.last_scale_down_at ?? -Infinity);
+    const occupancy = addOccupancy(prev, now, backlog, ackPending, rateOut, now - lastChange >= window + sla.startup_seconds);
     const balanced = rateIn === undefined || rateOut === undefined || Math.abs(rateIn - rateOut) <= 0.1 * Math.max(rateIn, rateOut);
     // Arrivals over the window as counts (rate × window), this call's and the kept samples'.
     const arrivals = prev.samples.filter((x) => x.at >= now - window && x.at < now).map((x) => x.rate * window);
@@ -471,6 +519,7 @@ export const predictiveStrategy: Strategy = {
       settled,
       boundValid,
       replicaBound: replicaSecondsBound(inServiceHistory, now, window, rateOut),
+      occupancyBound: occupancyBound(occupancy),
       previous: prev.service_time_s,
       previousWeight: prev.service_time_weight,
       previousBound: prev.service_time_bound,
@@ -557,12 +606,18 @@ export const predictiveStrategy: Strategy = {
     // Backlog drain: every waiting message picked up before it is breach_threshold × SLA old.
     let drain: number | undefined;
     let drainSeconds: number | null = null;
+    let drainArrivals: number | null = null;
     if (backlog !== undefined) {
       if (backlog === 0) drain = 0;
       else if (T !== undefined) {
-        const d = drainNeed({ T, backlog, oldestAge: oldestAge ?? 0, rate: rate ?? 0, ready: ackPending ?? 0, startup: sla.startup_seconds, budget, forecast: forecast ?? 0 });
+        // rate_in counts the waiting messages too (those that arrived within its window), and the
+        // drain already serves them: as arrivals still to come they were paid twice. A one-second
+        // spike of 250 messages read as 8/s for the next 30 s, 8 replicas beyond the drain's 22.
+        const ahead = Math.max(0, (forecast ?? 0) - (rateIn !== undefined ? backlog / window : 0));
+        const d = drainNeed({ T, backlog, oldestAge: oldestAge ?? 0, rate: rate ?? 0, ready: ackPending ?? 0, startup: sla.startup_seconds, budget, forecast: ahead });
         drainSeconds = d.seconds;
-        drain = T * ((forecast ?? 0) + d.rate);
+        drainArrivals = ahead;
+        drain = T * (ahead + d.rate);
       }
     }
     if (T === undefined && (steady === undefined || drain === undefined)) {
@@ -623,7 +678,7 @@ export const predictiveStrategy: Strategy = {
       parts.push(raw > current ? `work waiting (queue.backlog ${fmt(backlog ?? 0)}), ${missing.join(', ')} unknown → ${raw}` : `hold: ${missing.join(', ')} missing`);
     } else if (drain !== undefined && drain >= (steady ?? -1) && drain > 0) {
       parts.push(
-        `backlog drain: queue.backlog ${fmt(backlog ?? 0)} before ${fmt(drainSeconds ?? 0)}s (queue.oldest_age_s ${fmt(oldestAge ?? 0)} of ${fmt(budget)}s = ${fmt(sla.breach_threshold)} × sla ${fmt(sla.max_pickup_seconds)}s) at ${tText} + arrivals ${rateText} → ${raw}`,
+        `backlog drain: queue.backlog ${fmt(backlog ?? 0)} before ${fmt(drainSeconds ?? 0)}s (queue.oldest_age_s ${fmt(oldestAge ?? 0)} of ${fmt(budget)}s = ${fmt(sla.breach_threshold)} × sla ${fmt(sla.max_pickup_seconds)}s) at ${tText} + arrivals ${rateText}${drainArrivals !== null && forecast !== undefined && drainArrivals < forecast ? `, ${fmt(drainArrivals)}/s of them not yet waiting` : ''} → ${raw}`,
       );
     } else if (steady !== undefined && steady > 0) {
       const noise = steadyUp !== steady ? ` (within ${fmt(STEADY_UP_TOLERANCE * 100)}% of current)` : '';
@@ -647,6 +702,7 @@ export const predictiveStrategy: Strategy = {
       service_time_weight: st.keepWeight,
       service_time_bound: st.keepBound,
       in_service: inServiceHistory,
+      occupancy,
       needs,
       needs_since: needsSince,
     };
@@ -667,6 +723,7 @@ export const predictiveStrategy: Strategy = {
       steady_state: steady === undefined ? null : r4(steady),
       breach_budget_s: r4(budget),
       drain_seconds: drainSeconds === null ? null : r4(drainSeconds),
+      drain_arrivals: drainArrivals === null ? null : r4(drainArrivals),
       backlog_drain: drain === undefined ? null : r4(drain),
       raw_need: raw,
       mean_rate: meanRate === undefined ? null : r4(meanRate),
