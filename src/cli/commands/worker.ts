@@ -74,22 +74,50 @@ export async function devCommand(io: CliIO, o: ConfigOption): Promise<number> {
       }
       io.out(`Temporal dev server: ${address}${server.uiUrl ? `, UI ${server.uiUrl}` : ''}\n`);
     }
-    const running = runWorkerUntil({ temporal: config.temporal, address, env: io.env, secrets: workerSecrets(config) }, signal);
-    const c = await connectClient(config.temporal, address, io.env);
-    try {
-      for (const r of await up(c, config)) io.out(`${r.service}: ${r.outcome} (${r.workflowId}, ${serviceRuntime(config.services, r.service)})\n`);
-      printDiscoveryUp(io, await upDiscovery(c, config));
-    } finally {
-      await c.close();
-    }
-    io.out(`Watching ${config.services.length} service(s). \`docktor explain\` shows decisions; Ctrl-C stops.\n`);
-    await running;
+    const target = address;
+    await workerThen(
+      (stop) => runWorkerUntil({ temporal: config.temporal, address: target, env: io.env, secrets: workerSecrets(config) }, stop),
+      async () => {
+        const c = await connectClient(config.temporal, target, io.env);
+        try {
+          for (const r of await up(c, config)) io.out(`${r.service}: ${r.outcome} (${r.workflowId}, ${serviceRuntime(config.services, r.service)})\n`);
+          printDiscoveryUp(io, await upDiscovery(c, config));
+        } finally {
+          await c.close();
+        }
+        io.out(`Watching ${config.services.length} service(s). \`docktor explain\` shows decisions; Ctrl-C stops.\n`);
+      },
+      signal,
+    );
     return 0;
   } finally {
     await server?.stop();
     await codecServer?.close();
     io.out('docktor dev: stopped\n');
   }
+}
+
+/**
+ * Runs the worker until `signal`, with `setup` (starting the scalers) beside it: the worker must
+ * already poll when the scalers start. When setup fails the worker is stopped and awaited before
+ * the error goes on (it kept the process alive: `docktor dev` hung after printing nothing, with the
+ * dev server already stopped); when the worker fails first, that error goes on at once.
+ */
+export async function workerThen(worker: (stop: AbortSignal) => Promise<void>, setup: () => Promise<void>, signal: AbortSignal): Promise<void> {
+  const stop = new AbortController();
+  if (signal.aborted) stop.abort();
+  else signal.addEventListener('abort', () => stop.abort(), { once: true });
+  const running = worker(stop.signal);
+  const started = setup();
+  started.catch(() => undefined); // a worker stopped by a signal first does not wait for it
+  try {
+    await Promise.race([started, running]);
+  } catch (err) {
+    stop.abort();
+    await running.catch(() => undefined);
+    throw err;
+  }
+  await running;
 }
 
 /** The dev server's ports can be moved (0: any free port) when 7233/8233 are taken. */
