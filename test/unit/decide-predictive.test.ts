@@ -211,6 +211,26 @@ describe('predictive: arrivals that stopped, seen in service', () => {
     const waiting = decide(input({ service: s, current: 30, observations: { 'queue.backlog': 5, 'queue.ack_pending': 2, 'queue.rate_in': 25, 'queue.rate_out': 25 } }));
     assert.equal(num(waiting, 'forecast_rate'), 25);
   });
+
+  it('caps the need with only an upper bound of the service time too, and may then go below current', () => {
+    // After a first burst: 89 replicas for the whole window, 58.1 acks/s (the drain included), 36
+    // in service now, nothing waiting. T is only bounded: replica-seconds / acks = 89 × 30 /
+    // (58.1 × 30 − 89) = 1.61 s, an upper bound of this check (utilization 1, and before, never
+    // fewer than current: 89 were held until a reading came). The count caps the need whatever
+    // T is: at most (√37 + 1)² = 50.2 busy replicas.
+    const s = svc({ max_pickup_seconds: 30, startup_seconds: 10 }, { metrics_window: 30, check_interval: 10 });
+    const in_service = [-30, -20, -10].map((dt) => ({ at: NOW + dt, count: dt === -10 ? 40 : 89, lag: dt === -10 ? 40 : 89, replicas: 89 }));
+    const state = { predictive: { in_service, needs: [{ at: NOW - 10, replicas: 51 }], needs_since: NOW - 100 }, last_scale_up_at: NOW - 60 };
+    const obs = { 'queue.backlog': 0, 'queue.ack_pending': 36, 'queue.rate_in': 38.8, 'queue.rate_out': 58.1 };
+    const d = decide(input({ service: s, current: 89, state, observations: obs }));
+    assert.equal(num(d, 'service_time_source'), 'replica-seconds / acknowledgements over the window (upper bound)');
+    assert.equal(num(d, 'raw_need'), 51);
+    assert.equal(d.target_replicas, 51);
+    assert.match(d.reason, /^steady state: arrivals 38\.8\/s \(at most 31\.\d+\/s: queue\.ack_pending 36 in service, nothing waiting\) × 1\.6\ds\/msg \/ utilization 1 \(upper bound\)/);
+    // With messages waiting the count says nothing of arrivals: never fewer than current.
+    const waiting = decide(input({ service: s, current: 89, state, observations: { ...obs, 'queue.backlog': 5 } }));
+    assert.ok(waiting.target_replicas >= 89);
+  });
 });
 
 describe('predictive: a queue without counters (Laravel\'s Redis queue)', () => {

@@ -587,11 +587,17 @@ export const predictiveStrategy: Strategy = {
     // a window after its arrivals stopped. Its upper confidence bound caps the forecast: within a
     // burst it stays above the rate (a low count by noise alone is beyond IN_SERVICE_Z standard
     // deviations), so it only lowers a need whose arrivals have fallen. In replicas it is the
-    // busy ones plus the count's noise, whatever the service-time estimate.
+    // busy ones plus the count's noise, whatever the service-time estimate: so it holds with an
+    // upper bound of T too, and a need it caps may go below current then (after a first burst,
+    // 89 replicas were held for three checks while 40 were busy and nothing waited).
     let inServiceCap: number | undefined;
-    if (forecast !== undefined && backlog === 0 && ackPending !== undefined && T !== undefined && T > 0 && !st.upperBoundOnly) {
+    let cappedInService = false;
+    if (forecast !== undefined && backlog === 0 && ackPending !== undefined && T !== undefined && T > 0) {
       inServiceCap = Math.min(MAX_RATE, (Math.sqrt(ackPending + 1) + IN_SERVICE_Z / 2) ** 2 / T);
-      if (inServiceCap < forecast) forecast = inServiceCap;
+      if (inServiceCap < forecast) {
+        forecast = inServiceCap;
+        cappedInService = true;
+      }
     }
 
     // Steady state (Little's law plus headroom). No arrivals: nothing needed, whatever the service time.
@@ -635,7 +641,7 @@ export const predictiveStrategy: Strategy = {
     const toReplicas = (n: number | undefined): number => {
       let r = n === undefined ? current : Math.min(MAX_PROPOSAL, Math.max(0, Math.ceil(n - EPSILON)));
       if (busy && r < 1) r = 1; // work waiting or arriving: at least one replica (scale from zero)
-      if (st.upperBoundOnly && r < current) r = current;
+      if (st.upperBoundOnly && r < current && !cappedInService) r = current;
       return r;
     };
     const raw = toReplicas(need);
@@ -672,7 +678,8 @@ export const predictiveStrategy: Strategy = {
     // Reason: the deciding component, then what held or capped it.
     const parts: string[] = [];
     const estimatedText = rate !== undefined && rateIn === undefined && throughputEstimated ? ` (backlog change over ${fmt(now - (base?.at ?? now))}s + throughput ${fmt(throughput ?? 0)}/s = queue.ack_pending ${fmt(meanInService ?? 0)} / ${fmt(configuredT ?? 0)}s, Little's law: no queue.rate_in/rate_out)` : '';
-    const rateText = rate === undefined ? 'rate unknown' : `${fmt(rate)}/s${estimatedText}${forecast !== undefined && forecast > rate ? ` (trend → ${fmt(forecast)}/s in ${fmt(horizon)}s)` : ''}`;
+    const capText = cappedInService ? ` (at most ${fmt(forecast ?? 0)}/s: queue.ack_pending ${fmt(ackPending ?? 0)} in service, nothing waiting)` : '';
+    const rateText = rate === undefined ? 'rate unknown' : `${fmt(rate)}/s${estimatedText}${forecast !== undefined && forecast > rate ? ` (trend → ${fmt(forecast)}/s in ${fmt(horizon)}s)` : capText}`;
     const tText = T === undefined ? 'service time unknown' : `${fmt(T)}s/msg`;
     if (need === undefined) {
       parts.push(raw > current ? `work waiting (queue.backlog ${fmt(backlog ?? 0)}), ${missing.join(', ')} unknown → ${raw}` : `hold: ${missing.join(', ')} missing`);
