@@ -19,6 +19,7 @@ import {
   HPA_POLICIES,
   ISSUE_SCENARIO,
   KNOWN_S_POLICY,
+  THRESHOLD_POLICY,
   MEAN_LIMITS,
   POLICIES,
   SLA_SECONDS,
@@ -114,6 +115,7 @@ const COLORS: Record<PolicyName, string> = {
   'target-backlog-hpa': '#8c564b',
   'target-cpu-hpa': '#7f7f7f',
   'predictive-known-s': '#9467bd',
+  'predictive-threshold-0.9': '#e377c2',
 };
 
 function comparisonPlot(q: Omit<TraceQuality, 'plot' | 'goal'>): string {
@@ -155,7 +157,7 @@ function runTrace(
   const runs: PolicyRun[] = [];
   const sim = (service: ReturnType<typeof policyService>, schedule?: (check: number) => number) =>
     simulate(trace, { service, serviceTime: sc.serviceTime, startupDelay: sc.startupDelay, scale: sc.scale, ...(schedule ? { schedule } : {}) });
-  for (const policy of [...POLICIES, ...HPA_POLICIES, KNOWN_S_POLICY]) {
+  for (const policy of [...POLICIES, ...HPA_POLICIES, KNOWN_S_POLICY, THRESHOLD_POLICY]) {
     const began = process.hrtime.bigint();
     const run = sim(policyService(policy, sc.serviceTime, sc.startupDelay, sc.limits));
     const elapsed = Number(process.hrtime.bigint() - began) / 1e9;
