@@ -74,11 +74,11 @@ export async function devCommand(io: CliIO, o: ConfigOption): Promise<number> {
       }
       io.out(`Temporal dev server: ${address}${server.uiUrl ? `, UI ${server.uiUrl}` : ''}\n`);
     }
-    const target = address;
+    const serverAddress = address; // (for the closures: `address` is reassigned above)
     await workerThen(
-      (stop) => runWorkerUntil({ temporal: config.temporal, address: target, env: io.env, secrets: workerSecrets(config) }, stop),
+      (stop) => runWorkerUntil({ temporal: config.temporal, address: serverAddress, env: io.env, secrets: workerSecrets(config) }, stop),
       async () => {
-        const c = await connectClient(config.temporal, target, io.env);
+        const c = await connectClient(config.temporal, serverAddress, io.env);
         try {
           for (const r of await up(c, config)) io.out(`${r.service}: ${r.outcome} (${r.workflowId}, ${serviceRuntime(config.services, r.service)})\n`);
           printDiscoveryUp(io, await upDiscovery(c, config));

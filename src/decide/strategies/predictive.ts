@@ -122,7 +122,7 @@ export function estimateServiceTime(i: ServiceTimeInput): ServiceTime {
   const replicaBound = i.boundValid && i.replicaBound !== null && i.replicaBound > 0 ? i.replicaBound : Infinity;
   // The occupancy bound only sizes work that waits (as busy / rate_out): a bound is loose, and in a
   // trickle its queueing headroom alone asked for a second replica.
-  const occupancy = backlog !== undefined && backlog > 0 && i.occupancyBound != null ? i.occupancyBound : Infinity;
+  const occupancy = backlog !== undefined && backlog > 0 ? (i.occupancyBound ?? Infinity) : Infinity;
   const tightest = Math.min(ratio > 0 ? ratio : Infinity, replicaBound, occupancy);
   const busyBound = tightest < Infinity ? tightest : undefined; // (a denormal count over a rate can round to 0)
   const bound = busyBound === undefined ? previousBound : Math.min(busyBound, previousBound ?? Infinity);
@@ -169,9 +169,10 @@ const OCCUPANCY_MEMORY_ACKS = 500;
 type Occupancy = NonNullable<PredictiveState['occupancy']>;
 
 /**
- * Pools a quiet check into the occupancy sums: no backlog now or at the previous call (replicas
- * to spare, so queue.ack_pending is the messages in service at a time independent of when they
- * started), no scale change within the metrics window + startup. The count stands for the seconds
+ * Pools a quiet check into the occupancy sums: no backlog now nor at any call of the metrics
+ * window (replicas to spare, so queue.ack_pending is the messages in service at a time independent
+ * of when they started, and rate_out's window holds no drain), no scale change within the metrics
+ * window + startup. The count stands for the seconds
  * since the previous call, and rate_out over them for its acknowledgements: summed over many
  * checks, Σ count × seconds is the busy time (sampled) and Σ rate_out × seconds the acks.
  */
@@ -590,10 +591,9 @@ export const predictiveStrategy: Strategy = {
     // busy ones plus the count's noise, whatever the service-time estimate: so it holds with an
     // upper bound of T too, and a need it caps may go below current then (after a first burst,
     // 89 replicas were held for three checks while 40 were busy and nothing waited).
-    let inServiceCap: number | undefined;
     let cappedInService = false;
     if (forecast !== undefined && backlog === 0 && ackPending !== undefined && T !== undefined && T > 0) {
-      inServiceCap = Math.min(MAX_RATE, (Math.sqrt(ackPending + 1) + IN_SERVICE_Z / 2) ** 2 / T);
+      const inServiceCap = Math.min(MAX_RATE, (Math.sqrt(ackPending + 1) + IN_SERVICE_Z / 2) ** 2 / T);
       if (inServiceCap < forecast) {
         forecast = inServiceCap;
         cappedInService = true;
