@@ -38,9 +38,22 @@ export const PredictiveStateSchema = z.object({
   /**
    * queue.ack_pending at each call within the metrics window (and one before it), with backlog +
    * ack-pending then (`lag`) for the arrivals over the window when queue.rate_in is missing, and
-   * replicas.current then (`replicas`) for the replica-seconds bound of the service time.
+   * replicas.current then (`replicas`) for the replica-seconds bound of the service time, and
+   * the acknowledgements queue.rate_out counted then (`acks`, rate × queue.rate_span_s) since
+   * `acks_since`, for that bound over the time since a call.
    */
-  in_service: z.array(z.object({ at: unixSeconds, count: z.number().min(0), lag: z.number().min(0).optional(), replicas: replicaCount.optional() })).default([]),
+  in_service: z
+    .array(
+      z.object({
+        at: unixSeconds,
+        count: z.number().min(0),
+        lag: z.number().min(0).optional(),
+        replicas: replicaCount.optional(),
+        acks: z.number().min(0).optional(),
+        acks_since: unixSeconds.optional(),
+      }),
+    )
+    .default([]),
   /**
    * Quiet checks' in-service counts pooled for the service time's occupancy bound (see
    * occupancyBound): how many checks, the sum of their counts, the seconds they stand for, and the

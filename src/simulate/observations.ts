@@ -14,6 +14,7 @@
 //   finishing their last message); replicas.ready: those serving or idle, not starting.
 import type { Observations } from '../observations';
 import { advanceRates, type NatsRateState } from '../queues/nats/rates';
+import { RATE_SPAN_METRIC } from '../sources/rates';
 
 export interface QueueSnapshot {
   /** Seconds since the run began. */
@@ -73,6 +74,7 @@ export class ObservationBuilder {
     if (advanced.rates) {
       obs['queue.rate_in'] = advanced.rates.rate_in;
       obs['queue.rate_out'] = advanced.rates.rate_out;
+      obs[RATE_SPAN_METRIC] = advanced.rates.span_s;
     }
     const cpu = this.cpu(s);
     if (cpu !== undefined && s.replicasCurrent > 0) obs['cpu.avg_pct'] = cpu;

@@ -20,6 +20,13 @@ export interface CounterState<K extends string = string> {
   samples: Array<CounterSample<K>>;
 }
 
+/**
+ * The observation of the seconds the rates cover (from `base` to now). With it, rate × span is the
+ * exact count over that span, which the predictive strategy's service-time bound needs: the span
+ * is often a little longer than the window (the base is the newest sample at or before its start).
+ */
+export const RATE_SPAN_METRIC = 'queue.rate_span_s';
+
 /** Bound on the samples kept in state, whatever the window and read interval. */
 export const MAX_SAMPLES = 32;
 /** Samples older than this many windows no longer describe the window: they are dropped. */

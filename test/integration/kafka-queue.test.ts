@@ -152,6 +152,7 @@ describe('Kafka queue source (against kfake, a Kafka protocol fake)', () => {
     const second = await source.read(config, { window_seconds: 30, now_ms: t0 + 3000, state: first.state });
     assert.equal(second.observations['queue.rate_in'], 6 / 3);
     assert.equal(second.observations['queue.rate_out'], 9 / 3);
+    assert.equal(second.observations['queue.rate_span_s'], 3);
     assert.equal(second.observations['queue.lag'], 9);
   });
 

@@ -251,6 +251,7 @@ describe('NATS JetStream queue source (real NATS)', () => {
     const r3 = await read(f.config, { now_ms: t0 + 50_000, state: r2.state });
     assert.equal(r3.observations['queue.rate_in'], 8 / 40);
     assert.equal(r3.observations['queue.rate_out'], 0);
+    assert.equal(r3.observations['queue.rate_span_s'], 40, 'the seconds the rates cover');
 
     // State stays bounded however many reads come.
     let state = r3.state;

@@ -94,6 +94,7 @@ describe('redis source: stream with a consumer group', () => {
     assert.equal(o['queue.oldest_age_s'], 61.999);
     assert.equal(o['queue.rate_in'], 5, '10 entries over 2 s');
     assert.equal(o['queue.rate_out'], 0.5, '1 acknowledged over 2 s');
+    assert.equal(o['queue.rate_span_s'], 2);
   });
 
   it('a missing stream or group is a configuration error saying how to create it', async () => {

@@ -118,6 +118,48 @@ describe('predictive: steady state (Little\'s law)', () => {
     assert.equal(replicaSecondsBound(h.map(({ replicas: _, ...x }) => x), NOW, 30, 1.5), null, 'replicas not recorded');
   });
 
+  it('over the time since a call too, from the sources\' counts: the startup interval left out', () => {
+    // 100 replicas asked at NOW-20 (one busy before), ready and busy from NOW-10 on. Over the
+    // window: 10 + 1000 + 1000 replica-seconds for 34 × 30 − 1 acks, T <= 1.97. Since NOW-10:
+    // 1000 replica-seconds, and the source counted 1020 acks since NOW-30 against 21 since NOW-40
+    // at NOW-10, so at least 999 came after NOW-10, less the 100 in service then: T <= 1000 / 899.
+    const h = [
+      { at: NOW - 30, count: 0, replicas: 1, acks: 5, acks_since: NOW - 60 },
+      { at: NOW - 20, count: 1, replicas: 1, acks: 10, acks_since: NOW - 50 },
+      { at: NOW - 10, count: 100, replicas: 100, acks: 21, acks_since: NOW - 40 },
+      { at: NOW, count: 100, replicas: 100, acks: 1020, acks_since: NOW - 30 },
+    ];
+    assert.equal(replicaSecondsBound(h, NOW, 30, 34), 1000 / 899);
+    const counts = ({ acks: _a, acks_since: _s, ...x }: (typeof h)[number]) => x;
+    assert.equal(replicaSecondsBound(h.map(counts), NOW, 30, 34), 2010 / 1019, 'without the counts, over the window only');
+    // A source whose count now starts before the earlier one's (its base sample went older) says
+    // nothing about the acks after that call: since NOW-20 (count from NOW-50) it is 2000 / 910,
+    // looser than the window's.
+    const older = [...h.slice(0, 3), { ...h[3]!, acks_since: NOW - 45 }];
+    assert.equal(replicaSecondsBound(older, NOW, 30, 34), 2010 / 1019);
+    // Without a whole window of calls, the time since a call still bounds it.
+    assert.equal(replicaSecondsBound(h.slice(2), NOW, 30, 34), 1000 / 899);
+  });
+
+  it('a burst\'s busy replicas bound it within a check of being ready (end to end, with queue.rate_span_s)', () => {
+    const s = svc({ max_pickup_seconds: 30 }, { metrics_window: 30, min_replicas: 1 });
+    const calls: Array<{ current: number; obs: Record<string, number> }> = [
+      { current: 1, obs: { 'queue.backlog': 0, 'queue.ack_pending': 0, 'queue.rate_in': 0.1, 'queue.rate_out': 0.1, 'queue.rate_span_s': 30 } },
+      { current: 1, obs: { 'queue.backlog': 300, 'queue.oldest_age_s': 5, 'queue.ack_pending': 1, 'queue.rate_in': 10, 'queue.rate_out': 0.2, 'queue.rate_span_s': 30 } },
+      { current: 100, obs: { 'queue.backlog': 600, 'queue.oldest_age_s': 15, 'queue.ack_pending': 100, 'queue.rate_in': 20, 'queue.rate_out': 0.5, 'queue.rate_span_s': 30 } },
+      { current: 100, obs: { 'queue.backlog': 100, 'queue.oldest_age_s': 10, 'queue.ack_pending': 100, 'queue.rate_in': 30, 'queue.rate_out': 33.8, 'queue.rate_span_s': 30 } },
+    ];
+    let state: EngineState | undefined;
+    let d: Decision | undefined;
+    calls.forEach((c, i) => {
+      d = decide(input({ service: s, current: c.current, now: NOW + i * 10, observations: c.obs, ...(state ? { state } : {}) }));
+      state = d.state;
+    });
+    // Since the third call: 100 × 10 replica-seconds for 33.8 × 30 − 0.5 × 30 − 100 = 899 acks.
+    assert.equal(num(d!, 'service_time_source'), 'replica-seconds / acknowledgements over the window (upper bound)');
+    assert.equal(num(d!, 'service_time_s'), r4(1000 / 899));
+  });
+
   it('quiet checks bound it from their in-service counts (occupancy), a Poisson upper bound', () => {
     // 40 checks 10 s apart saw 2 messages in service in all, for 25 acks: a message is seen with
     // probability T / 10 s, so T ≈ 2 × 10 / 25 = 0.8 s; the count's upper bound (√3 + 1)² = 7.46

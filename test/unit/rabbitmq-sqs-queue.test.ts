@@ -64,7 +64,7 @@ describe('RabbitMQ metrics', () => {
     const first = managementRates(q({ message_stats: { publish: 10, ack: 2 } }), undefined, 0, 30);
     assert.deepEqual(first.rates, {});
     const second = managementRates(q({ message_stats: { publish: 30, ack: 6, deliver_no_ack: 3, get_no_ack: 1 } }), first.state, 10_000, 30);
-    assert.deepEqual(second.rates, { 'queue.rate_in': 2, 'queue.rate_out': 0.8 });
+    assert.deepEqual(second.rates, { 'queue.rate_in': 2, 'queue.rate_out': 0.8, 'queue.rate_span_s': 10 });
     const recreated = managementRates(q({ message_stats: { publish: 1 } }), second.state, 20_000, 30);
     assert.deepEqual(recreated.rates, {}, 'totals going backwards (queue recreated) reset the samples');
   });

@@ -242,6 +242,7 @@ describe('simulate: what the engine sees', () => {
     const late = seen[6]!.observations;
     assert.equal(late['queue.rate_in'], 3);
     assert.equal(late['queue.rate_out'], 3);
+    assert.equal(late['queue.rate_span_s'], 30, 'from the newest sample at or before the window start');
     assert.equal(late['queue.backlog'], 0);
     assert.equal(late['queue.lag'], late['queue.ack_pending']);
     assert.equal(late['cpu.avg_pct'], 75);

@@ -19,6 +19,11 @@ import { fitLine } from '../trend';
 import type { JsonObject, LimitedBy, Proposal, Strategy } from '../types';
 
 type InServiceSample = PredictiveState['in_service'][number];
+/** Acknowledgements a source counted (queue.rate_out × queue.rate_span_s) and since when. */
+interface AckCount {
+  acks: number;
+  since: number;
+}
 
 /**
  * Default scale-down window: hold a replica the lower need no longer asks for as long as bringing
@@ -221,9 +226,9 @@ function addSample(samples: readonly RateSample[], now: number, rate: number, wi
  * ack_pending history: the samples newer than now − window, plus the newest one at or before it
  * (where rate_out's window starts too, as the sources measure it).
  */
-function addInService(history: readonly InServiceSample[], now: number, count: number | undefined, lag: number | undefined, replicas: number, windowSeconds: number): InServiceSample[] {
+function addInService(history: readonly InServiceSample[], now: number, count: number | undefined, lag: number | undefined, replicas: number, windowSeconds: number, acked?: AckCount): InServiceSample[] {
   const out = history.filter((s) => s.at < now);
-  if (count !== undefined) out.push(lag === undefined ? { at: now, count, replicas } : { at: now, count, lag, replicas });
+  if (count !== undefined) out.push({ at: now, count, replicas, ...(lag === undefined ? {} : { lag }), ...(acked === undefined ? {} : { acks: acked.acks, acks_since: acked.since }) });
   let first = 0;
   for (let i = 0; i < out.length; i++) if (out[i]!.at <= now - windowSeconds) first = i;
   const kept = out.slice(first);
@@ -265,21 +270,54 @@ function inServiceOverWindow(history: readonly InServiceSample[], now: number, w
  * and sent the replicas to max_replicas. Replicas asked for at a call count over the whole
  * interval after it (their startup is not assumed: a real one shorter than sla.startup_seconds
  * would make the bound too small), so right after a scale-up it is loose too.
- * Null until the calls cover a whole window, across a gap, or with too few acks.
+ * Over the whole window it needs calls that cover it without a gap, and 10 acks; over the time
+ * since a call (sinceCallBound), the sources' counts (queue.rate_span_s). Null when neither is known.
  */
 export function replicaSecondsBound(history: readonly InServiceSample[], now: number, windowSeconds: number, rateOut: number | undefined): number | null {
-  const first = history[0];
-  if (rateOut === undefined || first === undefined || first.at > now - windowSeconds || history[history.length - 1]!.at !== now) return null;
+  if (history.length === 0 || history[history.length - 1]!.at !== now) return null;
+  const bound = Math.min(windowBound(history, now, windowSeconds, rateOut), sinceCallBound(history, now, windowSeconds));
+  return bound < Infinity ? Math.min(bound, MAX_SERVICE_TIME_SECONDS) : null;
+}
+
+/** replicaSecondsBound over the whole window, with rate_out × window as its acks; Infinity if unknown. */
+function windowBound(history: readonly InServiceSample[], now: number, windowSeconds: number, rateOut: number | undefined): number {
+  const first = history[0]!;
+  if (rateOut === undefined || first.at > now - windowSeconds) return Infinity;
   let replicaSeconds = 0;
   for (let i = 0; i + 1 < history.length; i++) {
     const [a, b] = [history[i]!, history[i + 1]!];
-    if (a.replicas === undefined || b.replicas === undefined || b.at - a.at > windowSeconds) return null;
+    if (a.replicas === undefined || b.replicas === undefined || b.at - a.at > windowSeconds) return Infinity;
     replicaSeconds += Math.max(a.replicas, b.replicas) * Math.max(0, b.at - Math.max(a.at, now - windowSeconds));
   }
   const second = history[1];
   const acks = rateOut * windowSeconds - Math.max(first.replicas ?? Infinity, second?.replicas ?? 0);
-  if (!(acks >= MIN_ACKS_PER_READING)) return null;
-  return Math.min(replicaSeconds / acks, MAX_SERVICE_TIME_SECONDS);
+  return acks >= MIN_ACKS_PER_READING ? replicaSeconds / acks : Infinity;
+}
+
+/**
+ * The replica-seconds bound over the time since a call of the window instead of the whole window:
+ * a burst's window holds the interval its new replicas were starting in, counted as serving (their
+ * startup is not assumed), and that alone kept the bound near 2 s for a 1 s job through a burst of
+ * 100 busy replicas. Acks since call j: the source counted `acks` over (acks_since, now] and
+ * acks_j over (acks_since_j, t_j]; when the first interval starts no earlier than the second, the
+ * acks in (acks_since, t_j] are at most acks_j, so at least acks − acks_j came after t_j (exact
+ * counts, not rate × window: a source's rates span from its newest sample at or before the
+ * window's start, often a little more than the window). Less the messages in service at t_j.
+ */
+function sinceCallBound(history: readonly InServiceSample[], now: number, windowSeconds: number): number {
+  const last = history[history.length - 1]!;
+  if (last.acks === undefined || last.acks_since === undefined) return Infinity;
+  let best = Infinity;
+  let replicaSeconds = 0;
+  for (let j = history.length - 2; j >= 0 && history[j]!.at >= now - windowSeconds; j--) {
+    const [a, b] = [history[j]!, history[j + 1]!];
+    if (a.replicas === undefined || b.replicas === undefined) break;
+    replicaSeconds += Math.max(a.replicas, b.replicas) * (b.at - a.at);
+    if (a.acks === undefined || a.acks_since === undefined || last.acks_since < a.acks_since) continue;
+    const acks = last.acks - a.acks - Math.max(a.replicas, b.replicas);
+    if (acks >= MIN_ACKS_PER_READING) best = Math.min(best, replicaSeconds / acks);
+  }
+  return best;
 }
 
 /**
@@ -498,7 +536,9 @@ export const predictiveStrategy: Strategy = {
     // count at once, rate_out lags it), and arrivals within 10% of acknowledgements.
     const window = input.service.metrics_window;
     const lag = backlog === undefined ? undefined : backlog + (ackPending ?? 0);
-    const inServiceHistory = addInService(prev.in_service, now, ackPending, lag, current, window);
+    const rateSpan = obs['queue.rate_span_s'];
+    const acked = rateOut !== undefined && rateSpan !== undefined && rateSpan > 0 ? { acks: rateOut * rateSpan, since: now - rateSpan } : undefined;
+    const inServiceHistory = addInService(prev.in_service, now, ackPending, lag, current, window, acked);
     const overWindow = ackPending === undefined ? null : inServiceOverWindow(inServiceHistory, now, window);
     const lastChange = Math.max(input.state?.last_scale_up_at ?? -Infinity, input.state?.last_scale_down_at ?? -Infinity);
     const occupancy = addOccupancy(prev, now, backlog, ackPending, rateOut, now - lastChange >= window + sla.startup_seconds);

@@ -14,7 +14,7 @@ import { ConfigurationError, UnavailableError } from '../../errors';
 import type { CheckResult, Observations } from '../../observations';
 import { ConnectionPool } from '../../sources/connection-pool';
 import { messageOf, sourceError, withDeadline } from '../../sources/failures';
-import { advanceCounters, counterStateToJson, parseCounterState, ratesOf } from '../../sources/rates';
+import { RATE_SPAN_METRIC, advanceCounters, counterStateToJson, parseCounterState, ratesOf } from '../../sources/rates';
 import type { QueueCheckContext, QueueReadOptions, QueueReading, QueueSource } from '../queue-source';
 import { describeKafka, failureContext, hasKafkaErrorType, openAdmin, poolKey, type KafkaAdmin, type KafkaClientOptions } from './client';
 import { groupLag, idleConsumers, parseOffset, type GroupLag, type PartitionCommit, type PartitionWatermarks } from './lag';
@@ -61,11 +61,12 @@ export class KafkaQueueSource implements QueueSource<KafkaQueueConfig> {
     };
     const identity = JSON.stringify([config.topic, config.group]);
     const sample = { at_ms: now_ms, high_sum: lag.high_sum, position_sum: lag.position_sum };
-    const { state, base } = advanceCounters(parseCounterState(COUNTERS, options.state), identity, sample, options.window_seconds);
-    if (base) {
+    const { state, base, span_s } = advanceCounters(parseCounterState(COUNTERS, options.state), identity, sample, options.window_seconds);
+    if (base && span_s !== undefined) {
       const rates = ratesOf(base, sample, COUNTERS);
       observations['queue.rate_in'] = rates.high_sum;
       observations['queue.rate_out'] = rates.position_sum;
+      observations[RATE_SPAN_METRIC] = span_s;
     }
     return { observations, state: counterStateToJson(state) };
   }

@@ -13,6 +13,7 @@ import type { CheckResult, Observations } from '../../observations';
 import { NatsConnectionPool, messageOf, redactNatsUrl, type NatsConnectionPoolOptions } from './connections';
 import { ageSeconds, consumerObservations, consumerSubjects, oldestUnackedStart } from './metrics';
 import { advanceRates, parseRateState, rateStateToJson } from './rates';
+import { RATE_SPAN_METRIC } from '../../sources/rates';
 import type { ListingConfig, QueueReadOptions, QueueReading, QueueSource } from '../queue-source';
 
 export interface NatsQueueSourceOptions extends NatsConnectionPoolOptions {
@@ -51,6 +52,7 @@ export class NatsQueueSource implements QueueSource<NatsQueueConfig> {
     if (rates) {
       observations['queue.rate_in'] = rates.rate_in;
       observations['queue.rate_out'] = rates.rate_out;
+      observations[RATE_SPAN_METRIC] = rates.span_s;
     }
     return { observations, state: rateStateToJson(state) };
   }

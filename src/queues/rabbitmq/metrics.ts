@@ -2,7 +2,7 @@
 // HTTP API (GET /api/queues/<vhost>/<name>) or through AMQP alone (a passive queue.declare).
 import { z } from 'zod';
 import type { Json, Observations } from '../../observations';
-import { advanceCounters, counterStateToJson, parseCounterState, ratesOf, type CounterSample } from '../../sources/rates';
+import { RATE_SPAN_METRIC, advanceCounters, counterStateToJson, parseCounterState, ratesOf, type CounterSample } from '../../sources/rates';
 
 /** A number field the broker may leave out, or fill with something else (e.g. `''`), when it has none. */
 const maybeNumber = z.number().finite().nonnegative().optional().catch(undefined);
@@ -79,10 +79,10 @@ export function managementRates(q: ManagementQueue, previous: Json | undefined, 
   const sample = counterSample(q, now_ms);
   if (!sample) return { rates: {}, state: kept ? counterStateToJson(kept) : null };
   const identity = JSON.stringify([q.vhost, q.name, q.type ?? 'classic']);
-  const { state, base } = advanceCounters(kept, identity, sample, window_seconds);
-  if (!base) return { rates: {}, state: counterStateToJson(state) };
+  const { state, base, span_s } = advanceCounters(kept, identity, sample, window_seconds);
+  if (!base || span_s === undefined) return { rates: {}, state: counterStateToJson(state) };
   const r = ratesOf(base, sample, COUNTERS);
-  return { rates: { 'queue.rate_in': r.published, 'queue.rate_out': r.consumed }, state: counterStateToJson(state) };
+  return { rates: { 'queue.rate_in': r.published, 'queue.rate_out': r.consumed, [RATE_SPAN_METRIC]: span_s }, state: counterStateToJson(state) };
 }
 
 /**

@@ -5,7 +5,7 @@ import type { RedisQueueConfig } from '../../config/queue';
 import { ConfigurationError, DocktorError } from '../../errors';
 import type { CheckResult, Json, Observations } from '../../observations';
 import { isNetworkError, messageOf, sourceError, withDeadline } from '../../sources/failures';
-import { advanceCounters, counterStateToJson, parseCounterState, ratesOf, type CounterSample } from '../../sources/rates';
+import { RATE_SPAN_METRIC, advanceCounters, counterStateToJson, parseCounterState, ratesOf, type CounterSample } from '../../sources/rates';
 import { redactUrl } from '../../sources/secrets';
 import type { ListingConfig, QueueReadOptions, QueueReading, QueueSource } from '../queue-source';
 import { RedisConnectionPool, type RedisClient } from './connections';
@@ -61,11 +61,12 @@ export class RedisQueueSource implements QueueSource<RedisQueueConfig> {
     if (names.length === 0) return { observations, state: null };
     const sample = { at_ms: now_ms, ...Object.fromEntries(names.map((c) => [c, counters[c]!])) } as CounterSample<(typeof COUNTERS)[number]>;
     const identity = JSON.stringify([config.format, config.prefix ?? null, config.queue, config.group ?? null, names]);
-    const { state, base } = advanceCounters(parseCounterState(names, options.state), identity, sample, options.window_seconds);
-    if (base) {
+    const { state, base, span_s } = advanceCounters(parseCounterState(names, options.state), identity, sample, options.window_seconds);
+    if (base && span_s !== undefined) {
       const rates: Partial<Record<string, number>> = ratesOf(base, sample, names);
       if (rates.in !== undefined) observations['queue.rate_in'] = rates.in;
       if (rates.out !== undefined) observations['queue.rate_out'] = rates.out;
+      observations[RATE_SPAN_METRIC] = span_s;
     }
     return { observations, state: counterStateToJson(state) as Json };
   }
