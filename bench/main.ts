@@ -14,7 +14,7 @@ import { benchFleet } from './fleet.bench';
 import { machine } from './machine';
 import { benchQuality, type TraceQuality } from './quality.bench';
 import { benchRedisRead, redisReadMarkdown } from './redis.bench';
-import { benchmarksMarkdown, type BenchResults, type QualitySummary } from './report';
+import { benchmarksMarkdown, keepSectionsNotRun, type BenchResults, type QualitySummary } from './report';
 import { benchSimulator } from './simulate.bench';
 
 const PARTS = ['quality', 'speed', 'fleet', 'cost', 'redis'] as const;
@@ -159,13 +159,15 @@ async function main(): Promise<number> {
     Object.assign(results, await inChild(part, argv));
   }
   results.totalSeconds = (Date.now() - began) / 1000;
+  if (a.parts.length < PARTS.length) results.parts = a.parts;
   // The redis part writes its own page; the main report is rewritten only when another part ran.
   if (a.parts.every((p) => p === 'redis')) return 0;
-  const markdown = benchmarksMarkdown(results);
+  const report = path.join(docs, 'benchmarks.md');
+  const markdown = keepSectionsNotRun(benchmarksMarkdown(results), fs.existsSync(report) ? fs.readFileSync(report, 'utf8') : null);
   process.stdout.write(markdown);
   if (a.write) {
     fs.mkdirSync(docs, { recursive: true });
-    fs.writeFileSync(path.join(docs, 'benchmarks.md'), markdown);
+    fs.writeFileSync(report, markdown);
     log(`wrote docs/benchmarks.md${a.parts.includes('quality') ? ' and docs/bench/*.svg' : ''}`);
   }
   return 0;

@@ -28,6 +28,8 @@ export interface QualitySummary {
 export interface BenchResults {
   machine: Machine;
   totalSeconds: number;
+  /** The parts run, when not all of them. */
+  parts?: string[];
   quality?: QualitySummary[];
   /** The issue-16 scenario on real and generated traces. */
   spiky?: QualitySummary[];
@@ -52,12 +54,35 @@ export const DECIDE_GOAL = 50_000;
 export const SIM_GOAL = 500_000;
 export const FLEET_GOAL = { services: 500, interval: 5, p99: 1 };
 
+/**
+ * A report of some parts only: each section whose parts did not run ("Not run." its only text) is
+ * taken from the previous report when that one has it, and the header says which ones were kept,
+ * so `npm run bench -- --parts quality` no longer blanks the other sections.
+ */
+export function keepSectionsNotRun(fresh: string, previous: string | null): string {
+  const split = (md: string) => md.split(/^(?=## )/m);
+  const heading = (section: string) => section.split('\n', 1)[0]!;
+  const notRun = (section: string) => section.split('\n').slice(1).every((l) => l.trim() === '' || l.startsWith('### ') || l.trim() === 'Not run.');
+  const old = new Map((previous === null ? [] : split(previous)).filter((x) => x.startsWith('## ') && !notRun(x)).map((x) => [heading(x), x]));
+  const kept: string[] = [];
+  const sections = split(fresh).map((x) => {
+    const earlier = x.startsWith('## ') && notRun(x) ? old.get(heading(x)) : undefined;
+    if (earlier === undefined) return x;
+    kept.push(heading(x).replace(/^## /, '').split(' ', 1)[0]!.replace(/\.$/, ''));
+    return earlier.endsWith('\n') ? earlier : `${earlier}\n`;
+  });
+  if (kept.length === 0) return sections.join('');
+  const [head, ...rest] = sections;
+  const note = kept.length === 1 ? `Section ${kept[0]} was not run this time: it is kept from the previous report, with that run's figures.` : `Sections ${kept.join(', ')} were not run this time: they are kept from the previous report, with that run's figures.`;
+  return [head!.replace(/\n\nMachine:/, `\n\n${note}\n\nMachine:`), ...rest].join('');
+}
+
 export function benchmarksMarkdown(r: BenchResults): string {
   const m = r.machine;
   const out: string[] = [];
   out.push('# Benchmarks');
   out.push('');
-  out.push(`Written by \`npm run bench\` (scripts/run-bench.js, sources in bench/) on ${m.date.slice(0, 10)} (${m.date}); the whole run took ${n0(r.totalSeconds)} s.`);
+  out.push(`Written by \`npm run bench\` (scripts/run-bench.js, sources in bench/) on ${m.date.slice(0, 10)} (${m.date}); ${r.parts ? `the parts run (${r.parts.join(', ')}) took` : 'the whole run took'} ${n0(r.totalSeconds)} s.`);
   out.push('');
   out.push(`Machine: ${m.cpus} CPUs (\`nproc\`), ${m.cpuModel}, ${m.memoryGiB.toFixed(1)} GiB memory, Node ${m.node}, ${m.os}. The machine is shared, so figures move by some percent from run to run.`);
   out.push('');
