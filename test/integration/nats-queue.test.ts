@@ -259,6 +259,22 @@ describe('NATS JetStream queue source (real NATS)', () => {
     assert.ok(JSON.stringify(state).length < 8000);
   });
 
+  test('rate_out counts the acknowledgements above the ack floor when they happen, not when the floor moves', async () => {
+    const f = await fixture();
+    await f.publish(5);
+    const t0 = 1_700_000_000_000;
+    const r1 = await read(f.config, { now_ms: t0 });
+    const [slow, ...rest] = await f.fetch(5);
+    assert.equal(rest.length, 4);
+    await settle(rest, 'ack'); // the first one is still in service: the floor stays at 0
+    const r2 = await read(f.config, { now_ms: t0 + 10_000, state: r1.state });
+    assert.equal(r2.observations['queue.ack_pending'], 1);
+    assert.equal(r2.observations['queue.rate_out'], 4 / 10, 'the floor alone said 0');
+    await settle([slow!], 'ack');
+    const r3 = await read(f.config, { now_ms: t0 + 20_000, state: r2.state });
+    assert.equal(r3.observations['queue.rate_out'], 5 / 20, 'five in all, the floor jump does not count them again');
+  });
+
   test('a purge or a recreated stream never gives a negative or huge rate', async () => {
     const f = await fixture();
     await f.publish(100);

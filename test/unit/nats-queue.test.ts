@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { natsServers, redactNatsUrl } from '../../src/queues/nats/connections';
-import { consumerObservations, oldestUnackedStart, type ConsumerProgress } from '../../src/queues/nats/metrics';
+import { ackedCounters, consumerObservations, oldestUnackedStart, type ConsumerProgress } from '../../src/queues/nats/metrics';
 import { advanceRates, MAX_SAMPLES, parseRateState, rateStateToJson, type NatsCounterSample, type NatsRateState } from '../../src/queues/nats/rates';
 
 const s = (at_s: number, last_seq: number, acked_stream_seq: number, acked_consumer_seq = acked_stream_seq): NatsCounterSample => ({
@@ -115,6 +115,19 @@ describe('consumer metrics and where the oldest unacknowledged message starts', 
     ack_floor: { consumer_seq: 0, stream_seq: 0 },
     ...over,
     config: { deliver_policy: 'all', ...over.config },
+  });
+
+  test('acknowledged: the ack floor plus the deliveries above it that are no longer pending', () => {
+    // 10 delivered, the first still in service (the floor at 0) and 2 more pending: 7 acknowledged.
+    const held = { delivered: { stream_seq: 10, consumer_seq: 10 }, ack_floor: { stream_seq: 0, consumer_seq: 0 }, num_ack_pending: 3 };
+    assert.deepEqual(ackedCounters(held), { acked_stream_seq: 7, acked_consumer_seq: 7 });
+    // It is acknowledged: the floor moves to 8 (9 and 10 pending), and the count only moves by 1.
+    assert.deepEqual(ackedCounters({ ...held, ack_floor: { stream_seq: 8, consumer_seq: 8 }, num_ack_pending: 2 }), { acked_stream_seq: 8, acked_consumer_seq: 8 });
+    // A redelivery of a pending message moves the consumer sequence only.
+    const redelivered = ackedCounters({ ...held, delivered: { stream_seq: 10, consumer_seq: 11 } });
+    assert.deepEqual(redelivered, { acked_stream_seq: 7, acked_consumer_seq: 8 });
+    // After a purge the floor's stream sequence may pass the delivered one: the floor alone counts.
+    assert.deepEqual(ackedCounters({ delivered: { stream_seq: 3, consumer_seq: 3 }, ack_floor: { stream_seq: 100, consumer_seq: 3 }, num_ack_pending: 0 }), { acked_stream_seq: 100, acked_consumer_seq: 3 });
   });
 
   test('lag is backlog plus ack pending', () => {

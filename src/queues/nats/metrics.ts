@@ -14,6 +14,25 @@ export function consumerObservations(ci: Pick<ConsumerInfo, 'num_pending' | 'num
   };
 }
 
+/**
+ * The acknowledgement counters rate_out is taken from (rates.ts): the ack floor, plus the messages
+ * acknowledged above it. The floor alone stops at the oldest message still in service: one slow
+ * message held it while later ones were acknowledged, and they all counted when it was, a window
+ * or more later (rate_out 0, then a jump; the predictive strategy's service-time readings and
+ * bounds are made of rate_out). Above the floor, every delivery but those still pending was
+ * acknowledged: delivered − floor − ack_pending, counted in stream and in consumer sequences as
+ * the floor is. A redelivery advances the consumer sequence only, and a filtered consumer's
+ * stream sequence also counts other subjects; the smaller move of the two (rates.ts) leaves each.
+ */
+type Sequences = Pick<SequenceInfo, 'stream_seq' | 'consumer_seq'>;
+export function ackedCounters(ci: { delivered: Sequences; ack_floor: Sequences; num_ack_pending: number }): { acked_stream_seq: number; acked_consumer_seq: number } {
+  const above = (delivered: number, floor: number) => floor + Math.max(0, delivered - floor - ci.num_ack_pending);
+  return {
+    acked_stream_seq: above(ci.delivered.stream_seq, ci.ack_floor.stream_seq),
+    acked_consumer_seq: above(ci.delivered.consumer_seq, ci.ack_floor.consumer_seq),
+  };
+}
+
 /** The subjects a consumer reads: its filter subject(s), or every subject of the stream. */
 export function consumerSubjects(ci: ConsumerInfo): string[] {
   const { filter_subject, filter_subjects } = ci.config;

@@ -2,11 +2,12 @@
 // caller keeps between reads (the `state` of a QueueReading), so that no read sleeps to measure.
 //
 // - rate_in:  change of the stream's last sequence (messages published to the stream's subjects).
-// - rate_out: change of the consumer's ack floor, counted as the smaller of its stream-sequence
-//   and consumer-sequence moves. A purge (or a limit dropping unconsumed messages) makes the
-//   floor's stream sequence jump over messages nobody acknowledged, but its consumer sequence
-//   can only advance by deliveries, so the jump does not read as consumption; for a filtered
-//   consumer the consumer sequence also skips the other subjects' messages.
+// - rate_out: change of the messages acknowledged (the ack floor plus those acknowledged above it,
+//   metrics.ts ackedCounters), counted as the smaller of its stream-sequence and consumer-sequence
+//   moves. A purge (or a limit dropping unconsumed messages) makes the floor's stream sequence
+//   jump over messages nobody acknowledged, but its consumer sequence can only advance by
+//   deliveries, so the jump does not read as consumption; for a filtered consumer the consumer
+//   sequence also skips the other subjects' messages.
 //
 // The samples are kept by the shared counter module (src/sources/rates.ts): window, resets and
 // thinning are the same for every source.

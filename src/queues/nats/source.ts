@@ -11,7 +11,7 @@ import type { NatsQueueConfig } from '../../config/queue';
 import { ConfigurationError, DocktorError, UnavailableError } from '../../errors';
 import type { CheckResult, Observations } from '../../observations';
 import { NatsConnectionPool, messageOf, redactNatsUrl, type NatsConnectionPoolOptions } from './connections';
-import { ageSeconds, consumerObservations, consumerSubjects, oldestUnackedStart } from './metrics';
+import { ackedCounters, ageSeconds, consumerObservations, consumerSubjects, oldestUnackedStart } from './metrics';
 import { advanceRates, parseRateState, rateStateToJson } from './rates';
 import { RATE_SPAN_METRIC } from '../../sources/rates';
 import type { ListingConfig, QueueReadOptions, QueueReading, QueueSource } from '../queue-source';
@@ -45,8 +45,7 @@ export class NatsQueueSource implements QueueSource<NatsQueueConfig> {
     const sample = {
       at_ms: now_ms,
       last_seq: si.state.last_seq,
-      acked_stream_seq: ci.ack_floor.stream_seq,
-      acked_consumer_seq: ci.ack_floor.consumer_seq,
+      ...ackedCounters(ci),
     };
     const { state, rates } = advanceRates(parseRateState(options.state), identity, sample, options.window_seconds);
     if (rates) {
