@@ -14,6 +14,8 @@ export function consumerObservations(ci: Pick<ConsumerInfo, 'num_pending' | 'num
   };
 }
 
+type Sequences = Pick<SequenceInfo, 'stream_seq' | 'consumer_seq'>;
+
 /**
  * The acknowledgement counters rate_out is taken from (rates.ts): the ack floor, plus the messages
  * acknowledged above it. The floor alone stops at the oldest message still in service: one slow
@@ -24,7 +26,6 @@ export function consumerObservations(ci: Pick<ConsumerInfo, 'num_pending' | 'num
  * the floor is. A redelivery advances the consumer sequence only, and a filtered consumer's
  * stream sequence also counts other subjects; the smaller move of the two (rates.ts) leaves each.
  */
-type Sequences = Pick<SequenceInfo, 'stream_seq' | 'consumer_seq'>;
 export function ackedCounters(ci: { delivered: Sequences; ack_floor: Sequences; num_ack_pending: number }): { acked_stream_seq: number; acked_consumer_seq: number } {
   const above = (delivered: number, floor: number) => floor + Math.max(0, delivered - floor - ci.num_ack_pending);
   return {
