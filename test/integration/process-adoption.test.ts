@@ -10,7 +10,7 @@ import type { ProcessRuntimeConfig } from '../../src/config/runtime';
 import { UnavailableError } from '../../src/errors';
 import { readProcStat } from '../../src/runtimes/proc-stats';
 import { ProcessRuntime, type ProcessEvent } from '../../src/runtimes/process';
-import { writeState, type ProcessState } from '../../src/runtimes/process-state';
+import { writeState, type ProcessStateInput } from '../../src/runtimes/process-state';
 import type { RuntimeTarget } from '../../src/runtimes/runtime';
 import {
   environOf,
@@ -191,7 +191,7 @@ test('a recorded pid that now belongs to another process (other start time) is n
   seenPids.push(pid);
   const realStart = await waitFor('the stranger to run', () => readProcStat(pid)?.start_time);
   const t = makeTarget(f, 'reused');
-  const state: ProcessState = {
+  const state: ProcessStateInput = {
     version: 1,
     project: f.project,
     service: 'reused',
