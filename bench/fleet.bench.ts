@@ -6,7 +6,7 @@
 //
 // Measured over a window after every workflow has run (two intervals, or `settleSeconds`):
 // - tick lateness: how late a check began against its schedule. Each scaler checks on its own
-//   grid (src/workflows/check-schedule.ts: every check_interval at a phase fixed by its id); a
+//   grid (src/model/check-schedule.ts: every check_interval at a phase fixed by its id); a
 //   check begins when it reads its queue source, whose time the bench's fake source records. So
 //   lateness = read time - the grid point it is for, whatever runs the checks (a timer and a
 //   local activity per check, or a watch activity that runs many);
@@ -23,13 +23,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import type { PluginLookup } from '../src/activities/scaler-activities';
+import type { PluginLookup } from '../src/sources/collect';
 import { ServiceSchema, type ServiceConfig } from '../src/config/service';
 import { startDevServer, type DevServer } from '../src/dev/temporal-server';
 import { createScalerWorker } from '../src/worker';
-import { checkPhase } from '../src/workflows/check-schedule';
+import { checkPhase } from '../src/model/check-schedule';
 import { WORKFLOW_TYPE, scalerWorkflowId } from '../src/workflows/definitions';
-import type { ScalerInput } from '../src/workflows/scaler-state';
+import type { ScalerInput } from '../src/model/scaler-state';
 import { FakeQueueSource, FakeRuntime } from '../test/harness/fake-plugins';
 import { actionsBetween, scrapeActions, type ActionCount } from '../test/harness/temporal-actions';
 import { readProcStat, readVmRssKb, ticksPerSecond, type ProcStat } from '../src/runtimes/proc-stats';

@@ -5,9 +5,9 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { SinkConfig } from '../config/events';
 import type { QueueConfig } from '../config/queue';
-import { sinkName } from '../events/sink-name';
+import { sinkName } from '../config/sink-name';
 import { ConfigurationError } from '../errors';
-import type { EventSpec } from '../events/scaling-events';
+import type { EventSpec } from '../model/event-spec';
 import { NatsEventPublisher } from '../events/sinks/nats';
 import { postToWebhook } from '../events/sinks/webhook';
 import type { DocktorMetrics } from '../metrics/docktor-metrics';

@@ -1,17 +1,17 @@
 // The activity of a discovery: list the source's queues, keep those matching the entry's glob,
 // and generate (and validate) the services of new ones. A thin shell over the queue source's
-// optional `listQueues` and the pure src/discovery/generate.ts.
+// optional `listQueues` and the pure src/config/discovered-service.ts.
 import { ApplicationFailure } from '@temporalio/common';
 import type { QueueConfig } from '../config/queue';
 import { toFieldIssues } from '../config/issues';
 import { ServiceSchema } from '../config/service';
-import { discoveredServiceInput, matchesGlob } from '../discovery/generate';
+import { discoveredServiceInput, matchesGlob } from '../config/discovered-service';
 import { queueKey } from '../discovery/queue-key';
 import { ConfigurationError } from '../errors';
 import type { PluginLookup } from '../sources/collect';
 import { withDeadline } from '../sources/failures';
 import { SecretStore } from '../sources/secrets';
-import type { ListInput, ListResult, SkippedQueue } from '../workflows/discovery-definitions';
+import type { ListInput, ListResult, SkippedQueue } from '../model/discovery';
 
 const LIST_TIMEOUT_MS = 30_000;
 

@@ -15,58 +15,15 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Decision } from '../decide/index';
 import { replicaCeiling } from '../decide/safety/bounds';
-import type { DecisionInput, EngineState } from '../decide/input';
 import { ConfigurationError, NotOwnerError, SupersededError } from '../errors';
 import { decideStep } from '../extend/decide-step';
 import { ModuleHost } from '../extend/module-host';
 import type { DocktorMetrics, ScalerRef } from '../metrics/docktor-metrics';
-import type { Json } from '../observations';
-import type { ScaleResult } from '../runtimes/runtime';
-import { collectObservations, SOURCE_TIMEOUT_MS, targetOf, type CollectResult, type PluginLookup, type ServiceRef } from '../sources/collect';
+import { collectObservations, SOURCE_TIMEOUT_MS, targetOf, type PluginLookup } from '../sources/collect';
+import type { ApplyInput, ApplyResult, CheckInput, CheckResult, CollectResult, ServiceRef } from '../model/check';
 import { SecretStore } from '../sources/secrets';
 import { withHeartbeat } from './heartbeat';
 import { createWatchService } from './watch-service';
-
-export type { CollectResult, PluginLookup, ServiceRef, SourceFailure } from '../sources/collect';
-export { targetOf } from '../sources/collect';
-
-export interface CheckInput extends ServiceRef {
-  /** The check's time (workflow time, unix seconds). */
-  now: number;
-  queue_state: Json | null;
-  /** The last known replica count: used when the runtime cannot be read. */
-  last_replicas: number | null;
-  engine?: EngineState;
-  paused: boolean;
-  override?: DecisionInput['override'];
-  /** Consecutive earlier checks at which a metric source failed. */
-  metric_failures: number;
-}
-
-export interface CheckResult extends CollectResult {
-  /** The count decided from: observed, else the last known; null when neither exists. */
-  replicas: number | null;
-  /** Null when the replica count is unknown: there is nothing to decide from. */
-  decision: Decision | null;
-  /** Consecutive checks at which a metric source failed, this one included. */
-  metric_failures: number;
-  /**
-   * The worker's clock (unix seconds) when the check finished. Workflow time stands still during
-   * a workflow task, so the workflow times its next check from this (recorded, so replay-safe).
-   */
-  finished_at: number;
-}
-
-export interface ApplyInput extends ServiceRef {
-  replicas: number;
-  /** The apply's fence (EnsureOptions.seq): the workflow time, ms, it was scheduled at. Absent in older histories. */
-  seq?: number;
-}
-
-export interface ApplyResult extends ScaleResult {
-  /** The worker's clock (unix seconds) when the count was reached: cooldowns run from here. */
-  finished_at: number;
-}
 
 /**
  * How many attempts an apply makes on workers that do not own the process replicas (about 3 s

@@ -13,63 +13,10 @@
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import type { EngineState } from '../decide/input';
-import type { Json } from '../observations';
-import { secondsToNextCheck } from '../workflows/check-schedule';
-import { checkEntry, decisionKey, needsApply } from '../workflows/history-fold';
-import type { CheckInput, CheckResult } from './scaler-activities';
-
-export interface WatchInput extends Omit<CheckInput, 'now'> {
-  /** The decision key of the scaler's newest (unapplied) history entry: checks equal to it fold into it. */
-  last_key: string | null;
-  /** Check at once (a start, a signal or update, an interrupted apply); else at the next grid point. */
-  check_now: boolean;
-  /** Unix seconds: when the previous check finished (the grid point after it comes next). */
-  not_before: number;
-  /**
-   * Unix seconds: the grid point the previous watch had planned its next check for, when it
-   * ended without a change (at `until`): that check runs then, even if the new watch starts a
-   * moment before it (the grid's minimum gap would skip it).
-   */
-  next_at: number | null;
-  /** The scaler's offset within its interval (src/workflows/check-schedule.ts). */
-  phase: number;
-  /** Unix seconds: no check starts at or after this; the activity returns then. */
-  until: number;
-  heartbeat_seconds: number;
-  /**
-   * The workflow's check count when it started this watch. A reader that adds a running watch's
-   * progress to the workflow's status (`docktor status`) needs it: once the workflow has recorded
-   * the watch's checks its count differs, and adding them again would count them twice.
-   */
-  base_checks?: number;
-}
-
-/** Checks the activity ran: consecutive identical ones folded (`checks` > 1). */
-export interface WatchedCheck {
-  /** When the first of them began (unix seconds, worker clock). */
-  at: number;
-  last_at: number;
-  checks: number;
-  /** The result of the last of them (its decision's state is the engine state after it). */
-  result: CheckResult;
-}
-
-/** Where a stretch stands: returned at its end, and the heartbeat details on the way. */
-export interface WatchProgress {
-  /** What the stretch found, in words, for the event list of the Temporal UI (set at its end). */
-  found?: string;
-  /** At most two: a fold of repeats of the newest entry, then the check that differs from it. */
-  checks: WatchedCheck[];
-  /** The state after the last check, to pass to the next one. */
-  state: { queue_state: Json | null; engine?: EngineState; last_replicas: number | null; metric_failures: number };
-  /** Unix seconds: the grid point of the next check. */
-  next_check_at: number | null;
-  /** Why it returned (`running` in heartbeats). */
-  ended: 'running' | 'change' | 'until' | 'event' | 'stopped';
-  /** WatchInput.base_checks, for readers of the heartbeat. */
-  base_checks?: number;
-}
+import { secondsToNextCheck } from '../model/check-schedule';
+import { checkEntry, decisionKey, needsApply } from '../model/history-fold';
+import type { CheckInput, CheckResult } from '../model/check';
+import type { WatchInput, WatchProgress } from '../model/watch';
 
 const ENDED: Record<WatchProgress['ended'], string> = {
   running: 'still running',
@@ -96,8 +43,16 @@ function withFound(p: WatchProgress): WatchProgress {
   return { found: stretchFound(p), ...rest };
 }
 
-/** Resolves when the watched workflow's history gets an event after this activity's schedule. */
-export type HistoryWatch = () => Promise<void>;
+/**
+ * Resolves when the watched workflow's history gets input after this activity's schedule: `read`
+ * for a `refresh` update (a reader wants the checks so far: the check in hand is finished first,
+ * so frequent reads cannot keep a slow check from ever completing), `event` for anything else
+ * (a signal, another update, a cancellation, an error: the check in hand is dropped).
+ */
+export type HistoryWatch = () => Promise<'read' | 'event'>;
+
+/** The update that only reads (src/workflows/definitions.ts refreshUpdate). */
+const READ_UPDATE = 'refresh';
 
 const EventType = temporal.api.enums.v1.EventType;
 const ACTIVITY_TASK_SCHEDULED = EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED;
@@ -121,7 +76,7 @@ const WAKING = new Set<number>([
  * signal is never missed for longer than one interval.
  */
 export function historyWatch(client: Client, namespace: string, workflowId: string, runId: string, activityId: string): HistoryWatch {
-  return async () => {
+  return async (): Promise<'read' | 'event'> => {
     let token: Uint8Array | undefined;
     let scheduled = false;
     try {
@@ -134,15 +89,17 @@ export function historyWatch(client: Client, namespace: string, workflowId: stri
           ...(token ? { nextPageToken: token } : {}),
         });
         for (const e of res.history?.events ?? []) {
-          if (scheduled && e.eventType != null && WAKING.has(e.eventType)) return;
+          if (scheduled && e.eventType != null && WAKING.has(e.eventType)) {
+            return e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === READ_UPDATE ? 'read' : 'event';
+          }
           if (e.eventType === ACTIVITY_TASK_SCHEDULED && e.activityTaskScheduledEventAttributes?.activityId === activityId) scheduled = true;
         }
         // No token: the workflow is closed.
-        if (!res.nextPageToken || res.nextPageToken.length === 0) return;
+        if (!res.nextPageToken || res.nextPageToken.length === 0) return 'event';
         token = res.nextPageToken;
       }
     } catch {
-      return;
+      return 'event';
     }
   };
 }
@@ -198,8 +155,14 @@ export function createWatchService(check: (input: CheckInput) => Promise<CheckRe
     };
     if (signal?.aborted) stopWith('stopped');
     signal?.addEventListener('abort', () => stopWith('stopped'), { once: true });
+    // A read during a check is answered after it (see HistoryWatch).
+    let checking = false;
+    let readAfterCheck = false;
     // Never awaited to its end: it may outlive the activity by one long poll (its errors resolve it).
-    void watch?.().then(() => stopWith('event'));
+    void watch?.().then((kind) => {
+      if (kind === 'read' && checking) readAfterCheck = true;
+      else stopWith('event');
+    });
     const beat = setInterval(() => heartbeat(progress), input.heartbeat_seconds * 1000);
     // Timers may fire a millisecond early by the wall clock: wait until it is really `t`.
     const sleepUntil = async (t: number) => {
@@ -243,7 +206,9 @@ export function createWatchService(check: (input: CheckInput) => Promise<CheckRe
           ...(st.engine ? { engine: st.engine } : {}),
         };
         // A check stopped half-way is dropped: it changed nothing, and the next one re-observes.
+        checking = true;
         const result = await Promise.race([check(checkInput), stopped.then(() => undefined)]);
+        checking = false;
         if (result === undefined) break;
         progress.state = {
           queue_state: result.queue_state,
@@ -262,6 +227,10 @@ export function createWatchService(check: (input: CheckInput) => Promise<CheckRe
         progress.next_check_at = nextAt;
         if (change) {
           progress.ended = 'change';
+          return withFound(progress);
+        }
+        if (readAfterCheck) {
+          progress.ended = 'event';
           return withFound(progress);
         }
       }

@@ -3,7 +3,7 @@
 // every line at most STATUS_WIDTH columns so that it reads in a terminal without wrapping.
 // `--json` is the full status, unchanged.
 import type { ServiceStatus } from '../control/scalers';
-import type { DiscoveryStatus } from '../workflows/discovery-definitions';
+import type { DiscoveryStatus } from '../model/discovery';
 import { isoTime, relative, table, wrap } from './format';
 
 export const STATUS_WIDTH = 100;

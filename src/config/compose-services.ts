@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { InputError, type FieldIssue } from '../errors';
-import { interpolate, parseEnvFile, type Variables } from '../runtimes/compose-interpolation';
+import { interpolate, parseEnvFile, type Variables } from './compose-interpolation';
 import { toFieldIssues } from './issues';
 import { ServiceSchema, type ServiceConfig } from './service';
 

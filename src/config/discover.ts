@@ -3,7 +3,7 @@
 // file allows: the queue config as its kind's schema with the queue's name left out, and the
 // template as a service for a sample queue.
 import { z } from 'zod';
-import { DISCOVERABLE_KINDS, DISCOVERY_IDENTITY, QUEUE_PLACEHOLDER, discoveredServiceInput } from '../discovery/generate';
+import { DISCOVERABLE_KINDS, DISCOVERY_IDENTITY, QUEUE_PLACEHOLDER, discoveredServiceInput } from './discovered-service';
 import { forwardIssues } from './issues';
 import { QueueSchema } from './queue';
 import { ServiceSchema } from './service';

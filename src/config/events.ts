@@ -4,7 +4,7 @@
 // config: `docktor up` masks their secrets and pushes changes like any other setting, and the
 // worker restores the secrets (src/sources/secrets.ts).
 import { z } from 'zod';
-import { sinkName } from '../events/sink-name';
+import { sinkName } from './sink-name';
 import { NatsAuthSchema, TlsSchema } from './queue';
 
 /** Sink names appear in status and as the `sink` label of metrics. */

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { InputError, UsageError } from '../errors';
-import { DISCOVERY_IDENTITY, type DiscoverConfig } from '../discovery/generate';
+import { DISCOVERY_IDENTITY, type DiscoverConfig } from './discovered-service';
 import { composeXDocktorServices } from './compose-services';
 import type { DiscoverEntry } from './discover';
 import { FileSchema, LegacyScalingSchema, type FileConfig, type TemporalConfig } from './file';

@@ -3,19 +3,12 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Config } from '../config/load';
 import { ServiceSchema } from '../config/service';
-import { discoveredServiceInput, type DiscoverConfig } from '../discovery/generate';
+import { discoveredServiceInput, type DiscoverConfig } from '../config/discovered-service';
 import { queueKey } from '../discovery/queue-key';
 import { redactSecrets } from '../sources/secrets';
 import { setConfigUpdate, statusQuery } from '../workflows/definitions';
-import {
-  DISCOVERY_WORKFLOW_TYPE,
-  discoveryStatusQuery,
-  discoveryWorkflowId,
-  setDiscoveryUpdate,
-  type DiscoveryInput,
-  type DiscoveryStatus,
-  type Reserved,
-} from '../workflows/discovery-definitions';
+import type { DiscoveryInput, DiscoveryStatus, Reserved } from '../model/discovery';
+import { DISCOVERY_WORKFLOW_TYPE, discoveryStatusQuery, discoveryWorkflowId, setDiscoveryUpdate } from '../workflows/discovery-definitions';
 import { DocktorProject } from '../workflows/search-attributes';
 import { hasSearchAttributes, isRunning, type ControlClient } from './client';
 

@@ -7,21 +7,10 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Config } from '../config/load';
 import type { ServiceConfig } from '../config/service';
 import { OperationError, UsageError } from '../errors';
-import {
-  WORKFLOW_TYPE,
-  historyQuery,
-  overrideUpdate,
-  pauseSignal,
-  refreshUpdate,
-  resumeSignal,
-  scalerWorkflowId,
-  setConfigUpdate,
-  statusQuery,
-  type OverrideArgs,
-  type Present,
-} from '../workflows/definitions';
-import { historyWithWatch, withWatchProgress, type RunningWatch } from '../workflows/history-fold';
-import type { ScalerInput, ScalerStatus, TimedEntry } from '../workflows/scaler-state';
+import { WORKFLOW_TYPE, historyQuery, overrideUpdate, pauseSignal, refreshUpdate, resumeSignal, scalerWorkflowId, setConfigUpdate, statusQuery, type Present } from '../workflows/definitions';
+import type { OverrideArgs } from '../model/scaler-state';
+import { historyWithWatch, withWatchProgress, type RunningWatch } from '../model/history-fold';
+import type { ScalerInput, ScalerStatus, TimedEntry } from '../model/scaler-state';
 import { DocktorProject, DocktorService } from '../workflows/search-attributes';
 import { redactSecrets } from '../sources/secrets';
 import { hasSearchAttributes, isRunning, type ControlClient } from './client';

@@ -1,5 +1,5 @@
 // The Temporal UI's "Details" panel of a scaler (the workflow's static details, set when `docktor
-// up` starts it): what the service is, which the current details (src/workflows/scaler-state.ts
+// up` starts it): what the service is, which the current details (src/model/scaler-state.ts
 // detailsMarkdown) leave out to stay short. Secrets are masked before this sees the config.
 import type { QueueConfig } from '../config/queue';
 import type { ServiceConfig } from '../config/service';

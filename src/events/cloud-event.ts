@@ -1,7 +1,7 @@
 // An EventSpec (built in the workflow) as a CloudEvents 1.0 event in structured JSON mode, made
 // and validated by the `cloudevents` SDK: every sink sends this body.
 import { CloudEvent, HTTP } from 'cloudevents';
-import type { EventSpec } from './scaling-events';
+import type { EventSpec } from '../model/event-spec';
 
 export const CLOUDEVENTS_CONTENT_TYPE = 'application/cloudevents+json; charset=utf-8';
 

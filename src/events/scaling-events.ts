@@ -5,29 +5,9 @@
 import type { ServiceConfig } from '../config/service';
 import { isoTime } from '../decide/format';
 import type { Json, Observations } from '../observations';
-import type { HistoryEntry } from '../workflows/scaler-state';
+import type { HistoryEntry } from '../model/scaler-state';
+import { EVENT_TYPES, type EventSpec, type EventType, type SlaEpisode } from '../model/event-spec';
 import { predictSlaBreach, type SlaBreach } from './sla-breach';
-
-export const EVENT_TYPES = {
-  decision: 'docktor.ScalingDecisionMade',
-  scaled: 'docktor.WorkersScaled',
-  slaBreach: 'docktor.SlaBreachPredicted',
-} as const;
-export type EventType = (typeof EVENT_TYPES)[keyof typeof EVENT_TYPES];
-
-/** What the workflow hands to delivery: the attributes of a CloudEvent, JSON-safe. */
-export interface EventSpec {
-  /** Stable across retries: `<workflow id>/<decision time in ms>/<type>`. */
-  id: string;
-  type: EventType;
-  /** `docktor/<project>/<service>`. */
-  source: string;
-  /** The service name. */
-  subject: string;
-  /** ISO-8601, the decision's time. */
-  time: string;
-  data: { [key: string]: Json };
-}
 
 export interface EventContext {
   project: string;
@@ -60,11 +40,6 @@ function spec(ctx: EventContext, e: HistoryEntry, type: EventType, data: { [key:
     time: isoTime(e.at),
     data,
   };
-}
-
-/** The SLA breach episode a scaler is in: one SlaBreachPredicted per episode, not per check. */
-export interface SlaEpisode {
-  since: number;
 }
 
 export interface DecisionEvents {

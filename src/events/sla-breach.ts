@@ -6,7 +6,7 @@
 // Pure: reads only the recorded decision (its observations and the predictive strategy's details).
 import type { ServiceConfig } from '../config/service';
 import { fmt } from '../decide/format';
-import type { HistoryEntry } from '../workflows/scaler-state';
+import type { HistoryEntry } from '../model/scaler-state';
 
 export type SlaBreachCause = 'capacity_late' | 'max_replicas' | 'capacity';
 

@@ -7,7 +7,7 @@ import { DecisionInputSchema, type DecisionInput } from '../decide/input';
 import { MAX_PROPOSAL } from '../decide/safety/bounds';
 import type { JsonObject, StrategyResult } from '../decide/types';
 import { formatIssue } from '../errors';
-import { REASON_MAX_LENGTH } from '../workflows/scaler-state';
+import { REASON_MAX_LENGTH } from '../model/scaler-state';
 
 const StrategyResultSchema = z.object({
   target_replicas: z.number().int().min(0).max(MAX_PROPOSAL),

@@ -9,7 +9,7 @@ import { connectClient, type ControlClient } from '../control/client';
 import { UnavailableError, UsageError } from '../errors';
 import { DEFAULT_TEMPORAL_ADDRESS } from '../temporal-connection';
 import { closeBuiltInPlugins } from '../plugins';
-import { readServiceMetrics, type ServiceMetrics } from '../sources/read-metrics';
+import { readServiceMetrics, type ServiceMetrics } from '../control/read-metrics';
 
 /** A query waits for a worker to answer it; longer than this means none is there. */
 const CALL_DEADLINE_MS = 10_000;

@@ -15,7 +15,7 @@ import { DecisionInputSchema, parseDecisionInput } from '../decide/input';
 import { UsageError } from '../errors';
 import { simulate } from '../simulate/simulator';
 import { parseTrace, TRACE_FORMATS } from '../simulate/trace';
-import { DEFAULT_METRICS_GAP_MS, type ServiceMetrics } from '../sources/read-metrics';
+import { DEFAULT_METRICS_GAP_MS, type ServiceMetrics } from '../control/read-metrics';
 import type { ScalersAccess } from './scalers-access';
 import { serviceOrConfigSchema } from './service-or-config';
 

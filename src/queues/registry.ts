@@ -3,7 +3,7 @@
 import type { QueueConfig } from '../config/queue';
 import { kafkaQueueSource } from './kafka/source';
 import { natsQueueSource } from './nats/source';
-import type { QueueSource } from './queue-source';
+import type { QueueSource } from '../sources/queue-source';
 import { redisQueueSource } from './redis/source';
 import { rabbitmqQueueSource } from './rabbitmq/source';
 import { sqsQueueSource } from './sqs/source';

@@ -4,7 +4,7 @@
 // stop_signal, restart, init, tty, stdin_open. Any other key is reported, not silently dropped.
 // Pure: the document is already parsed and interpolated; env_file contents are merged by the caller.
 import * as path from 'node:path';
-import type { Variables } from './compose-interpolation';
+import type { Variables } from '../config/compose-interpolation';
 
 /** A problem in the compose file, with the path of the offending key (e.g. `services.worker.volumes[1]`). */
 export class ComposeFileError extends Error {

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { ComposeFileError, composeServiceNames, mergeEnvironment, parseComposeService, type ComposeServiceDefinition } from './compose-file';
-import { interpolateTree, parseEnvFile, type Variables } from './compose-interpolation';
+import { interpolateTree, parseEnvFile, type Variables } from '../config/compose-interpolation';
 
 export interface LoadedComposeService {
   definition: ComposeServiceDefinition;

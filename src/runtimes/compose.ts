@@ -7,7 +7,7 @@ import type { ComposeRuntimeConfig } from '../config/runtime';
 import { ConfigurationError, OperationError } from '../errors';
 import type { CheckResult, Observations } from '../observations';
 import { ComposeFileError } from './compose-file';
-import type { Variables } from './compose-interpolation';
+import type { Variables } from '../config/compose-interpolation';
 import { loadComposeService, type LoadedComposeService } from './compose-load';
 import { isNoop, isReady, isReplica, planScale, replicasFromList, type ComposeReplica } from './compose-plan';
 import { cloneReplicaSpec, COMPOSE_LABELS, replicaFilters, specFromDefinition, type InspectedContainer, type ReplicaSpec } from './compose-spec';

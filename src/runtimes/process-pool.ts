@@ -9,19 +9,10 @@ import fs from 'node:fs';
 import type { ProcessRuntimeConfig } from '../config/runtime';
 import { ConfigurationError, NotOwnerError, OperationError, SupersededError } from '../errors';
 import type { Observations } from '../observations';
-import {
-  cpuPercentBetween,
-  cpuPercentSinceStart,
-  isSameLiveProcess,
-  liveStartTime,
-  readGroupUsage,
-  readMemTotalKb,
-  readProcStat,
-  readUptimeSeconds,
-  ticksPerSecond,
-  type CpuSample,
-} from './proc-stats';
+import { isSameLiveProcess, readProcStat } from './proc-stats';
 import { planRestart, type BackoffPolicy } from './process-backoff';
+import { killLeftovers, stopCopy, type Copy, type ExitInfo } from './process-stop';
+import { UsageSampler } from './process-usage';
 import { acquireOwnership, lockFilePath, releaseOwnership, type OwnerIdentity } from './process-owner';
 import { findMarkedReplicas, markerEnv, poolId, type MarkedReplica } from './process-marker';
 import { replicaEnv, resolveProgram } from './process-program';
@@ -46,23 +37,6 @@ export interface PoolOptions {
   onEvent: (event: ProcessEvent) => void;
 }
 
-interface ExitInfo {
-  code: number | null;
-  signal: string | null;
-}
-
-/** One running copy. */
-interface Copy {
-  pid: number;
-  start_time: number;
-  /** Wall-clock ms. */
-  started_at: number;
-  command: string[];
-  /** Set for copies this pool spawned (then exit comes as an event, not from polling). */
-  child?: ChildProcess;
-  exited?: Promise<ExitInfo>;
-}
-
 /** A replica index: a running copy, or one waiting in back-off to be restarted. */
 interface Slot {
   index: number;
@@ -72,13 +46,6 @@ interface Slot {
   restart_at?: number;
   timer?: NodeJS.Timeout;
 }
-
-const STOP_POLL_MS = 50;
-/** After SIGKILL: how long to wait for the kernel to take a copy away before giving up. */
-const KILL_WAIT_MS = 5000;
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const round2 = (x: number): number => Math.round(x * 100) / 100;
 
 export class ProcessPool {
   readonly stateFile: string;
@@ -96,8 +63,7 @@ export class ProcessPool {
   private fence: number | null = null;
   /** The newest fence asked for, queued ensures included: a running older ensure stops for it. */
   private wanted: number | null = null;
-  /** Previous CPU sample per copy (`pid:start_time`), so a rate needs no sleeping. */
-  private readonly cpuSamples = new Map<string, { sample: CpuSample; pct: number }>();
+  private readonly usage = new UsageSampler();
 
   constructor(
     readonly key: string,
@@ -168,7 +134,7 @@ export class ProcessPool {
       'replicas.ready': live.length,
       'replicas.restarts': restarts,
     };
-    return { ...obs, ...this.usage(live) };
+    return { ...obs, ...this.usage.read(live) };
   }
 
   /** Stops supervising (timers, lock); the copies keep running and stay recorded. */
@@ -256,7 +222,7 @@ export class ProcessPool {
       } else if (r.pid !== null) {
         // Died while no worker watched it (or its pid now belongs to another process).
         this.emit({ type: 'reaped', replica: this.name(r.index), index: r.index, pid: r.pid });
-        this.killLeftovers(r.pid);
+        killLeftovers(r.pid);
         this.afterDeath(slot, now - (r.started_at ?? now));
       } else {
         this.schedule(slot, Math.max(0, (r.restart_at ?? now) - now));
@@ -327,44 +293,9 @@ export class ProcessPool {
   private async stop(slot: Slot, grace_ms: number, seq?: number): Promise<string> {
     const copy = slot.copy;
     if (!copy) return 'was waiting to restart';
-    let how: string;
-    if (!isSameLiveProcess(copy.pid, copy.start_time)) {
-      const info = await this.waitForExit(copy, 0);
-      how = info ? `had exited: ${describeExit(info)}` : 'had exited';
-    } else {
-      signalGroup(copy.pid, 'SIGTERM');
-      const info = await this.waitForExit(copy, grace_ms);
-      if (info) how = `pid ${copy.pid}, ${info.signal ? `ended by ${info.signal}` : `${describeExit(info)} after SIGTERM`}`;
-      else {
-        signalGroup(copy.pid, 'SIGKILL');
-        const killed = await this.waitForExit(copy, KILL_WAIT_MS);
-        how = killed
-          ? `pid ${copy.pid}, SIGKILL after ${grace_ms / 1000} s grace`
-          : `pid ${copy.pid}, still present ${KILL_WAIT_MS / 1000} s after SIGKILL (uninterruptible?)`;
-      }
-    }
-    this.killLeftovers(copy.pid);
+    const how = await stopCopy(copy, grace_ms);
     this.emit({ type: 'stopped', replica: this.name(slot.index), index: slot.index, pid: copy.pid, how, ...(seq !== undefined ? { seq } : {}) });
     return how;
-  }
-
-  /** Exit status (unknown, all null, for an adopted copy); undefined if still running at the deadline. */
-  private async waitForExit(copy: Copy, timeout_ms: number): Promise<ExitInfo | undefined> {
-    if (copy.exited) {
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), timeout_ms)));
-      try {
-        return await Promise.race([copy.exited, deadline]);
-      } finally {
-        clearTimeout(timer);
-      }
-    }
-    const end = Date.now() + timeout_ms;
-    for (;;) {
-      if (!isSameLiveProcess(copy.pid, copy.start_time)) return { code: null, signal: null };
-      if (Date.now() >= end) return undefined;
-      await sleep(STOP_POLL_MS);
-    }
   }
 
   // ---- supervision ----
@@ -427,7 +358,7 @@ export class ProcessPool {
     slot.copy = undefined;
     const ran_ms = Date.now() - copy.started_at;
     this.emit({ type: 'exited', replica: this.name(slot.index), index: slot.index, pid: copy.pid, code: info.code, signal: info.signal, ran_ms });
-    this.killLeftovers(copy.pid);
+    killLeftovers(copy.pid);
     this.afterDeath(slot, ran_ms);
     this.persist();
   }
@@ -459,60 +390,6 @@ export class ProcessPool {
       this.afterDeath(slot, 0);
     }
     this.persist();
-  }
-
-  /** Members of a finished copy's process group that outlived it (as Docker does with a container). */
-  private killLeftovers(pid: number): void {
-    // Only when the pid is not alive as some other process: then a group with that id is ours.
-    if (liveStartTime(pid) !== undefined) return;
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // ESRCH: no leftovers
-    }
-  }
-
-  // ---- measuring ----
-
-  private usage(live: { pid: number; start_time: number }[]): Observations {
-    const seen = new Set(live.map((c) => `${c.pid}:${c.start_time}`));
-    for (const k of this.cpuSamples.keys()) if (!seen.has(k)) this.cpuSamples.delete(k);
-    if (live.length === 0) return {};
-    const groups = readGroupUsage(new Set(live.map((c) => c.pid)));
-    const hz = ticksPerSecond();
-    const uptime = readUptimeSeconds();
-    const memTotalKb = readMemTotalKb();
-    const now = performance.now();
-    const cpus: number[] = [];
-    const rss: number[] = [];
-    for (const c of live) {
-      const g = groups.get(c.pid);
-      if (!g) continue;
-      rss.push(g.rss_kb);
-      const key = `${c.pid}:${c.start_time}`;
-      const sample: CpuSample = { ticks: g.ticks, at_ms: now };
-      const prev = this.cpuSamples.get(key);
-      if (prev && now - prev.sample.at_ms < 250) {
-        // Too soon for tick resolution (10 ms): repeat the last figure, keep the older sample.
-        cpus.push(prev.pct);
-        continue;
-      }
-      const pct = prev ? cpuPercentBetween(prev.sample, sample, hz) : uptime !== undefined ? cpuPercentSinceStart(g.ticks, c.start_time, uptime, hz) : undefined;
-      if (pct === undefined) continue;
-      this.cpuSamples.set(key, { sample, pct });
-      cpus.push(pct);
-    }
-    const obs: Observations = {};
-    if (cpus.length > 0) {
-      obs['cpu.avg_pct'] = round2(cpus.reduce((a, b) => a + b, 0) / cpus.length);
-      obs['cpu.max_pct'] = round2(Math.max(...cpus));
-    }
-    if (rss.length > 0) {
-      const avgKb = rss.reduce((a, b) => a + b, 0) / rss.length;
-      obs['mem.avg_mb'] = round2(avgKb / 1024);
-      if (memTotalKb) obs['mem.avg_pct'] = round2((avgKb / memTotalKb) * 100);
-    }
-    return obs;
   }
 
   // ---- helpers ----
@@ -564,24 +441,6 @@ export class ProcessPool {
     };
     writeState(this.stateFile, state);
   }
-}
-
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    try {
-      process.kill(pid, signal); // not a group leader (should not happen: copies start detached)
-    } catch {
-      // already gone
-    }
-  }
-}
-
-function describeExit(info: ExitInfo): string {
-  if (info.signal) return `killed by ${info.signal}`;
-  if (info.code !== null) return `exit ${info.code}`;
-  return 'exited';
 }
 
 function isDirectory(dir: string): boolean {

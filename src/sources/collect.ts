@@ -3,10 +3,10 @@
 // and its metrics are left out (a scaler never scales on missing metrics). What a check
 // (src/activities) and `docktor metrics` see is this, by construction.
 import type { QueueConfig } from '../config/queue';
-import type { ServiceConfig } from '../config/service';
 import { ConfigurationError } from '../errors';
+import type { CollectResult, ServiceRef, SourceFailure, SourceName } from '../model/check';
 import type { Json, Observations } from '../observations';
-import type { QueueSource } from '../queues/queue-source';
+import type { QueueSource } from './queue-source';
 import type { Runtime, RuntimeTarget } from '../runtimes/runtime';
 import type { ExternalConfig } from '../config/external';
 import { externalMetric, type ExternalSource } from './external/external-source';
@@ -17,31 +17,6 @@ export interface PluginLookup {
   runtimeFor(target: RuntimeTarget): Runtime;
   queueSourceFor(config: QueueConfig): QueueSource;
   externalSourceFor?(config: ExternalConfig): ExternalSource;
-}
-
-export interface ServiceRef {
-  project: string;
-  compose_file?: string;
-  service: ServiceConfig;
-}
-
-export type SourceName = 'queue' | 'runtime' | 'check' | 'module' | `external.${string}`;
-
-export interface SourceFailure {
-  /**
-   * `check`: the check activity itself failed (a bug or a stuck worker), after its retry.
-   * `module`: a custom strategy or policy module failed (src/extend); the check held.
-   */
-  source: SourceName;
-  error: string;
-  /** The config disagrees with the live system (retrying will not help). */
-  configuration: boolean;
-}
-
-export interface CollectResult {
-  observations: Observations;
-  queue_state: Json | null;
-  failures: SourceFailure[];
 }
 
 /** A source that does not answer within this is a failed source, not a stuck check. */

@@ -8,7 +8,7 @@
 // from the worker's own copy of the config file (`SecretStore`), or reads it from the worker's
 // environment or a file (`*_env` / `*_file` fields). So the workflow input, every activity input,
 // `set_config` updates and the `status` query carry only masks.
-import { discoveredServiceInput, queueNameOf, type DiscoverConfig } from '../discovery/generate';
+import { discoveredServiceInput, queueNameOf, type DiscoverConfig } from '../config/discovered-service';
 import { ConfigurationError } from '../errors';
 
 /** What replaces a secret in every output and in Temporal payloads. */

@@ -1,27 +1,12 @@
 // The Temporal surface of a scaler (CONTRACT §3): workflow type and id, signals, queries and
 // updates. Shared by the workflow and the client so that names cannot drift apart.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ScalerStatus, TimedEntry } from './scaler-state';
+import type { HistoryArgs, OverrideArgs, PauseArgs, ScalerStatus, TimedEntry } from '../model/scaler-state';
 
 export const WORKFLOW_TYPE = 'serviceScaler';
 
 export function scalerWorkflowId(project: string, service: string): string {
   return `docktor/${project}/${service}`;
-}
-
-export interface PauseArgs {
-  reason?: string;
-}
-
-export interface OverrideArgs {
-  replicas: number;
-  duration_seconds?: number;
-  reason?: string;
-  force?: boolean;
-}
-
-export interface HistoryArgs {
-  tail?: number;
 }
 
 export const pauseSignal = defineSignal<[PauseArgs?]>('pause');

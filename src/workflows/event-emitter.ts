@@ -10,10 +10,10 @@
 // run, with the same ids (a receiver may see a batch twice; dedupe on `id`).
 import { ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation, proxyActivities } from '@temporalio/workflow';
 import type { DeliverEventsActivities } from '../activities/deliver-events';
-import { sinkName } from '../events/sink-name';
-import { initialEventsState, MAX_PENDING_PER_SINK, noteDelivered, noteFailed, overflowing, type PendingDelivery } from '../events/delivery-state';
+import { sinkName } from '../config/sink-name';
+import { initialEventsState, MAX_PENDING_PER_SINK, noteDelivered, noteFailed, overflowing, type PendingDelivery } from '../model/events-state';
 import { eventsForDecision, type EventContext } from '../events/scaling-events';
-import type { HistoryEntry, ScalerState } from './scaler-state';
+import type { HistoryEntry, ScalerState } from '../model/scaler-state';
 
 /** Attempts of the first round (1 s then 2 s apart). */
 export const FIRST_ROUND_ATTEMPTS = 3;

@@ -25,17 +25,16 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { DiscoveryActivities } from '../activities/discovery-activities';
 import type { ServiceConfig } from '../config/service';
 import { WORKFLOW_TYPE, scalerWorkflowId } from './definitions';
+import { discoveryStatusQuery, setDiscoveryUpdate } from './discovery-definitions';
 import {
-  discoveryStatusQuery,
   initialDiscoveryState,
   reconcile,
-  setDiscoveryUpdate,
   type DiscoveredScaler,
   type DiscoveryInput,
   type DiscoveryStatus,
   type ListResult,
-} from './discovery-definitions';
-import type { ScalerInput } from './scaler-state';
+} from '../model/discovery';
+import type { ScalerInput } from '../model/scaler-state';
 import { DocktorProject, DocktorService } from './search-attributes';
 
 const { listDiscoveredQueues } = proxyActivities<DiscoveryActivities>({

@@ -18,8 +18,9 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { CheckResult, ScalerActivities } from '../activities/scaler-activities';
-import type { WatchInput, WatchProgress, WatchedCheck } from '../activities/watch-service';
+import type { ScalerActivities } from '../activities/scaler-activities';
+import type { CheckResult } from '../model/check';
+import type { WatchInput, WatchProgress, WatchedCheck } from '../model/watch';
 import { toFieldIssues } from '../config/issues';
 import { changeLanded } from '../decide/change-landed';
 import type { ServiceConfig } from '../config/service';
@@ -32,7 +33,7 @@ import {
   setConfigUpdate,
   statusQuery,
 } from './definitions';
-import { checkEntry, decisionKey, needsApply, recordEntry } from './history-fold';
+import { checkEntry, decisionKey, needsApply, recordEntry } from '../model/history-fold';
 import {
   detailsMarkdown,
   initialState,
@@ -47,8 +48,8 @@ import {
   type HistoryEntry,
   type ScalerInput,
   type ScalerStatus,
-} from './scaler-state';
-import { checkPhase } from './check-schedule';
+} from '../model/scaler-state';
+import { checkPhase } from '../model/check-schedule';
 import { ScalerEvents } from './event-emitter';
 import { DocktorPaused, DocktorReplicas } from './search-attributes';
 import { serviceSchema } from './service-schema';

@@ -19,7 +19,7 @@ import * as scalers from '../../src/control/scalers';
 import { isSameLiveProcess } from '../../src/runtimes/proc-stats';
 import { ProcessRuntime } from '../../src/runtimes/process';
 import { readState, serviceKey, stateFilePath } from '../../src/runtimes/process-state';
-import type { HistoryEntry } from '../../src/workflows/scaler-state';
+import type { HistoryEntry } from '../../src/model/scaler-state';
 import { POSTGRES_URL, postgresAdmin } from '../harness/sql';
 import { stopTestServices, testTemporal } from '../harness/services';
 import { docktor, docktorArgv, startBackground, type Background, type Finished } from './cli';

@@ -19,7 +19,7 @@ import * as scalers from '../../src/control/scalers';
 import { ProcessRuntime } from '../../src/runtimes/process';
 import type { Config } from '../../src/config/load';
 import type { ControlClient } from '../../src/control/client';
-import type { HistoryEntry } from '../../src/workflows/scaler-state';
+import type { HistoryEntry } from '../../src/model/scaler-state';
 import { ensureFramework, FIXTURES, frameworkEnv, FRAMEWORKS, type Framework, type FrameworkQueue } from '../harness/redis-frameworks';
 import { testRedis } from '../harness/redis';
 import { stopTestServices, testTemporal } from '../harness/services';

@@ -4,9 +4,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { QueueConfig } from '../../src/config/queue';
 import { NotOwnerError } from '../../src/errors';
-import type { PluginLookup } from '../../src/activities/scaler-activities';
+import type { PluginLookup } from '../../src/sources/collect';
 import type { Json, Observations } from '../../src/observations';
-import type { QueueSource } from '../../src/queues/queue-source';
+import type { QueueSource } from '../../src/sources/queue-source';
 import type { Runtime, RuntimeTarget, ScaleResult } from '../../src/runtimes/runtime';
 
 export class FakeRuntime implements Runtime {

@@ -16,7 +16,7 @@ import { parse, stringify } from 'yaml';
 import { buildProgram } from '../../src/cli/main';
 import { TemporalSchema } from '../../src/config/file';
 import { loadConfig } from '../../src/config/load';
-import { interpolateTree } from '../../src/runtimes/compose-interpolation';
+import { interpolateTree } from '../../src/config/compose-interpolation';
 import { docktorArgv, startBackground } from '../e2e/cli';
 import { stopTestServices, testTemporal } from '../harness/services';
 

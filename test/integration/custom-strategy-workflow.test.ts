@@ -11,7 +11,7 @@ import { parseConfig, type Config } from '../../src/config/load';
 import { connectClient, type ControlClient } from '../../src/control/client';
 import * as scalers from '../../src/control/scalers';
 import { historyQuery, scalerWorkflowId, statusQuery } from '../../src/workflows/definitions';
-import type { HistoryEntry } from '../../src/workflows/scaler-state';
+import type { HistoryEntry } from '../../src/model/scaler-state';
 import { createScalerWorker } from '../../src/worker';
 import { FakeFleet } from '../harness/fake-plugins';
 import { testTemporal } from '../harness/services';

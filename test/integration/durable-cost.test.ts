@@ -11,7 +11,7 @@ import { ServiceSchema } from '../../src/config/service';
 import { startDevServer, type DevServer } from '../../src/dev/temporal-server';
 import { WORKFLOW_TYPE, historyQuery, refreshUpdate, scalerWorkflowId, statusQuery } from '../../src/workflows/definitions';
 import { WATCH_HEARTBEAT_SECONDS, WATCH_QUIET_SECONDS } from '../../src/workflows/service-scaler';
-import type { ScalerInput } from '../../src/workflows/scaler-state';
+import type { ScalerInput } from '../../src/model/scaler-state';
 import { createScalerWorker } from '../../src/worker';
 import { FakeFleet } from '../harness/fake-plugins';
 import { actionsBetween, scrapeActions } from '../harness/temporal-actions';
@@ -100,9 +100,8 @@ it('a scaler with nothing to change (its backlog moving) costs at most 0.25 acti
         const before = reads0.length;
         const { status } = await h.executeUpdate(refreshUpdate, { args: [{ tail: 1 }] });
         reads += 1;
-        // Every check begun before the read is in its answer, but one the read's arrival cut short
-        // (the watch drops a check in progress when it hands over; the next watch runs it at once).
-        assert.ok(status.checks >= before - 1, `a read missed checks: ${status.checks} recorded, ${before} begun before it`);
+        // Every check begun before the read is in its answer (one in progress is finished first).
+        assert.ok(status.checks >= before, `a read missed checks: ${status.checks} recorded, ${before} begun before it`);
       }
       await sleep((quiet / 3) * 1000);
     }

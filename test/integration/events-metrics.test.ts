@@ -18,12 +18,12 @@ import { parseConfig, type Config } from '../../src/config/load';
 import { connectClient, type ControlClient } from '../../src/control/client';
 import * as scalers from '../../src/control/scalers';
 import { freePort } from '../../src/dev/free-port';
-import { EVENT_TYPES } from '../../src/events/scaling-events';
+import { EVENT_TYPES } from '../../src/model/event-spec';
 import { ProcessRuntime } from '../../src/runtimes/process';
 import { externalSourceFor } from '../../src/sources/external/registry';
 import { SecretStore } from '../../src/sources/secrets';
 import { scalerWorkflowId, statusQuery } from '../../src/workflows/definitions';
-import type { ScalerStatus } from '../../src/workflows/scaler-state';
+import type { ScalerStatus } from '../../src/model/scaler-state';
 import { createScalerWorker } from '../../src/worker';
 import { DASHBOARD, dashboardQueries } from '../harness/grafana';
 import { basicAuth, startPrometheus, type TestPrometheus } from '../harness/prometheus';
@@ -235,11 +235,13 @@ services:
     const dashboard = JSON.parse(fs.readFileSync(DASHBOARD, 'utf8')) as unknown;
     for (const query of dashboardQueries(dashboard)) {
       const promql = query.replace(/label_values\(([^,)]*)(,[^)]*)?\)/, '$1').replaceAll('$__rate_interval', '1m').replace(/\$(project|service)\b/g, '.*');
-      const res = await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent(promql)}`, { headers: { authorization: basicAuth() } });
-      const body = (await res.json()) as { status: string; error?: string; data?: { result: unknown[] } };
+      const run = async () => (await (await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent(promql)}`, { headers: { authorization: basicAuth() } })).json()) as { status: string; error?: string; data?: { result: unknown[] } };
+      const body = await run();
       assert.equal(body.status, 'success', `${promql}: ${body.error}`);
       if (/docktor_(replicas|desired_replicas|decisions_total|scale_events_total)\b/.test(query)) {
-        assert.ok((body.data?.result.length ?? 0) > 0, `${promql} has data`);
+        // A rate over a window needs two scrapes (1 s apart) of a series made a moment ago.
+        const later = await pollUntil(`${promql} to have data`, run, (b) => (b.data?.result.length ?? 0) > 0, 10_000, 500);
+        assert.ok((later.data?.result.length ?? 0) > 0, `${promql} has data`);
       }
     }
 

@@ -22,7 +22,7 @@ import { readState, serviceKey, stateFilePath, writeState } from '../../src/runt
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WORKFLOW_TYPE, historyQuery, overrideUpdate, scalerWorkflowId, statusQuery } from '../../src/workflows/definitions';
-import type { ScalerInput } from '../../src/workflows/scaler-state';
+import type { ScalerInput } from '../../src/model/scaler-state';
 import { runCli } from '../harness/cli';
 import { testTemporal } from '../harness/services';
 import { docktorArgv } from '../e2e/cli';

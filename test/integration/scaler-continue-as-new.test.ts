@@ -8,7 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import { parseConfig } from '../../src/config/load';
 import { startDevServer, type DevServer } from '../../src/dev/temporal-server';
 import { WORKFLOW_TYPE, historyQuery, pauseSignal, scalerWorkflowId, statusQuery } from '../../src/workflows/definitions';
-import type { ScalerInput } from '../../src/workflows/scaler-state';
+import type { ScalerInput } from '../../src/model/scaler-state';
 import { createScalerWorker } from '../../src/worker';
 import { FakeQueueSource, FakeRuntime, fakePlugins } from '../harness/fake-plugins';
 

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { HistoryEntry, ScalerStatus } from '../../src/workflows/scaler-state';
+import type { HistoryEntry, ScalerStatus } from '../../src/model/scaler-state';
 import { docktor, docktorArgv, startBackground, type Background } from '../e2e/cli';
 import { findTemporalServer, startTemporalPostgres, type TemporalPostgresServer } from '../harness/temporal-postgres';
 import { pidsWithArgument } from '../harness/proc-scan';

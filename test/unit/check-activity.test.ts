@@ -2,7 +2,8 @@
 // collect then decide, failures recorded rather than thrown, a silent source timed out.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createScalerActivities, type CheckInput } from '../../src/activities/scaler-activities';
+import { createScalerActivities } from '../../src/activities/scaler-activities';
+import type { CheckInput } from '../../src/model/check';
 import { ServiceSchema } from '../../src/config/service';
 import type { QueueConfig } from '../../src/config/queue';
 import type { Json, Observations } from '../../src/observations';

@@ -1,7 +1,7 @@
 // The check grid: phases spread scalers over the interval; checks stay on the grid.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkPhase, secondsToNextCheck } from '../../src/workflows/check-schedule';
+import { checkPhase, secondsToNextCheck } from '../../src/model/check-schedule';
 import { scalerWorkflowId } from '../../src/workflows/definitions';
 
 describe('check schedule', () => {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { ComposeFileError, parseComposeService, parseDuration, splitShellWords, type ComposeContext } from '../../src/runtimes/compose-file';
-import { interpolate, InterpolationError, parseEnvFile } from '../../src/runtimes/compose-interpolation';
+import { interpolate, InterpolationError, parseEnvFile } from '../../src/config/compose-interpolation';
 import { loadComposeService } from '../../src/runtimes/compose-load';
 
 const ctx: ComposeContext = { project: 'shop', dir: '/srv/shop', env: { HOME: '/home/ann', FROM_HOST: 'h' } };

@@ -6,10 +6,10 @@ import { createDiscoveryActivities } from '../../src/activities/discovery-activi
 import { parseConfig } from '../../src/config/load';
 import { ServiceNameSchema, ServiceSchema } from '../../src/config/service';
 import { InputError } from '../../src/errors';
-import { discoveredServiceInput, discoveredServiceName, matchesGlob, substituteQueue } from '../../src/discovery/generate';
+import { discoveredServiceInput, discoveredServiceName, matchesGlob, substituteQueue } from '../../src/config/discovered-service';
 import { queueKey } from '../../src/discovery/queue-key';
 import { MASK, SecretStore, redactSecrets } from '../../src/sources/secrets';
-import { reconcile, type DiscoveredScaler } from '../../src/workflows/discovery-definitions';
+import { reconcile, type DiscoveredScaler } from '../../src/model/discovery';
 
 const FILE = '/srv/app/docktor.yaml';
 

@@ -5,11 +5,12 @@ import { describe, it } from 'node:test';
 import { parseConfig } from '../../src/config/load';
 import { decide } from '../../src/decide/index';
 import { structuredBody } from '../../src/events/cloud-event';
-import { initialEventsState, MAX_PENDING_PER_SINK, noteDelivered, noteFailed, eventsStatus, overflowing, type PendingDelivery } from '../../src/events/delivery-state';
-import { EVENT_TYPES, eventsForDecision, type EventContext } from '../../src/events/scaling-events';
+import { initialEventsState, MAX_PENDING_PER_SINK, noteDelivered, noteFailed, eventsStatus, overflowing, type PendingDelivery } from '../../src/model/events-state';
+import { eventsForDecision, type EventContext } from '../../src/events/scaling-events';
+import { EVENT_TYPES } from '../../src/model/event-spec';
 import { predictSlaBreach } from '../../src/events/sla-breach';
 import { MASK, redactSecrets, restoreSecrets, SecretStore } from '../../src/sources/secrets';
-import type { HistoryEntry } from '../../src/workflows/scaler-state';
+import type { HistoryEntry } from '../../src/model/scaler-state';
 import { input, NOW, service } from './decide-fixtures';
 import { InputError } from '../../src/errors';
 

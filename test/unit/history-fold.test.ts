@@ -2,9 +2,9 @@
 // never does, and that a fold is exact (first and last time, count, latest observations).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { CheckResult } from '../../src/activities/scaler-activities';
-import { checkEntry, decisionKey, historyWithWatch, needsApply, recordEntry, watchIsNews, withWatchProgress } from '../../src/workflows/history-fold';
-import { iso, timedEntry, type HistoryEntry } from '../../src/workflows/scaler-state';
+import type { CheckResult } from '../../src/model/check';
+import { checkEntry, decisionKey, historyWithWatch, needsApply, recordEntry, watchIsNews, withWatchProgress } from '../../src/model/history-fold';
+import { iso, timedEntry, type HistoryEntry } from '../../src/model/scaler-state';
 
 const hold = (at: number, backlog = 0, o: Partial<HistoryEntry> = {}): HistoryEntry => ({
   at, action: 'hold', from: 2, to: 2, reason: 'no rule holds', limited_by: null, observations: { 'queue.backlog': backlog }, details: {}, applied: false, ...o,

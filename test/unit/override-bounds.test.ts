@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_REPLICA_CEILING, replicaCeiling } from '../../src/decide/safety/bounds';
-import { makePause, overrideProblem } from '../../src/workflows/scaler-state';
+import { makePause, overrideProblem } from '../../src/model/scaler-state';
 import { decide } from '../../src/decide/index';
 import { ServiceSchema } from '../../src/config/service';
 import { input, service } from './decide-fixtures';

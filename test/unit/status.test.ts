@@ -3,7 +3,7 @@
 // they happened and cleared, and absolute times only (a "40s ago" in a stored text goes stale).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { detailsMarkdown, initialState, makePause, noteFailures, statusOf, type ScalerState } from '../../src/workflows/scaler-state';
+import { detailsMarkdown, initialState, makePause, noteFailures, statusOf, type ScalerState } from '../../src/model/scaler-state';
 import { NOW, service } from './decide-fixtures';
 
 const s = service({ rules: { scale_up_when: [], scale_down_when: [] } });

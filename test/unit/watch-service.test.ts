@@ -4,10 +4,12 @@
 // gets an event, dropping a check still in progress then.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createScalerActivities, type CheckInput, type CheckResult } from '../../src/activities/scaler-activities';
-import { createWatchService, type WatchInput, type WatchProgress } from '../../src/activities/watch-service';
+import { createScalerActivities } from '../../src/activities/scaler-activities';
+import type { CheckInput, CheckResult } from '../../src/model/check';
+import { createWatchService } from '../../src/activities/watch-service';
+import type { WatchInput, WatchProgress } from '../../src/model/watch';
 import { ServiceSchema } from '../../src/config/service';
-import { checkEntry, decisionKey } from '../../src/workflows/history-fold';
+import { checkEntry, decisionKey } from '../../src/model/history-fold';
 import { FakeQueueSource, FakeRuntime, fakePlugins } from '../harness/fake-plugins';
 
 const service = ServiceSchema.parse({
@@ -81,7 +83,7 @@ describe('watch activity', () => {
     let slow = false;
     const check = async (i: CheckInput) => (slow ? new Promise<CheckResult>(() => undefined) : checkService(i));
     let event: () => void = () => undefined;
-    const watch = createWatchService(check, { watch: () => new Promise<void>((resolve) => (event = resolve)) });
+    const watch = createWatchService(check, { watch: () => new Promise<'read' | 'event'>((resolve) => (event = () => resolve('event'))) });
     const last_key = await keyOf(checkService);
     const running = watch(watchInput({ last_key, until: Date.now() / 1000 + 30 }));
     await new Promise((r) => setTimeout(r, 200));
@@ -93,6 +95,40 @@ describe('watch activity', () => {
     assert.ok(Date.now() - at < 50, `returned ${Date.now() - at} ms after the event`);
     assert.equal(r.ended, 'event');
     assert.ok((r.checks[0]?.checks ?? 0) >= 2, 'the checks before it are kept');
+  });
+
+  it('a read hands over at once when idle, and after the check in hand when one runs (it is not dropped)', async () => {
+    const { checkService } = setup(50);
+    let slowMs = 0;
+    let started = 0;
+    const check = async (i: CheckInput) => {
+      started += 1;
+      if (slowMs) await new Promise((r) => setTimeout(r, slowMs));
+      return checkService(i);
+    };
+    let read: () => void = () => undefined;
+    const watch = createWatchService(check, { watch: () => new Promise<'read' | 'event'>((resolve) => (read = () => resolve('read'))) });
+    const last_key = await keyOf(checkService);
+    // Idle: between checks 1 s apart, a read returns at once.
+    const idle = watch(watchInput({ last_key, until: Date.now() / 1000 + 30, service: { ...service, check_interval: 1 } }));
+    await new Promise((r) => setTimeout(r, 300));
+    let at = Date.now();
+    read();
+    const r1 = await idle;
+    assert.ok(Date.now() - at < 50, `returned ${Date.now() - at} ms after the read`);
+    assert.equal(r1.ended, 'event');
+    // In a check that takes 400 ms: the read waits for it and returns it.
+    slowMs = 400;
+    const fromBusy = started;
+    const busy = watch(watchInput({ last_key, until: Date.now() / 1000 + 30 }));
+    await new Promise((r) => setTimeout(r, 100));
+    const before = started;
+    at = Date.now();
+    read();
+    const r2 = await busy;
+    assert.ok(Date.now() - at >= 250, `returned ${Date.now() - at} ms after the read, before the check in hand ended`);
+    assert.equal(started, before, 'no check started after the read');
+    assert.equal(r2.checks.reduce((n, c) => n + c.checks, 0), before - fromBusy, 'the check in hand is in the answer');
   });
 
   it('checks at the next grid point unless told to check now', async () => {

@@ -5,11 +5,11 @@ import { z } from 'zod';
 import { FileSchema } from '../../config/file';
 import { loadConfig, type Config } from '../../config/load';
 import type { QueueConfig } from '../../config/queue';
-import { matchesGlob, type DiscoverConfig } from '../../discovery/generate';
+import { matchesGlob, type DiscoverConfig } from '../../config/discovered-service';
 import { moduleChecks } from '../../extend/module-checks';
 import { ModuleHost } from '../../extend/module-host';
 import type { CheckResult } from '../../observations';
-import type { QueueSource } from '../../queues/queue-source';
+import type { QueueSource } from '../../sources/queue-source';
 import { redactSecrets } from '../../sources/secrets';
 import type { CliIO } from '../io';
 

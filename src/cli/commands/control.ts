@@ -5,7 +5,7 @@ import { discoveryStatuses, downDiscovery, upDiscovery } from '../../control/dis
 import * as scalers from '../../control/scalers';
 import { replicaCeiling } from '../../decide/safety/bounds';
 import { UsageError } from '../../errors';
-import type { OverrideArgs } from '../../workflows/definitions';
+import type { OverrideArgs } from '../../model/scaler-state';
 import { isoSpan, isoTime, table } from '../format';
 import { renderStatus } from '../status-view';
 import { queueProblems } from './config';

@@ -3,7 +3,7 @@
 import { loadConfig } from '../../config/load';
 import { selectServices } from '../../control/scalers';
 import { closeBuiltInPlugins } from '../../plugins';
-import { DEFAULT_METRICS_GAP_MS, readServiceMetrics } from '../../sources/read-metrics';
+import { DEFAULT_METRICS_GAP_MS, readServiceMetrics } from '../../control/read-metrics';
 import { table } from '../format';
 import type { CliIO } from '../io';
 import type { ConfigOption } from './control';

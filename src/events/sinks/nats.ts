@@ -9,7 +9,7 @@ import { UnavailableError } from '../../errors';
 import { NatsConnectionPool, redactNatsUrl } from '../../queues/nats/connections';
 import { messageOf } from '../../sources/failures';
 import { CLOUDEVENTS_CONTENT_TYPE, structuredBody } from '../cloud-event';
-import type { EventSpec } from '../scaling-events';
+import type { EventSpec } from '../../model/event-spec';
 
 /** How long a subject's stream (or its absence) is remembered before it is looked up again. */
 const STREAM_LOOKUP_TTL_MS = 30_000;

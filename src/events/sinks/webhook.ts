@@ -9,7 +9,7 @@ import { messageOf } from '../../sources/failures';
 import { redactWebhookUrl } from '../../sources/secrets';
 import { tlsFileOptions } from '../../sources/tls-files';
 import { CLOUDEVENTS_CONTENT_TYPE, structuredBody } from '../cloud-event';
-import type { EventSpec } from '../scaling-events';
+import type { EventSpec } from '../../model/event-spec';
 
 export async function postToWebhook(sink: WebhookSinkConfig, events: EventSpec[], field: string): Promise<void> {
   const tls = tlsFileOptions(sink.tls, `${field}.tls`);

@@ -15,7 +15,7 @@ import type { CheckResult, Observations } from '../../observations';
 import { ConnectionPool } from '../../sources/connection-pool';
 import { messageOf, sourceError, withDeadline } from '../../sources/failures';
 import { RATE_SPAN_METRIC, advanceCounters, counterStateToJson, parseCounterState, ratesOf } from '../../sources/rates';
-import type { QueueCheckContext, QueueReadOptions, QueueReading, QueueSource } from '../queue-source';
+import type { QueueCheckContext, QueueReadOptions, QueueReading, QueueSource } from '../../sources/queue-source';
 import { describeKafka, failureContext, hasKafkaErrorType, openAdmin, poolKey, type KafkaAdmin, type KafkaClientOptions } from './client';
 import { groupLag, idleConsumers, parseOffset, type GroupLag, type PartitionCommit, type PartitionWatermarks } from './lag';
 

@@ -14,7 +14,7 @@ import { NatsConnectionPool, messageOf, redactNatsUrl, type NatsConnectionPoolOp
 import { ackedCounters, ageSeconds, consumerObservations, consumerSubjects, oldestUnackedStart } from './metrics';
 import { advanceRates, parseRateState, rateStateToJson } from './rates';
 import { RATE_SPAN_METRIC } from '../../sources/rates';
-import type { ListingConfig, QueueReadOptions, QueueReading, QueueSource } from '../queue-source';
+import type { ListingConfig, QueueReadOptions, QueueReading, QueueSource } from '../../sources/queue-source';
 
 export interface NatsQueueSourceOptions extends NatsConnectionPoolOptions {
   /** Bound on each JetStream API request, ms. */

@@ -13,7 +13,7 @@ import { ConnectionPool } from '../../sources/connection-pool';
 import { messageOf, sourceError, type FailureContext } from '../../sources/failures';
 import { redactUrl, resolveSecret } from '../../sources/secrets';
 import { tlsFileOptions } from '../../sources/tls-files';
-import type { ListingConfig, QueueReadOptions, QueueReading, QueueSource } from '../queue-source';
+import type { ListingConfig, QueueReadOptions, QueueReading, QueueSource } from '../../sources/queue-source';
 import { amqpEndpoint, connectionKey, managementQueuesUrl, managementQueueUrl, type AmqpEndpoint, type Credentials } from './endpoint';
 import { getWithBasicAuth, ManagementAgents, type HttpAnswer } from './management';
 import { declareObservations, managementObservations, managementRates, ManagementQueueSchema, type ManagementQueue } from './metrics';

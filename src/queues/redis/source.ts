@@ -7,7 +7,7 @@ import type { CheckResult, Json, Observations } from '../../observations';
 import { isNetworkError, messageOf, sourceError, withDeadline } from '../../sources/failures';
 import { RATE_SPAN_METRIC, advanceCounters, counterStateToJson, parseCounterState, ratesOf, type CounterSample } from '../../sources/rates';
 import { redactUrl } from '../../sources/secrets';
-import type { ListingConfig, QueueReadOptions, QueueReading, QueueSource } from '../queue-source';
+import type { ListingConfig, QueueReadOptions, QueueReading, QueueSource } from '../../sources/queue-source';
 import { RedisConnectionPool, type RedisClient } from './connections';
 import type { ExpectedKey, RedisFormat } from './format';
 import { bullmqFormat } from './formats/bullmq';

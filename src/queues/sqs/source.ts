@@ -10,7 +10,7 @@ import type { CheckResult } from '../../observations';
 import { ConnectionPool } from '../../sources/connection-pool';
 import { messageOf, sourceError } from '../../sources/failures';
 import { redactUrl } from '../../sources/secrets';
-import type { QueueReadOptions, QueueReading, QueueSource } from '../queue-source';
+import type { QueueReadOptions, QueueReading, QueueSource } from '../../sources/queue-source';
 import { queueAttributeNames, sqsObservations, type SqsAttributes } from './metrics';
 
 export interface SqsQueueSourceOptions {

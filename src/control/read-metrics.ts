@@ -7,7 +7,8 @@ import type { Config } from '../config/load';
 import type { ServiceConfig } from '../config/service';
 import type { Observations } from '../observations';
 import { builtInPlugins } from '../plugins';
-import { collectObservations, type PluginLookup, type SourceName } from './collect';
+import { collectObservations, type PluginLookup } from '../sources/collect';
+import type { SourceName } from '../model/check';
 
 export interface ServiceMetrics {
   service: string;

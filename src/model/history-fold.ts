@@ -2,7 +2,7 @@
 // `at` the first check, `last_at` the last, and the latest observations and details. Pure and
 // deterministic: used by the workflow (recording) and by the watch activity (which folds the
 // checks of a quiet stretch before it returns them), so both agree on what "identical" means.
-import type { CheckResult } from '../activities/scaler-activities';
+import type { CheckResult } from './check';
 import { HISTORY_LIMIT, iso, timedEntry, type HistoryEntry, type ScalerStatus, type TimedEntry } from './scaler-state';
 
 /**

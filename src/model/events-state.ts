@@ -3,7 +3,7 @@
 // last error with when it happened and when it cleared. Pure and deterministic.
 import type { SinkConfig } from '../config/events';
 import { isoTime } from '../decide/format';
-import type { EventSpec, SlaEpisode } from './scaling-events';
+import type { EventSpec, SlaEpisode } from './event-spec';
 
 export interface SinkError {
   message: string;

@@ -6,8 +6,23 @@ import type { EngineState } from '../decide/input';
 import type { Json, Observations } from '../observations';
 import { replicaCeiling } from '../decide/safety/bounds';
 import { isoTime } from '../decide/format';
-import type { OverrideArgs, PauseArgs } from './definitions';
-import { eventsStatus, type EventsState, type EventsStatus } from '../events/delivery-state';
+import { eventsStatus, type EventsState, type EventsStatus } from './events-state';
+
+/** The arguments of the `pause` signal, the `override` update and the `history` query (CONTRACT §3). */
+export interface PauseArgs {
+  reason?: string;
+}
+
+export interface OverrideArgs {
+  replicas: number;
+  duration_seconds?: number;
+  reason?: string;
+  force?: boolean;
+}
+
+export interface HistoryArgs {
+  tail?: number;
+}
 
 /** Decisions kept in the workflow (newest last); older ones are dropped. */
 export const HISTORY_LIMIT = 500;
@@ -72,7 +87,7 @@ export interface ScalerState {
   next_check_at: number | null;
   checks: number;
   scales_applied: number;
-  /** Event delivery (src/events/delivery-state.ts); absent in state carried from older runs. */
+  /** Event delivery (src/model/events-state.ts); absent in state carried from older runs. */
   events?: EventsState;
 }
 
