@@ -3,7 +3,8 @@
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { parse } from 'yaml';
-import { ComposeFileError, composeServiceNames, mergeEnvironment, parseComposeService, type ComposeServiceDefinition } from './compose-file';
+import { composeServiceNames, mergeEnvironment, parseComposeService, type ComposeServiceDefinition } from './compose-file';
+import { ComposeFileError } from './compose-values';
 import { interpolateTree, parseEnvFile, type Variables } from '../config/compose-interpolation';
 
 export interface LoadedComposeService {

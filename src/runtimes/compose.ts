@@ -6,7 +6,7 @@ import type Dockerode from 'dockerode';
 import type { ComposeRuntimeConfig } from '../config/runtime';
 import { ConfigurationError, OperationError } from '../errors';
 import type { CheckResult, Observations } from '../observations';
-import { ComposeFileError } from './compose-file';
+import { ComposeFileError } from './compose-values';
 import type { Variables } from '../config/compose-interpolation';
 import { loadComposeService, type LoadedComposeService } from './compose-load';
 import { isNoop, isReady, isReplica, planScale, replicasFromList, type ComposeReplica } from './compose-plan';

@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { ComposeFileError, parseComposeService, parseDuration, splitShellWords, type ComposeContext } from '../../src/runtimes/compose-file';
+import { parseComposeService, parseDuration, splitShellWords } from '../../src/runtimes/compose-file';
+import { ComposeFileError, type ComposeContext } from '../../src/runtimes/compose-values';
 import { interpolate, InterpolationError, parseEnvFile } from '../../src/config/compose-interpolation';
 import { loadComposeService } from '../../src/runtimes/compose-load';
 
