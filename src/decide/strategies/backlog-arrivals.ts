@@ -1,0 +1,96 @@
+// Arrivals read from the backlog's history, for a queue that counts none (no queue.rate_in:
+// Laravel's Redis queue, plain lists). Conservation of messages over the metrics window gives
+// their total, arrivals = growth of backlog + in service + completions; but a burst pushed at once
+// is then a rate over the window as well as a backlog to drain, and the replicas paid for it twice
+// (issue 28: 10 workers for a burst of 120 half-second jobs that 3 drain in time). So the window is
+// split at the calls: an interval whose arrivals stand out of the others' rate beyond a count's
+// noise, while the backlog did not rise again at the call before or after it, was a step: the
+// drain serves it from the backlog, and only the others' rate (plus that noise) counts as
+// arrivals to come. A backlog that rises check after check is arrivals still coming: kept whole.
+// Pure (docs/decide.md, predictive step 2).
+
+/** A call of the window: backlog + in service (`lag`), in service (`count`), at `at`. */
+export interface LagPoint {
+  at: number;
+  lag: number;
+  count: number;
+}
+
+export interface BacklogArrivals {
+  /** Arrivals per second still expected: the window's, less the steps (messages/s, >= 0). */
+  rate: number;
+  /** Messages that came as steps and were taken out of the rate (>= 0). */
+  burst: number;
+  /** Steps kept as arrivals because the backlog rose at the calls around them. */
+  rising: boolean;
+  /**
+   * Age of the oldest waiting message (s): FIFO, it is the first of the last `backlog` arrivals,
+   * so it came within the interval where the arrivals counted back from now reach the backlog;
+   * the middle of that interval (at most half an interval off). At least the span when they
+   * never do. 0 without a backlog.
+   */
+  oldestAge: number;
+}
+
+/**
+ * Standard deviations of a Poisson count an interval's arrivals may stand above the others' rate
+ * by noise alone: (√(m + 1) + z/2)², as the predictive strategy's other count bounds.
+ */
+const STEP_Z = 2;
+
+/** The most arrivals a count of mean m gives by noise (two standard deviations, one-sided). */
+export function countUpperBound(mean: number): number {
+  return (Math.sqrt(Math.max(0, mean) + 1) + STEP_Z / 2) ** 2;
+}
+
+/**
+ * Splits the arrivals of the calls `points` (oldest first, the last one now) into a rate and
+ * bursts. `served(i)` is the messages completed between points i − 1 and i (rate_out × seconds,
+ * or Little's law: the mean in service over the service time × seconds). With fewer than two
+ * intervals there is no other rate to compare a step with: everything counts as arrivals.
+ */
+export function backlogArrivals(points: readonly LagPoint[], served: (i: number) => number): BacklogArrivals | null {
+  if (points.length < 2) return null;
+  const span = points[points.length - 1]!.at - points[0]!.at;
+  if (!(span > 0)) return null;
+  const n = points.length - 1;
+  const arrived: number[] = [];
+  const rose: boolean[] = [];
+  let total = 0;
+  for (let i = 1; i <= n; i++) {
+    const [a, b] = [points[i - 1]!, points[i]!];
+    const x = b.lag - a.lag + served(i);
+    arrived.push(x);
+    rose.push(b.lag - b.count > a.lag - a.count);
+    total += x;
+  }
+  let burst = 0;
+  let rising = false;
+  if (n >= 2) {
+    for (let i = 0; i < n; i++) {
+      const seconds = points[i + 1]!.at - points[i]!.at;
+      const rest = span - seconds > 0 ? Math.max(0, (total - arrived[i]!) / (span - seconds)) : 0;
+      const bound = countUpperBound(rest * seconds);
+      if (!(arrived[i]! > bound)) continue;
+      // A rise that goes on at the next call (or came on top of one at the previous call) is
+      // arrivals still coming, not one step.
+      if (rose[i] && ((i > 0 && rose[i - 1]) || (i + 1 < n && rose[i + 1]))) {
+        rising = true;
+        continue;
+      }
+      burst += arrived[i]! - bound;
+    }
+  }
+  const now = points[n]!.at;
+  const backlog = points[n]!.lag - points[n]!.count;
+  let oldestAge = backlog > 0 ? span : 0;
+  let since = 0;
+  for (let i = n - 1; i >= 0 && backlog > 0; i--) {
+    since += arrived[i]!;
+    if (since >= backlog) {
+      oldestAge = now - (points[i]!.at + points[i + 1]!.at) / 2;
+      break;
+    }
+  }
+  return { rate: Math.max(0, (total - burst) / span), burst, rising, oldestAge };
+}
