@@ -380,6 +380,20 @@ describe('predictive: a step in a backlog without counters is a burst to drain (
     assert.equal(d.target_replicas, 10);
   });
 
+  it('a trickle\'s job waiting at the check before the step does not make it a rise', () => {
+    // Poisson arrivals leave a job waiting behind the busy worker now and then: backlog 0 → 1 → 120
+    // is one step on a trickle, not a backlog rising check after check (the first e2e run read it
+    // so, and started 7 workers).
+    let state: EngineState | undefined;
+    [[0, 1], [0, 0], [0, 1], [0, 0], [0, 1], [1, 1]].forEach(([backlog, ackPending], i) => {
+      state = decide(input({ service: s, current: 1, now: NOW - 30 + 5 * i, observations: { 'queue.backlog': backlog!, 'queue.ack_pending': ackPending! }, ...(state ? { state } : {}) })).state;
+    });
+    const d = decide(input({ service: s, current: 1, state, observations: { 'queue.backlog': 120, 'queue.ack_pending': 1 } }));
+    assert.equal(num(d, 'backlog_rising'), false);
+    assert.ok((num(d, 'arrival_burst') as number) > 100);
+    assert.equal(d.target_replicas, 4);
+  });
+
   it('a steady inflow above capacity has no step: all of it is arrivals', () => {
     let state: EngineState | undefined;
     let d: Decision | undefined;

@@ -4,9 +4,9 @@
 // is then a rate over the window as well as a backlog to drain, and the replicas paid for it twice
 // (issue 28: 10 workers for a burst of 120 half-second jobs that 3 drain in time). So the window is
 // split at the calls: an interval whose arrivals stand out of the others' rate beyond a count's
-// noise, while the backlog did not rise again at the call before or after it, was a step: the
-// drain serves it from the backlog, and only the others' rate (plus that noise) counts as
-// arrivals to come. A backlog that rises check after check is arrivals still coming: kept whole.
+// noise was a step: the drain serves it from the backlog, and only the others' rate (plus that
+// noise) counts as arrivals to come. Unless the backlog rose by such a step at the call before or
+// after it too: a backlog that rises check after check is arrivals still coming, kept whole.
 // Pure (docs/decide.md, predictive step 2).
 
 /** A call of the window: backlog + in service (`lag`), in service (`count`), at `at`. */
@@ -67,18 +67,27 @@ export function backlogArrivals(points: readonly LagPoint[], served: (i: number)
   let burst = 0;
   let rising = false;
   if (n >= 2) {
+    const seconds = (i: number) => points[i + 1]!.at - points[i]!.at;
+    /** Interval i's arrivals beyond the noise bound of the rate of the intervals not in `out`. */
+    const excessOver = (i: number, out: number[]): number => {
+      const rest = span - out.reduce((sum, j) => sum + seconds(j), 0);
+      const rate = rest > 0 ? Math.max(0, (total - out.reduce((sum, j) => sum + arrived[j]!, 0)) / rest) : 0;
+      return Math.max(0, arrived[i]! - countUpperBound(rate * seconds(i)));
+    };
+    // A neighbour rising by a step too, against the others without the step itself (with it, the
+    // step's own arrivals would hide the neighbour's).
+    const risingNext = (i: number, j: number) => j >= 0 && j < n && rose[j]! && excessOver(j, [i, j]) > 0;
     for (let i = 0; i < n; i++) {
-      const seconds = points[i + 1]!.at - points[i]!.at;
-      const rest = span - seconds > 0 ? Math.max(0, (total - arrived[i]!) / (span - seconds)) : 0;
-      const bound = countUpperBound(rest * seconds);
-      if (!(arrived[i]! > bound)) continue;
-      // A rise that goes on at the next call (or came on top of one at the previous call) is
-      // arrivals still coming, not one step.
-      if (rose[i] && ((i > 0 && rose[i - 1]) || (i + 1 < n && rose[i + 1]))) {
+      const excess = excessOver(i, [i]);
+      if (!(excess > 0)) continue;
+      // A step that goes on at the next call (or came on top of one at the previous call) is
+      // arrivals still coming. Only a step counts as a rise: a backlog of 0 then 1 between two
+      // checks is a trickle's noise, and read as a rise it made the example's bursts a rate again.
+      if (rose[i] && (risingNext(i, i - 1) || risingNext(i, i + 1))) {
         rising = true;
         continue;
       }
-      burst += arrived[i]! - bound;
+      burst += excess;
     }
   }
   const now = points[n]!.at;
