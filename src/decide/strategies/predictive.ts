@@ -747,7 +747,8 @@ export const predictiveStrategy: Strategy = {
 
     // Reason: the deciding component, then what held or capped it.
     const parts: string[] = [];
-    const burstText = split === null ? '' : split.burst > 0 ? `; less a burst of ${fmt(split.burst)} at one check, drained from the backlog, not a rate` : split.rising ? '; the backlog rose check after check: all arrivals' : '';
+    // Less than a message is the noise bound's trimming, not a burst an operator would recognise.
+    const burstText = split === null ? '' : split.burst >= 1 ? `; less a burst of ${fmt(split.burst)} at one check, drained from the backlog, not a rate` : split.rising ? '; the backlog rose check after check: all arrivals' : '';
     const estimatedText = rate !== undefined && rateIn === undefined && throughputEstimated ? ` (backlog change over ${fmt(now - (base?.at ?? now))}s + throughput ${fmt(throughput ?? 0)}/s = queue.ack_pending ${fmt(meanInService ?? 0)} / ${fmt(configuredT ?? 0)}s, Little's law: no queue.rate_in/rate_out${burstText})` : burstText === '' ? '' : ` (backlog change${burstText})`;
     const capText = cappedInService ? ` (at most ${fmt(forecast ?? 0)}/s: queue.ack_pending ${fmt(ackPending ?? 0)} in service, nothing waiting)` : '';
     const rateText = rate === undefined ? 'rate unknown' : `${fmt(rate)}/s${estimatedText}${forecast !== undefined && forecast > rate ? ` (trend → ${fmt(forecast)}/s in ${fmt(horizon)}s)` : capText}`;
