@@ -21,7 +21,7 @@ export interface BacklogArrivals {
   rate: number;
   /** Messages that came as steps and were taken out of the rate (>= 0). */
   burst: number;
-  /** Steps kept as arrivals because the backlog rose at the calls around them. */
+  /** Steps kept as arrivals because the backlog rose by a step at a neighbouring interval too. */
   rising: boolean;
   /**
    * Age of the oldest waiting message (s): FIFO, it is the first of the last `backlog` arrivals,

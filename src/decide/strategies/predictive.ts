@@ -2,7 +2,9 @@
 // `sla.max_pickup_seconds` with as few replicas as possible. The components (docs/decide.md):
 // - steady state (Little's law): replicas = forecast arrival rate × service time, plus the
 //   headroom the SLA needs (a queueing bound) or `sla.target_utilization`'s when it is set;
-// - forecast: least-squares trend of the arrival rate, looked ahead startup + one check interval;
+// - forecast: least-squares trend of the arrival rate, looked ahead startup + one check interval
+//   (without queue.rate_in, the rate from the backlog's history, a step at one check taken out as
+//   a burst: backlog-arrivals.ts);
 // - backlog drain: every waiting message picked up before it is breach_threshold × SLA old, by
 //   the replicas serving now and, after the startup delay, the new ones;
 // - capacity: never more replicas than the host's CPU/memory headroom allows;
@@ -14,10 +16,10 @@ import type { Sla } from '../../config/policy';
 import { fmt, r4 } from '../format';
 import { within } from '../history';
 import { MAX_PROPOSAL } from '../safety/bounds';
-import { backlogArrivals, type BacklogArrivals, type LagPoint } from './backlog-arrivals';
 import type { DecisionInput, PredictiveState, RateSample, TimedReplicas } from '../input';
 import { fitLine } from '../trend';
 import type { JsonObject, LimitedBy, Proposal, Strategy } from '../types';
+import { backlogArrivals, type BacklogArrivals, type LagPoint } from './backlog-arrivals';
 
 type InServiceSample = PredictiveState['in_service'][number];
 /** Acknowledgements a source counted (queue.rate_out × queue.rate_span_s) and since when. */
