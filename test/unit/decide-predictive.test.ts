@@ -362,7 +362,8 @@ describe('predictive: a step in a backlog without counters is a burst to drain (
     // workers serve) plus the arrivals still to come at about the quiet rate; nothing else.
     const ahead = num(d, 'drain_arrivals') as number;
     assert.ok(ahead < 1.5, `arrivals still to come ${ahead}/s: about the quiet 1/s`);
-    const drain = drainNeed({ T: 0.5, backlog: 120, oldestAge: 2.5, rate: num(d, 'arrival_rate') as number, ready: 1, startup: 2, budget: 24, forecast: ahead });
+    // The ages of the waiting jobs spread at the window's rate, burst included (rate_in's counterpart).
+    const drain = drainNeed({ T: 0.5, backlog: 120, oldestAge: 2.5, rate: 5, ready: 1, startup: 2, budget: 24, forecast: ahead });
     assert.equal(num(d, 'backlog_drain'), r4(0.5 * (ahead + drain.rate)));
     assert.deepEqual([d.action, d.target_replicas], ['scale_up', 4]);
     assert.match(d.reason, /^backlog drain: queue\.backlog 120 before 19\.5s \(oldest waiting ~2\.5s by the backlog's history, of 24s = 0\.8 × sla 30s\) at 0\.5s\/msg \+ arrivals 1\.19\/s \(backlog change over 30s \+ throughput 1\/s = queue\.ack_pending 0\.5 \/ 0\.5s, Little's law: no queue\.rate_in\/rate_out; less a burst of 114\.38 at one check, drained from the backlog, not a rate\)/);
@@ -392,6 +393,16 @@ describe('predictive: a step in a backlog without counters is a burst to drain (
     assert.equal(num(d, 'backlog_rising'), false);
     assert.ok((num(d, 'arrival_burst') as number) > 100);
     assert.equal(d.target_replicas, 4);
+    // Right after start: nothing for 15 s, the trickle's first jobs (one waiting), then the burst.
+    // Against the empty intervals the trickle is a step of its own, but the burst does not go on at
+    // its rate (a second e2e run started 8 workers when it counted as one).
+    state = undefined;
+    [[0, 0], [0, 0], [0, 0], [0, 0], [1, 1]].forEach(([backlog, ackPending], i) => {
+      state = decide(input({ service: s, current: 1, now: NOW - 25 + 5 * i, observations: { 'queue.backlog': backlog!, 'queue.ack_pending': ackPending! }, ...(state ? { state } : {}) })).state;
+    });
+    const early = decide(input({ service: s, current: 1, state, observations: { 'queue.backlog': 122, 'queue.ack_pending': 1 } }));
+    assert.equal(num(early, 'backlog_rising'), false);
+    assert.ok(early.target_replicas <= 4, `${early.target_replicas}: ${early.reason}`);
   });
 
   it('a steady inflow above capacity has no step: all of it is arrivals', () => {

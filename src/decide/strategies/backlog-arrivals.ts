@@ -5,8 +5,8 @@
 // (issue 28: 10 workers for a burst of 120 half-second jobs that 3 drain in time). So the window is
 // split at the calls: an interval whose arrivals stand out of the others' rate beyond a count's
 // noise was a step: the drain serves it from the backlog, and only the others' rate (plus that
-// noise) counts as arrivals to come. Unless the backlog rose by such a step at the call before or
-// after it too: a backlog that rises check after check is arrivals still coming, kept whole.
+// noise) counts as arrivals to come. Unless the backlog rose at the call before or after it too,
+// with as many arrivals: a backlog that rises check after check is arrivals still coming, kept.
 // Pure (docs/decide.md, predictive step 2).
 
 /** A call of the window: backlog + in service (`lag`), in service (`count`), at `at`. */
@@ -21,7 +21,7 @@ export interface BacklogArrivals {
   rate: number;
   /** Messages that came as steps and were taken out of the rate (>= 0). */
   burst: number;
-  /** Steps kept as arrivals because the backlog rose by a step at a neighbouring interval too. */
+  /** Steps kept as arrivals because the backlog rose at a neighbouring interval too, as fast. */
   rising: boolean;
   /**
    * Age of the oldest waiting message (s): FIFO, it is the first of the last `backlog` arrivals,
@@ -68,22 +68,22 @@ export function backlogArrivals(points: readonly LagPoint[], served: (i: number)
   let rising = false;
   if (n >= 2) {
     const seconds = (i: number) => points[i + 1]!.at - points[i]!.at;
-    /** Interval i's arrivals beyond the noise bound of the rate of the intervals not in `out`. */
-    const excessOver = (i: number, out: number[]): number => {
-      const rest = span - out.reduce((sum, j) => sum + seconds(j), 0);
-      const rate = rest > 0 ? Math.max(0, (total - out.reduce((sum, j) => sum + arrived[j]!, 0)) / rest) : 0;
+    /** Interval i's arrivals beyond the noise bound of the other intervals' rate (0: not a step). */
+    const excessOf = (i: number): number => {
+      const rest = span - seconds(i);
+      const rate = rest > 0 ? Math.max(0, (total - arrived[i]!) / rest) : 0;
       return Math.max(0, arrived[i]! - countUpperBound(rate * seconds(i)));
     };
-    // A neighbour rising by a step too, against the others without the step itself (with it, the
-    // step's own arrivals would hide the neighbour's).
-    const risingNext = (i: number, j: number) => j >= 0 && j < n && rose[j]! && excessOver(j, [i, j]) > 0;
+    // The rise goes on when a neighbouring interval's backlog rose too, with arrivals at a rate
+    // this interval's are within the noise of: a trickle's job left waiting before a burst (backlog
+    // 0, 1, then 120) is no such neighbour, and read as one it made the example's bursts a rate.
+    const goesOn = (i: number, j: number) => j >= 0 && j < n && rose[j]! && arrived[i]! <= countUpperBound((Math.max(0, arrived[j]!) / seconds(j)) * seconds(i));
     for (let i = 0; i < n; i++) {
-      const excess = excessOver(i, [i]);
+      const excess = excessOf(i);
       if (!(excess > 0)) continue;
       // A step that goes on at the next call (or came on top of one at the previous call) is
-      // arrivals still coming. Only a step counts as a rise: a backlog of 0 then 1 between two
-      // checks is a trickle's noise, and read as a rise it made the example's bursts a rate again.
-      if (rose[i] && (risingNext(i, i - 1) || risingNext(i, i + 1))) {
+      // arrivals still coming: the backlog rises check after check.
+      if (rose[i] && (goesOn(i, i - 1) || goesOn(i, i + 1))) {
         rising = true;
         continue;
       }

@@ -692,7 +692,10 @@ export const predictiveStrategy: Strategy = {
         // drain already serves them: as arrivals still to come they were paid twice. A one-second
         // spike of 250 messages read as 8/s for the next 30 s, 8 replicas beyond the drain's 22.
         const ahead = Math.max(0, (forecast ?? 0) - (rateIn !== undefined ? backlog / window : 0));
-        const d = drainNeed({ T, backlog, oldestAge: age, rate: rate ?? 0, ready: ackPending ?? 0, startup: sla.startup_seconds, budget, forecast: ahead });
+        // How fast the waiting messages came in (their ages): the window's arrivals, bursts included
+        // (rate_in's counterpart), not the rate still to come.
+        const cameIn = split !== null ? fromBacklog : rate;
+        const d = drainNeed({ T, backlog, oldestAge: age, rate: cameIn ?? 0, ready: ackPending ?? 0, startup: sla.startup_seconds, budget, forecast: ahead });
         drainSeconds = d.seconds;
         drainArrivals = ahead;
         drain = T * (ahead + d.rate);
