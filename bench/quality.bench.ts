@@ -3,7 +3,8 @@
 // issue-16 one (busiest minute 40 messages/s, 1 s per message) on those and on generated spiky
 // traffic. Figures: breach seconds, pickup percentiles, worker-seconds against the work itself
 // (messages x service time, the floor no policy can beat) and against the clairvoyant reference
-// (src/simulate/clairvoyant.ts), and whether predictive meets the goals of issues 7 and 16.
+// (src/simulate/clairvoyant.ts), and whether predictive meets the goals of issues 7 and 16; and
+// predictive-known-s again on a source without counters (--no-rates, issue 28).
 import fs from 'node:fs';
 import path from 'node:path';
 import { ArrivalStream } from '../src/simulate/arrivals';
@@ -19,6 +20,7 @@ import {
   HPA_POLICIES,
   ISSUE_SCENARIO,
   KNOWN_S_POLICY,
+  COUNTERLESS_POLICY,
   THRESHOLD_POLICY,
   MEAN_LIMITS,
   POLICIES,
@@ -116,6 +118,7 @@ const COLORS: Record<PolicyName, string> = {
   'target-cpu-hpa': '#7f7f7f',
   'predictive-known-s': '#9467bd',
   'predictive-threshold-0.9': '#e377c2',
+  'predictive-known-s-no-rates': '#17becf',
 };
 
 function comparisonPlot(q: Omit<TraceQuality, 'plot' | 'goal'>): string {
@@ -155,11 +158,11 @@ function runTrace(
   log: (line: string) => void,
 ): Omit<TraceQuality, 'goal'> {
   const runs: PolicyRun[] = [];
-  const sim = (service: ReturnType<typeof policyService>, schedule?: (check: number) => number) =>
-    simulate(trace, { service, serviceTime: sc.serviceTime, startupDelay: sc.startupDelay, scale: sc.scale, ...(schedule ? { schedule } : {}) });
-  for (const policy of [...POLICIES, ...HPA_POLICIES, KNOWN_S_POLICY, THRESHOLD_POLICY]) {
+  const sim = (service: ReturnType<typeof policyService>, schedule?: (check: number) => number, noRates = false) =>
+    simulate(trace, { service, serviceTime: sc.serviceTime, startupDelay: sc.startupDelay, scale: sc.scale, noRates, ...(schedule ? { schedule } : {}) });
+  for (const policy of [...POLICIES, ...HPA_POLICIES, KNOWN_S_POLICY, THRESHOLD_POLICY, COUNTERLESS_POLICY]) {
     const began = process.hrtime.bigint();
-    const run = sim(policyService(policy, sc.serviceTime, sc.startupDelay, sc.limits));
+    const run = sim(policyService(policy, sc.serviceTime, sc.startupDelay, sc.limits), undefined, policy === COUNTERLESS_POLICY);
     const elapsed = Number(process.hrtime.bigint() - began) / 1e9;
     let coldStartBreach = 0;
     for (let i = 0; i < run.timeline.length && run.timeline.at[i]! <= WARMUP_SECONDS; i++) coldStartBreach += run.timeline.breach[i]!;

@@ -3,7 +3,7 @@
 import type { FleetRun } from './fleet.bench';
 import type { Machine } from './machine';
 import { GOAL_BREACH_SPAN_SHARE, GOAL_WORK_RATIO, WARMUP_SECONDS, spikyGoal, type GoalCheck } from './quality.bench';
-import { BUSIEST_MINUTE_RATE, CHECK_INTERVAL, CPU_TARGET_PCT, ISSUE_SCENARIO, HPA_POLICIES, KNOWN_S_POLICY, THRESHOLD_POLICY, MAX_REPLICAS_FACTOR, MEAN_BUSY_REPLICAS, METRICS_WINDOW, POLICIES, POLICY_TEXT, TARGET_POLICIES, SLA_SECONDS, TARGET_WAIT_SECONDS, type PolicyName } from './scenarios';
+import { BUSIEST_MINUTE_RATE, CHECK_INTERVAL, COUNTERLESS_COST_LIMIT, COUNTERLESS_POLICY, CPU_TARGET_PCT, ISSUE_SCENARIO, HPA_POLICIES, KNOWN_S_POLICY, THRESHOLD_POLICY, MAX_REPLICAS_FACTOR, MEAN_BUSY_REPLICAS, METRICS_WINDOW, POLICIES, POLICY_TEXT, TARGET_POLICIES, SLA_SECONDS, TARGET_WAIT_SECONDS, type PolicyName } from './scenarios';
 import type { DayReplay, SimSpeed } from './simulate.bench';
 import type { SimulationFigures } from '../src/simulate/result';
 import { DEFAULT_WORKFLOW_THREADS } from '../src/worker';
@@ -176,6 +176,8 @@ function quality(r: BenchResults, out: string[]): void {
   out.push('');
   out.push(`And, to show what the default breach threshold's margin costs: **${THRESHOLD_POLICY}**: ${POLICY_TEXT[THRESHOLD_POLICY]}. Also not a scenario rule; in the tables only.`);
   out.push('');
+  out.push(`And, for queues that keep no counters: **${COUNTERLESS_POLICY}**: ${POLICY_TEXT[COUNTERLESS_POLICY]}. In the tables, and against ${KNOWN_S_POLICY} at the end of section 1b.`);
+  out.push('');
   out.push(
     `The backlog thresholds of rules and target-backlog aim at about ${TARGET_WAIT_SECONDS} s of waiting (a third of the SLA); target-cpu keeps replicas ${CPU_TARGET_PCT}% busy. ` +
       '`breach s`: seconds during which the oldest waiting message was older than the SLA. `worker-s`: replica-seconds from creation to removal; `x work`: worker-seconds over the work itself (messages x S), the floor no policy can beat.',
@@ -195,7 +197,7 @@ function quality(r: BenchResults, out: string[]): void {
     out.push('');
     out.push(`![${q.trace.name}: arrivals, backlog, replicas and pickup latency per policy](bench/${q.plot})`);
     out.push('');
-    out.push(`*The plot shows the four policies of the issue and the clairvoyant schedule's replicas (dashed; the HPA-behavior variants, ${KNOWN_S_POLICY} and ${THRESHOLD_POLICY} are in the table only).*`);
+    out.push(`*The plot shows the four policies of the issue and the clairvoyant schedule's replicas (dashed; the HPA-behavior variants, ${KNOWN_S_POLICY}, ${THRESHOLD_POLICY} and ${COUNTERLESS_POLICY} are in the table only).*`);
     out.push('');
   }
   out.push('### The goal for predictive');
@@ -322,6 +324,46 @@ function spiky(r: BenchResults, out: string[]): void {
       '`clairvoyant x work` − `lower bound x work` is what the check interval, whole replicas and startups paid again for each burst cost even offline, at most (the lower bound is loose there). ' +
       `\`${THRESHOLD_POLICY} x work\` against \`x work\` is what the default threshold's margin (the drain plans pickups within 0.8 of the SLA) costs: the operator's choice between that margin and replica-seconds.`,
   );
+  out.push('');
+  counterless(r, out);
+}
+
+/** Issue 28: the same policy with and without the source's counters, on every trace of both scenarios. */
+function counterless(r: BenchResults, out: string[]): void {
+  const qs: Array<[QualitySummary, string]> = [...(r.quality ?? []).map((q): [QualitySummary, string] => [q, 'mean-load (section 1)']), ...(r.spiky ?? []).map((q): [QualitySummary, string] => [q, 'issue 16'])];
+  const pairs = qs.flatMap(([q, scenario]) => {
+    const counted = q.runs.find((x) => x.policy === KNOWN_S_POLICY)?.figures;
+    const without = q.runs.find((x) => x.policy === COUNTERLESS_POLICY)?.figures;
+    return counted && without ? [{ q, scenario, counted, without }] : [];
+  });
+  if (pairs.length === 0) return;
+  out.push('### Sources without counters (issue 28)');
+  out.push('');
+  out.push(
+    `${KNOWN_S_POLICY} on the same arrivals, simulated with and without the source's counters (\`docktor simulate --no-rates\`: \`queue.backlog\` and \`queue.ack_pending\` only, as Laravel's Redis queue and plain lists report). ` +
+      'Without \`queue.rate_in\` the arrivals come from the backlog\'s history: a step at one check is a burst to drain, not a rate, unless the backlog keeps rising; without \`queue.oldest_age_s\` the oldest waiting message\'s age comes from the same history (docs/decide.md, predictive step 2). ' +
+      `The goal: 0 breach seconds without counters, at most ${COUNTERLESS_COST_LIMIT}x the worker-seconds with them.`,
+  );
+  out.push('');
+  const rows = pairs.map(({ q, scenario, counted, without }) => {
+    const ratio = without.worker_seconds / counted.worker_seconds;
+    const met = without.breach_seconds === 0 && ratio <= COUNTERLESS_COST_LIMIT + 1e-9;
+    return [
+      q.trace.name,
+      scenario,
+      `${s(counted.breach_seconds)} / ${s(without.breach_seconds)}`,
+      `${s(counted.pickup_p99_s)} / ${s(without.pickup_p99_s)}`,
+      `${s(counted.pickup_max_s)} / ${s(without.pickup_max_s)}`,
+      `${n0(counted.worker_seconds)} / ${n0(without.worker_seconds)}`,
+      ratio.toFixed(2),
+      `${counted.peak_replicas} / ${without.peak_replicas}`,
+      met ? '**met**' : `**not met** (${[without.breach_seconds > 0 ? 'breach' : '', ratio > COUNTERLESS_COST_LIMIT + 1e-9 ? 'cost' : ''].filter(Boolean).join(', ')})`,
+    ];
+  });
+  out.push(table(['trace', 'scenario', 'breach s (with / without)', 'p99 s', 'max s', 'worker-s', 'x with counters', 'peak', 'goal'], rows));
+  out.push('');
+  const missed = rows.filter((x) => !x[8]!.startsWith('**met'));
+  out.push(missed.length === 0 ? `Met on every trace under both scenario rules: 0 breach seconds without counters, at most ${Math.max(...pairs.map((p) => p.without.worker_seconds / p.counted.worker_seconds)).toFixed(2)}x the worker-seconds with them.` : `**Not met** on ${missed.length} of ${rows.length} (trace, scenario) pairs: ${missed.map((x) => `${x[0]} (${x[1]})`).join(', ')}.`);
   out.push('');
 }
 

@@ -71,7 +71,7 @@ export function serviceTimeFor(totalMessages: number, spanSeconds: number): numb
   return twoDigits(MEAN_BUSY_REPLICAS / (totalMessages / spanSeconds));
 }
 
-export type PolicyName = 'rules' | 'target-backlog' | 'target-cpu' | 'predictive' | 'target-backlog-hpa' | 'target-cpu-hpa' | 'predictive-known-s' | 'predictive-threshold-0.9';
+export type PolicyName = 'rules' | 'target-backlog' | 'target-cpu' | 'predictive' | 'target-backlog-hpa' | 'target-cpu-hpa' | 'predictive-known-s' | 'predictive-threshold-0.9' | 'predictive-known-s-no-rates';
 /** The four policies of the issue, with docktor's defaults (cooldown down 60 s, predictive's 0 s; no behavior). */
 export const POLICIES: PolicyName[] = ['rules', 'target-backlog', 'target-cpu', 'predictive'];
 /** Target tracking again, with the Kubernetes HPA's default behavior, as the HPA would run it. */
@@ -86,6 +86,14 @@ export const KNOWN_S_POLICY: PolicyName = 'predictive-known-s';
  * costs. Not a scenario rule either (the goal is measured on the defaults); an operator's choice.
  */
 export const THRESHOLD_POLICY: PolicyName = 'predictive-threshold-0.9';
+/**
+ * predictive-known-s on a source without counters (issue 28): the same service, simulated with
+ * `--no-rates` (queue.backlog and queue.ack_pending only, as Laravel's queue and plain Redis lists
+ * report them). Such a source needs sla.service_time_seconds, hence known-s; compared with it.
+ */
+export const COUNTERLESS_POLICY: PolicyName = 'predictive-known-s-no-rates';
+/** Issue 28: without counters, at most this many times the worker-seconds of the same policy with them. */
+export const COUNTERLESS_COST_LIMIT = 1.25;
 export const THRESHOLD_VARIANT = 0.9;
 export const TARGET_POLICIES: PolicyName[] = ['target-backlog', 'target-cpu', 'target-backlog-hpa', 'target-cpu-hpa'];
 
@@ -106,6 +114,7 @@ export const POLICY_TEXT: Record<PolicyName, string> = {
   'target-backlog-hpa': 'target-backlog with the HPA default behavior (scale-down stabilization 300 s, rate limits of 100%/15 s down and max(4 pods, 100%)/15 s up) and no cooldown',
   'target-cpu-hpa': 'target-cpu with the HPA default behavior, likewise',
   'predictive-threshold-0.9': 'predictive with sla.breach_threshold 0.9 (the drain plans every pickup within 27 s of the 30 s SLA instead of 24 s), the service time estimated as for predictive: what the default threshold\'s margin costs',
+  'predictive-known-s-no-rates': 'predictive-known-s on a queue without counters (`docktor simulate --no-rates`): the checks see queue.backlog, queue.ack_pending and queue.lag only, no rates and no oldest age, as on Laravel\'s Redis queue or a plain list; arrivals come from the backlog\'s history (docs/decide.md, predictive step 2)',
   'predictive-known-s': 'predictive told the service time (sla.service_time_seconds = S), as after its estimate has converged: the difference to predictive is what learning S from nothing at the start of the trace costs',
 };
 
@@ -161,6 +170,7 @@ export function policyService(policy: PolicyName, serviceTime: number, startupDe
     case 'predictive-threshold-0.9':
       return ServiceSchema.parse({ ...common, strategy: 'predictive', sla: { max_pickup_seconds: SLA_SECONDS, startup_seconds: startupDelay, breach_threshold: THRESHOLD_VARIANT } });
     case 'predictive-known-s':
+    case 'predictive-known-s-no-rates':
       return ServiceSchema.parse({ ...common, strategy: 'predictive', sla: { max_pickup_seconds: SLA_SECONDS, startup_seconds: startupDelay, service_time_seconds: serviceTime } });
   }
 }

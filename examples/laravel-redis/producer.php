@@ -17,8 +17,9 @@ function env_number(string $name, float $default): float
 
 $queue = laravel_queue()->connection();
 $next = (int) env_number('FIRST', 0);
+// `at`: when the job was pushed, so the job can tell how long it waited for a worker (WAITS_KEY).
 $push = function (int $n) use ($queue, &$next) {
-    for ($i = 0; $i < $n; $i++) $queue->push('ProcessOrder', ['order' => $next++], queue_name());
+    for ($i = 0; $i < $n; $i++) $queue->push('ProcessOrder', ['order' => $next++, 'at' => microtime(true)], queue_name());
 };
 
 $count = getenv('COUNT');
@@ -52,3 +53,4 @@ while ($running) {
         fwrite(STDERR, sprintf("producer: burst %d: %d jobs at %s\n", $bursts, $burst, date('H:i:s')));
     }
 }
+fwrite(STDERR, sprintf("producer: stopped after %d jobs\n", $next - (int) env_number('FIRST', 0)));

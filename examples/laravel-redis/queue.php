@@ -41,11 +41,17 @@ function laravel_queue(): QueueCapsule
     return $capsule;
 }
 
-/** The example's job: WORK_MS of work (default 500), then its number is recorded in DONE_KEY. */
+/**
+ * The example's job: WORK_MS of work (default 500), then its number is recorded in DONE_KEY. With
+ * WAITS_KEY it also records how long it waited for a worker (a sorted set: job number by seconds
+ * from push to pickup), what the SLA is about.
+ */
 class ProcessOrder
 {
     public function fire($job, $data)
     {
+        $waits = getenv('WAITS_KEY');
+        if ($waits && isset($data['at'])) Container::getInstance()->make('redis')->connection()->zadd($waits, microtime(true) - $data['at'], $data['order']);
         // A signal (the worker's SIGTERM handler) cuts usleep short: sleep until the deadline.
         $end = microtime(true) + ((int) (getenv('WORK_MS') ?: 500)) / 1000;
         while (($left = $end - microtime(true)) > 0) usleep((int) ($left * 1e6));

@@ -120,6 +120,7 @@ export function buildProgram(io: CliIO, run: (work: () => Promise<number> | numb
     .option('--start <s>', 'skip the first S seconds of the trace', '0')
     .option('--duration <s>', 'replay only S seconds')
     .option('--seed <n>', 'random seed', '1')
+    .option('--no-rates', 'simulate a queue without counters (Laravel, plain Redis lists): queue.backlog, queue.ack_pending and queue.lag only')
     .option('--json', 'print the figures as JSON')
     .option('--plot <file.svg>', 'draw arrivals, backlog, replicas and pickup latency')
     .action((o: SimulateOptions) => run(() => runSimulate(io, o)));

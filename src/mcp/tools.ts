@@ -173,6 +173,7 @@ export function registerTools(server: McpServer, access: ScalersAccess, o: { rea
         start: z.number().min(0).default(0).describe('Skip the first seconds of the trace'),
         duration: z.number().positive().optional().describe('Replay only this many seconds'),
         seed: z.number().int().min(0).max(0xffffffff).default(1).describe('Random seed for exponential service times'),
+        no_rates: z.boolean().default(false).describe('Simulate a queue without counters (Laravel, plain Redis lists): only queue.backlog, queue.ack_pending and queue.lag, no rates and no oldest age'),
       }),
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
@@ -191,6 +192,7 @@ export function registerTools(server: McpServer, access: ScalersAccess, o: { rea
         start: a.start,
         ...(a.duration !== undefined ? { duration: a.duration } : {}),
         seed: a.seed,
+        noRates: a.no_rates,
       });
       return jsonResult({ ...sim.figures });
     },

@@ -12,6 +12,9 @@
 //   absent when there is no replica, as when docker has nothing to measure;
 // - replicas.current: replicas the runtime counts (starting and serving; not the removed ones
 //   finishing their last message); replicas.ready: those serving or idle, not starting.
+// Without counters (`rates: false`, `docktor simulate --no-rates`) the queue part is what Laravel's
+// and plain Redis lists' sources give: queue.backlog, queue.ack_pending and queue.lag only, no
+// rates and no oldest age.
 import type { Observations } from '../observations';
 import { advanceRates, type NatsRateState } from '../queues/nats/rates';
 import { RATE_SPAN_METRIC } from '../sources/rates';
@@ -53,6 +56,8 @@ export class ObservationBuilder {
     /** Unix seconds of the run's time 0 (what `now` is built from). */
     private readonly epoch: number,
     private readonly windowSeconds: number,
+    /** Whether the simulated source keeps counters (rates) and knows its oldest message's age. */
+    private readonly counters = true,
   ) {}
 
   build(s: QueueSnapshot): Observations {
@@ -60,10 +65,13 @@ export class ObservationBuilder {
       'queue.backlog': s.backlog,
       'queue.ack_pending': s.inService,
       'queue.lag': s.backlog + s.inService,
-      'queue.oldest_age_s': s.oldestUnackedArrival === Infinity ? 0 : Math.max(0, s.at - s.oldestUnackedArrival),
       'replicas.current': s.replicasCurrent,
       'replicas.ready': s.replicasReady,
     };
+    const cpu = this.cpu(s);
+    if (cpu !== undefined && s.replicasCurrent > 0) obs['cpu.avg_pct'] = cpu;
+    if (!this.counters) return obs;
+    obs['queue.oldest_age_s'] = s.oldestUnackedArrival === Infinity ? 0 : Math.max(0, s.at - s.oldestUnackedArrival);
     const advanced = advanceRates(
       this.rates,
       RATE_IDENTITY,
@@ -76,8 +84,6 @@ export class ObservationBuilder {
       obs['queue.rate_out'] = advanced.rates.rate_out;
       obs[RATE_SPAN_METRIC] = advanced.rates.span_s;
     }
-    const cpu = this.cpu(s);
-    if (cpu !== undefined && s.replicasCurrent > 0) obs['cpu.avg_pct'] = cpu;
     return obs;
   }
 

@@ -52,6 +52,11 @@ export interface SimulationOptions {
   start?: number;
   /** Seconds replayed (default: to the trace's end). */
   duration?: number;
+  /**
+   * Simulate a source without counters (Laravel, plain Redis lists): queue.backlog and
+   * queue.ack_pending only, no queue.rate_in/rate_out and no queue.oldest_age_s (default false).
+   */
+  noRates?: boolean;
   /** Seed of the service-time generator (default 1). */
   seed?: number;
   /** Unix seconds of time 0 (default: the trace's own time, else DEFAULT_EPOCH, plus start). */
@@ -101,7 +106,7 @@ function* simulation(trace: Trace, o: SimulationOptions): Generator<DecisionInpu
   const starting = new FloatDeque(16); // ready times of starting replicas
   const inService = new CompletionHeap(Math.max(16, service.max_replicas));
   const pickups = new PickupHistogram();
-  const observe = new ObservationBuilder(epoch, service.metrics_window);
+  const observe = new ObservationBuilder(epoch, service.metrics_window, !o.noRates);
   const timeline = emptyTimeline(Math.ceil(end / interval) + 1);
 
   let nextArrival = arrivals.next();

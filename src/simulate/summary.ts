@@ -9,6 +9,8 @@ export interface SummaryContext {
   serviceTime: number;
   serviceTimeDist: string;
   startupDelay: number;
+  /** --no-rates: the simulated source reported no rates and no oldest age. */
+  noRates?: boolean;
   /** Wall-clock seconds the simulation took, when measured. */
   elapsed?: number;
   plot?: string;
@@ -21,7 +23,7 @@ export function summaryText(f: SimulationFigures, c: SummaryContext): string {
   const floor = f.messages * c.serviceTime;
   const lines = [
     `simulate ${c.service} (strategy ${c.strategy}) on ${c.trace} (${c.traceKind})`,
-    `  ${n(f.messages)} messages over ${n(f.duration_s)} s; service time ${c.serviceTime} s (${c.serviceTimeDist}), startup delay ${c.startupDelay} s, SLA ${f.sla_seconds} s`,
+    `  ${n(f.messages)} messages over ${n(f.duration_s)} s; service time ${c.serviceTime} s (${c.serviceTimeDist}), startup delay ${c.startupDelay} s, SLA ${f.sla_seconds} s${c.noRates ? '; source without counters (--no-rates: queue.backlog and queue.ack_pending only)' : ''}`,
     `  pickup    p50 ${s(f.pickup_p50_s)}, p95 ${s(f.pickup_p95_s)}, p99 ${s(f.pickup_p99_s)}, max ${s(f.pickup_max_s)} (over ${n(f.picked_up)} picked up; ${n(f.waiting_at_end)} still waiting at the end)`,
     `  breach    ${s(f.breach_seconds)} (${pct(f.breach_seconds, f.duration_s)} of the run) with the oldest waiting message older than ${f.sla_seconds} s`,
     `  backlog   max ${n(f.max_backlog)} waiting`,

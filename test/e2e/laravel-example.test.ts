@@ -1,9 +1,10 @@
 // examples/laravel-redis works as its README says: the config is the seed's scenario and passes
 // `docktor config validate` (pointed at the test Redis), the producer pushes jobs in Laravel's
 // format that docktor reads as backlog, the worker (Laravel's own Worker::daemon loop) consumes
-// them all, and on SIGTERM it finishes the job in hand and leaves the rest queued. Runs against a
-// private database and key prefix. (The scaling itself: test/e2e/redis-frameworks.test.ts and the
-// predictive unit tests for a queue without counters.)
+// them all, and on SIGTERM it finishes the job in hand and leaves the rest queued. And the scaling
+// itself (issue 28): the example's own config, with the real `docktor worker` on the test Temporal
+// server, scales the real PHP workers to at most 4 on each burst of 120 jobs and no job waits more
+// than 30 s. Runs against a private database and key prefix.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -15,9 +16,15 @@ import { after, before, describe, it } from 'node:test';
 import Redis from 'ioredis';
 import { parse, stringify } from 'yaml';
 import { loadConfig } from '../../src/config/load';
+import type { ProcessRuntimeConfig } from '../../src/config/runtime';
+import { connectClient } from '../../src/control/client';
+import * as scalers from '../../src/control/scalers';
+import { ProcessRuntime } from '../../src/runtimes/process';
+import type { HistoryEntry } from '../../src/workflows/scaler-state';
 import { ensureDebianPackages } from '../harness/apt';
 import { testRedis, type TestRedis } from '../harness/redis';
-import { docktor } from './cli';
+import { stopTestServices, testTemporal } from '../harness/services';
+import { docktor, docktorArgv, startBackground } from './cli';
 
 const DIR = path.join(process.cwd(), 'examples', 'laravel-redis');
 const PACKAGES = ['php-cli', 'php-redis', 'php-illuminate-queue', 'php-illuminate-redis', 'php-illuminate-events'];
@@ -33,13 +40,13 @@ function phpEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 /** `php SCRIPT` in the example's folder; resolves with its exit and output. */
-function php(script: string, env: Record<string, string>, onStart?: (kill: (s: NodeJS.Signals) => void) => void): Promise<{ code: number | null; out: string }> {
+function php(script: string, env: Record<string, string>, onStart?: (kill: (s: NodeJS.Signals) => void) => void, timeoutMs = 30_000): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn('php', [script], { cwd: DIR, env: phpEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
@@ -59,6 +66,7 @@ before(async () => {
 });
 
 after(async () => {
+  await stopTestServices();
   if (!r) return;
   const keys = await r.keys(`${PREFIX}*`);
   if (keys.length) await r.del(...keys);
@@ -131,5 +139,90 @@ describe('examples/laravel-redis', () => {
     assert.match(w.out, /stopped/);
     assert.equal(await r.scard(key('done')), 1, `the job in hand was finished: ${w.out}`);
     assert.deepEqual([await queued(), await r.zcard(key('queues:orders:reserved'))], [2, 0]);
+  });
+
+  it('docktor scales the PHP workers to at most 4 on each burst of 120 jobs, and no job waits more than 30 s', { timeout: 420_000 }, async () => {
+    // The example's own docktor.yaml, pointed at the test Redis and Temporal server. Steady 1 job/s
+    // and a burst of 120 jobs every 90 s, the first 20 s after the producer starts (run.sh's
+    // scenario, with the bursts closer together): two bursts.
+    await r.del(key('queues:orders'), key('queues:orders:notify'), key('done'), key('waits'));
+    const temporal = await testTemporal();
+    const file = path.join(DIR, 'docktor.yaml');
+    const doc = parse(fs.readFileSync(file, 'utf8')) as { project: string; temporal?: unknown; services: { queue: Record<string, unknown>; runtime: { env: Record<string, string> } & Record<string, unknown> }[] };
+    const project = `e2e-laravel-${id}`;
+    doc.project = project;
+    doc.temporal = { namespace: temporal.namespace, task_queue: project };
+    const [svc] = doc.services;
+    svc!.queue.url = redis.url(DB);
+    svc!.queue.prefix = PREFIX;
+    svc!.runtime.cwd = DIR;
+    svc!.runtime.env = { ...svc!.runtime.env, REDIS_HOST: redis.host, REDIS_PORT: String(redis.port), REDIS_DB: String(DB), REDIS_PREFIX: PREFIX, DONE_KEY: 'done', WAITS_KEY: 'waits' };
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'docktor-laravel-scaling-'));
+    const copy = path.join(tmp, 'docktor.yaml');
+    fs.writeFileSync(copy, stringify(doc));
+    const config = loadConfig(copy);
+    const stateDir = path.join(tmp, 'processes');
+    const env = { ...process.env, DOCKTOR_TEMPORAL_ADDRESS: temporal.address, DOCKTOR_STATE_DIR: stateDir };
+    const worker = startBackground(docktorArgv(['worker', '-c', copy]), env);
+    const client = await connectClient(config.temporal, temporal.address);
+    const t0 = Date.now();
+    const say = (line: string) => process.stderr.write(`e2e[laravel example] +${((Date.now() - t0) / 1000).toFixed(1)}s ${line}\n`);
+    let history: HistoryEntry[] = [];
+    const context = () => `history:\n${history.map((e) => `  ${e.action} ${e.from}→${e.to}${e.applied ? '' : ' (not applied)'}: ${e.reason}`).join('\n')}\nworker:\n${worker.output().slice(-3000)}`;
+    let stopProducer: ((s: NodeJS.Signals) => void) | undefined;
+    try {
+      const up = await docktor(['up', '-c', copy], env);
+      assert.equal(up.code, 0, up.stderr);
+      const replicas = async () => {
+        const [st] = await scalers.status(client, config, 'worker');
+        return st?.running ? st.replicas : null;
+      };
+      for (let i = 0; i < 240 && (await replicas().catch(() => null)) !== 1; i++) await sleep(250);
+      assert.equal(await replicas(), 1, `docktor runs min_replicas (1) worker\n${context()}`);
+      say('1 worker runs; producer starts');
+
+      const producer = php('producer.php', { RATE: '1', BURST: '120', BURST_AFTER: '20', BURST_EVERY: '90' }, (kill) => (stopProducer = kill), 300_000);
+      // Both bursts (at 20 s and 110 s) and the second one's drain.
+      let peak = 1;
+      const until = Date.now() + 170_000;
+      while (Date.now() < until) {
+        peak = Math.max(peak, (await replicas().catch(() => null)) ?? 0);
+        await sleep(1000);
+      }
+      stopProducer!('SIGTERM');
+      const produced = await producer;
+      assert.equal(produced.code, 0, produced.out);
+      assert.match(produced.out, /burst 2: 120 jobs/);
+      const pushed = Number(/stopped after (\d+) jobs/.exec(produced.out)?.[1]);
+      for (let i = 0; i < 120 && (await r.scard(key('done'))) < pushed; i++) await sleep(500);
+      say(`${pushed} jobs pushed, ${await r.scard(key('done'))} done`);
+      // Back to one worker once the burst has left the window and cooldown.down (30 s) has passed.
+      for (let i = 0; i < 120 && (await replicas().catch(() => null)) !== 1; i++) await sleep(500);
+      assert.equal(await replicas(), 1, `back to 1 worker after the bursts\n${context()}`);
+      history = await scalers.explain(client, config, 'worker', 500);
+      const explained = await docktor(['explain', '-c', copy, 'worker', '--tail', '40'], env);
+      say(`docktor explain:\n${explained.stdout}`);
+
+      assert.equal(await r.scard(key('done')), pushed, `every job done\n${context()}`);
+      // The scaler's targets and the replicas it reported: never more than 4 workers.
+      const applied = history.filter((e) => e.applied);
+      const targets = Math.max(...applied.map((e) => e.to));
+      assert.ok(targets <= 4 && peak <= 4, `at most 4 workers (targets up to ${targets}, replicas seen up to ${peak})\n${context()}`);
+      const ups = applied.filter((e) => e.action === 'scale_up' && /^backlog drain: queue\.backlog \d+/.test(e.reason));
+      assert.ok(ups.length >= 2, `a scale-up on each burst\n${context()}`);
+      const [, worst] = await r.zrevrange(key('waits'), 0, 0, 'WITHSCORES');
+      assert.equal(await r.zcard(key('waits')), pushed);
+      assert.ok(Number(worst) <= 30, `the longest wait ${worst} s, SLA 30 s\n${context()}`);
+      say(`peak ${Math.max(targets, peak)} workers, longest wait ${Number(worst).toFixed(1)} s`);
+    } finally {
+      stopProducer?.('SIGTERM');
+      await docktor(['down', '-c', copy], env).catch(() => undefined);
+      await worker.stop();
+      const rt = new ProcessRuntime({ stateDir });
+      for (const service of config.services) await rt.ensure({ project, service, runtime: service.runtime as ProcessRuntimeConfig }, 0).catch(() => undefined);
+      await rt.close();
+      await client.close();
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });

@@ -196,6 +196,12 @@ describe('docktor mcp (real Temporal, NATS and process replicas)', () => {
     const none = await mcp.call('simulate', { service: 'worker' });
     assert.equal(none.isError, true);
     assert.match(none.text, /^trace_file, trace_text: give exactly one of them/);
+    // no_rates: a source without counters (issue 28), so a rule on queue.rate_in never fires.
+    const onRates = { name: 'r', min_replicas: 1, max_replicas: 5, check_interval: 5, rules: { scale_up_when: [{ metric: 'queue.rate_in', op: '>', value: 1 }] } };
+    const trace_text = Array.from({ length: 120 }, () => '3').join('\n');
+    const counted = await mcp.call('simulate', { service: onRates, trace_text });
+    const counterless = await mcp.call('simulate', { service: onRates, trace_text, no_rates: true });
+    assert.deepEqual([(counted.structured?.peak_replicas as number) > 1, counterless.structured?.peak_replicas], [true, 1], counted.text + counterless.text);
     const bad = await mcp.call('simulate', { service: { name: 'x', max_replicas: -1, rules: {} }, trace_text: '1\n' });
     assert.equal(bad.isError, true);
     assert.match(bad.text, /must be >= 0 at service\.max_replicas/);

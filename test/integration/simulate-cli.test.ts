@@ -20,6 +20,12 @@ services:
     check_interval: 5
     strategy: predictive
     sla: { max_pickup_seconds: 30, startup_seconds: 30 }
+  - name: laravel
+    min_replicas: 1
+    max_replicas: 10
+    check_interval: 5
+    strategy: predictive
+    sla: { max_pickup_seconds: 30, service_time_seconds: 0.5, startup_seconds: 2 }
 `,
 );
 
@@ -39,6 +45,17 @@ describe('docktor simulate on a real trace', () => {
     assert.ok(f.worker_seconds >= f.messages * 1.4 * 0.99, 'no policy can spend less than the work itself');
     assert.ok(f.mean_replicas > 1);
     assert.ok(fs.statSync(path.join(dir, 'azure.svg')).size > 1000);
+  });
+
+  it('--no-rates: a source without counters (issue 28) on the noisy trace, no breach', async () => {
+    const trace = path.join(TRACES, 'autothrottle_noisy_1h_rps.txt');
+    const args = ['simulate', '--service', 'laravel', '--trace', trace, '--service-time', '0.5', '--startup-delay', '2', '--scale', '0.1', '--duration', '600'];
+    const r = await docktor([...args, '--no-rates']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /source without counters \(--no-rates: queue\.backlog and queue\.ack_pending only\)/);
+    assert.match(r.out, /breach {4}0 s/);
+    const counted = await docktor(args);
+    assert.doesNotMatch(counted.out, /without counters/);
   });
 
   it('exits 2 naming the flag on bad usage', async () => {

@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import type { Sla } from '../../src/config/policy';
 import type { Decision } from '../../src/decide/index';
 import { decide } from '../../src/decide/index';
+import { backlogArrivals, countUpperBound } from '../../src/decide/strategies/backlog-arrivals';
 import { defaultScaleDownWindow, drainNeed, occupancyBound, replicaSecondsBound } from '../../src/decide/strategies/predictive';
 import type { EngineState } from '../../src/decide/input';
 import { input, NOW, service } from './decide-fixtures';
@@ -328,6 +329,106 @@ describe('predictive: a queue without counters (Laravel\'s Redis queue)', () => 
     const first = decide(input({ service: s, current: 5, observations: { 'queue.backlog': 100, 'queue.ack_pending': 5, 'queue.rate_out': 4 } }));
     const d = decide(input({ service: s, current: 5, now: NOW + 10, state: first.state, observations: { 'queue.backlog': 100, 'queue.ack_pending': 5, 'queue.rate_out': 4 } }));
     assert.deepEqual([num(d, 'throughput'), num(d, 'throughput_source'), num(d, 'arrival_rate')], [4, 'queue.rate_out', 4]);
+  });
+});
+
+describe('predictive: a step in a backlog without counters is a burst to drain (issue 28)', () => {
+  // The Laravel example: 0.5 s jobs, checks every 5 s over a 30 s window, SLA 30 s, startup 2 s.
+  // Quiet for 30 s (1 job/s: one in service at every other check), then 120 jobs pushed at once.
+  const s = svc({ max_pickup_seconds: 30, service_time_seconds: 0.5, startup_seconds: 2 }, { min_replicas: 1, max_replicas: 10, check_interval: 5, metrics_window: 30 });
+  function quiet(): EngineState {
+    let state: EngineState | undefined;
+    [1, 0, 1, 0, 1, 0].forEach((ackPending, i) => {
+      state = decide(input({ service: s, current: 1, now: NOW - 30 + 5 * i, observations: { 'queue.backlog': 0, 'queue.ack_pending': ackPending }, ...(state ? { state } : {}) })).state;
+    });
+    return state!;
+  }
+  const step = () => decide(input({ service: s, current: 1, state: quiet(), observations: { 'queue.backlog': 120, 'queue.ack_pending': 1 } }));
+
+  it('a step of 120 sizes for the drain only: not counted again as a rate, nor trended', () => {
+    const d = step();
+    // Conservation over the window still says 5/s (4 + 6 + 4 + 6 + 4 + 126 jobs in 30 s): the
+    // burst as a rate, what sent the example to 10 workers. The last interval's 126 stand out of
+    // the other intervals' 0.96/s (4.8 in 5 s: at most (√5.8 + 1)² = 11.6 by noise); the rest,
+    // 114.4 jobs, is a burst, and the rate is (150 − 114.4) / 30 = 1.19/s.
+    assert.equal(num(d, 'arrival_rate_from_backlog'), 5);
+    const burst = 126 - countUpperBound(0.96 * 5);
+    assert.equal(num(d, 'arrival_burst'), r4(burst));
+    assert.equal(num(d, 'arrival_rate'), r4((150 - burst) / 30));
+    assert.equal(num(d, 'backlog_rising'), false);
+    // FIFO: the 120 waiting are the last interval's arrivals; the oldest is taken from its middle.
+    assert.deepEqual([num(d, 'oldest_age_s'), num(d, 'oldest_age_source')], [2.5, "backlog's history"]);
+    // The need: the drain of 120 jobs (the oldest 2.5 s old, 24 − 2 − 2.5 = 19.5 s left once new
+    // workers serve) plus the arrivals still to come at about the quiet rate; nothing else.
+    const ahead = num(d, 'drain_arrivals') as number;
+    assert.ok(ahead < 1.5, `arrivals still to come ${ahead}/s: about the quiet 1/s`);
+    // The ages of the waiting jobs spread at the window's rate, burst included (rate_in's counterpart).
+    const drain = drainNeed({ T: 0.5, backlog: 120, oldestAge: 2.5, rate: 5, ready: 1, startup: 2, budget: 24, forecast: ahead });
+    assert.equal(num(d, 'backlog_drain'), r4(0.5 * (ahead + drain.rate)));
+    assert.deepEqual([d.action, d.target_replicas], ['scale_up', 4]);
+    assert.match(d.reason, /^backlog drain: queue\.backlog 120 before 19\.5s \(oldest waiting ~2\.5s by the backlog's history, of 24s = 0\.8 × sla 30s\) at 0\.5s\/msg \+ arrivals 1\.19\/s \(backlog change over 30s \+ throughput 1\/s = queue\.ack_pending 0\.5 \/ 0\.5s, Little's law: no queue\.rate_in\/rate_out; less a burst of 114\.38 at one check, drained from the backlog, not a rate\)/);
+  });
+
+  it('a backlog that keeps rising check after check is still read as arrivals', () => {
+    const first = step();
+    // Five seconds later 110 more are waiting, one worker serving: the step goes on.
+    const d = decide(input({ service: s, current: 1, now: NOW + 5, state: first.state, observations: { 'queue.backlog': 230, 'queue.ack_pending': 1 } }));
+    assert.equal(num(d, 'backlog_rising'), true);
+    assert.equal(num(d, 'arrival_burst'), 0);
+    assert.equal(num(d, 'arrival_rate'), num(d, 'arrival_rate_from_backlog'));
+    assert.ok((num(d, 'arrival_rate') as number) > 8, `${num(d, 'arrival_rate')}/s`);
+    assert.match(d.reason, /the backlog rose check after check: all arrivals/);
+    assert.equal(d.target_replicas, 10);
+  });
+
+  it('a trickle\'s job waiting at the check before the step does not make it a rise', () => {
+    // Poisson arrivals leave a job waiting behind the busy worker now and then: backlog 0 → 1 → 120
+    // is one step on a trickle, not a backlog rising check after check (the first e2e run read it
+    // so, and started 7 workers).
+    let state: EngineState | undefined;
+    [[0, 1], [0, 0], [0, 1], [0, 0], [0, 1], [1, 1]].forEach(([backlog, ackPending], i) => {
+      state = decide(input({ service: s, current: 1, now: NOW - 30 + 5 * i, observations: { 'queue.backlog': backlog!, 'queue.ack_pending': ackPending! }, ...(state ? { state } : {}) })).state;
+    });
+    const d = decide(input({ service: s, current: 1, state, observations: { 'queue.backlog': 120, 'queue.ack_pending': 1 } }));
+    assert.equal(num(d, 'backlog_rising'), false);
+    assert.ok((num(d, 'arrival_burst') as number) > 100);
+    assert.equal(d.target_replicas, 4);
+    // Right after start: nothing for 15 s, the trickle's first jobs (one waiting), then the burst.
+    // Against the empty intervals the trickle is a step of its own, but the burst does not go on at
+    // its rate (a second e2e run started 8 workers when it counted as one).
+    state = undefined;
+    [[0, 0], [0, 0], [0, 0], [0, 0], [1, 1]].forEach(([backlog, ackPending], i) => {
+      state = decide(input({ service: s, current: 1, now: NOW - 25 + 5 * i, observations: { 'queue.backlog': backlog!, 'queue.ack_pending': ackPending! }, ...(state ? { state } : {}) })).state;
+    });
+    const early = decide(input({ service: s, current: 1, state, observations: { 'queue.backlog': 122, 'queue.ack_pending': 1 } }));
+    assert.equal(num(early, 'backlog_rising'), false);
+    assert.ok(early.target_replicas <= 4, `${early.target_replicas}: ${early.reason}`);
+  });
+
+  it('a steady inflow above capacity has no step: all of it is arrivals', () => {
+    let state: EngineState | undefined;
+    let d: Decision | undefined;
+    for (let i = 0; i <= 6; i++) {
+      // 6 jobs/s arrive, one worker serves 2/s: the backlog grows by 20 a check.
+      d = decide(input({ service: s, current: 1, now: NOW + 5 * i, observations: { 'queue.backlog': 20 * i, 'queue.ack_pending': 1 }, ...(state ? { state } : {}) }));
+      state = d.state;
+    }
+    assert.equal(num(d!, 'arrival_burst'), 0);
+    assert.equal(num(d!, 'arrival_rate'), 6);
+  });
+
+  it('backlogArrivals: the oldest waiting message from the history, FIFO', () => {
+    const served = () => 0;
+    // 10, 10 and 5 arrived in three intervals, nothing served: the 25 waiting reach back into the
+    // first interval (its middle is 25 s ago). 10 already waiting at the first call, 30 more
+    // since: the oldest came before the history, at least its 30 s ago.
+    const pts = (b: number) => [0, 10, 20, 30].map((at, i) => ({ at, lag: i === 3 ? b : 10 * i, count: 0 }));
+    assert.equal(backlogArrivals(pts(25), served)?.oldestAge, 25);
+    assert.equal(backlogArrivals([0, 10, 20, 30].map((at, i) => ({ at, lag: 10 + 10 * i, count: 0 })), served)?.oldestAge, 30);
+    assert.equal(backlogArrivals([{ at: 0, lag: 0, count: 0 }, { at: 5, lag: 0, count: 0 }], served)?.oldestAge, 0);
+    // One interval: no other rate to compare with, so everything counts as arrivals.
+    assert.deepEqual(backlogArrivals([{ at: 0, lag: 0, count: 0 }, { at: 5, lag: 100, count: 0 }], served), { rate: 20, burst: 0, rising: false, oldestAge: 2.5 });
+    assert.equal(backlogArrivals([{ at: 0, lag: 0, count: 0 }], served), null);
   });
 });
 

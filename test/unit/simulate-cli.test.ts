@@ -25,10 +25,20 @@ services:
     check_interval: 5
     strategy: predictive
     sla: { max_pickup_seconds: 20, startup_seconds: 5 }
+  - name: laravel
+    min_replicas: 1
+    max_replicas: 10
+    check_interval: 5
+    metrics_window: 30
+    strategy: predictive
+    sla: { max_pickup_seconds: 30, service_time_seconds: 0.5, startup_seconds: 2 }
+    cooldown: { up: 0, down: 30 }
 `,
 );
 fs.writeFileSync(path.join(dir, 'steady.txt'), '1\n'.repeat(120));
 fs.writeFileSync(path.join(dir, 'burst.csv'), 'time,count\n0,40\n60,0\n120,0\n');
+// Isolated spikes, as the Laravel example's producer pushes them: 120 jobs at once every 3 minutes.
+fs.writeFileSync(path.join(dir, 'spikes.txt'), Array.from({ length: 1800 }, (_, s) => (s % 180 === 20 ? '120' : '0')).join('\n') + '\n');
 
 async function sim(o: Partial<SimulateOptions>): Promise<string> {
   let out = '';
@@ -80,6 +90,16 @@ describe('docktor simulate (runSimulate)', () => {
     assert.equal(f.duration_s, 60);
   });
 
+  it('--no-rates: a source without counters peaks as one with them on isolated spikes (±1), with no breach', async () => {
+    const run = async (rates: boolean) => JSON.parse(await sim({ service: 'laravel', trace: 'spikes.txt', serviceTime: '0.5', startupDelay: '2', json: true, rates })) as Record<string, number>;
+    const [counted, counterless] = [await run(true), await run(false)];
+    assert.ok(Math.abs(counted.peak_replicas! - counterless.peak_replicas!) <= 1, `peaks ${counted.peak_replicas} with rates, ${counterless.peak_replicas} without`);
+    assert.ok(counterless.peak_replicas! <= 4, `at most 4 workers for 120 jobs of 0.5 s: ${counterless.peak_replicas}`);
+    assert.deepEqual([counted.breach_seconds, counterless.breach_seconds], [0, 0]);
+    assert.ok(counterless.pickup_max_s! < 30);
+    assert.match(await sim({ service: 'laravel', trace: 'spikes.txt', serviceTime: '0.5', rates: false }), /source without counters \(--no-rates: queue\.backlog and queue\.ack_pending only\)/);
+  });
+
   it('rejects bad input with a typed error that names the flag', async () => {
     const fails = async (o: Partial<SimulateOptions>, type: typeof UsageError | typeof InputError, message: RegExp) => {
       await assert.rejects(sim(o), (e: unknown) => {
@@ -88,7 +108,7 @@ describe('docktor simulate (runSimulate)', () => {
         return true;
       });
     };
-    await fails({ service: 'nope' }, UsageError, /--service: no service "nope" in docktor\.yaml \(services: worker, elastic\)/);
+    await fails({ service: 'nope' }, UsageError, /--service: no service "nope" in docktor\.yaml \(services: worker, elastic, laravel\)/);
     await fails({ trace: 'missing.txt' }, UsageError, /--trace: cannot read missing\.txt: no such file/);
     await fails({ serviceTime: 'fast' }, UsageError, /--service-time: must be a number of seconds > 0/);
     await fails({ serviceTime: '0' }, UsageError, /--service-time/);

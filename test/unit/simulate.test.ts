@@ -250,6 +250,15 @@ describe('simulate: what the engine sees', () => {
     assert.equal(late['replicas.ready'], 4);
     assert.ok(late['queue.oldest_age_s']! >= 0 && late['queue.oldest_age_s']! <= 1);
   });
+
+  it('without counters (noRates, --no-rates) only the backlog and the messages in service, as Laravel\'s queue', () => {
+    const seen: DecisionInput[] = [];
+    simulate(constantTrace(3, 120), { service: fixed(4), serviceTime: 1, startupDelay: 0, noRates: true, onDecision: (i) => seen.push(i) });
+    const late = seen[6]!.observations;
+    assert.deepEqual(Object.keys(late).filter((k) => k.startsWith('queue.')).sort(), ['queue.ack_pending', 'queue.backlog', 'queue.lag']);
+    assert.equal(late['queue.ack_pending'], 3);
+    assert.equal(late['cpu.avg_pct'], 75, 'the runtime still measures its replicas');
+  });
 });
 
 describe('simulate: trace cuts and randomness', () => {

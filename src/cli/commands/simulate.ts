@@ -27,6 +27,8 @@ export interface SimulateOptions {
   start?: string | number;
   duration?: string | number;
   seed?: string | number;
+  /** false with --no-rates: the simulated source keeps no counters. */
+  rates?: boolean;
   json?: boolean;
   plot?: string;
 }
@@ -74,6 +76,7 @@ export async function runSimulate(io: CliIO, o: SimulateOptions): Promise<number
     start,
     ...(duration !== undefined ? { duration } : {}),
     seed,
+    noRates: o.rates === false,
   };
   const sim = usesModules(service) ? await simulateWithModules(trace, options, path.dirname(config.file)) : simulate(trace, options);
   const elapsed = Number(process.hrtime.bigint() - began) / 1e9;
@@ -98,6 +101,7 @@ export async function runSimulate(io: CliIO, o: SimulateOptions): Promise<number
         serviceTime,
         serviceTimeDist: dist,
         startupDelay,
+        noRates: o.rates === false,
         elapsed,
         ...(o.plot ? { plot: o.plot } : {}),
       }),

@@ -2,7 +2,9 @@
 // `sla.max_pickup_seconds` with as few replicas as possible. The components (docs/decide.md):
 // - steady state (Little's law): replicas = forecast arrival rate × service time, plus the
 //   headroom the SLA needs (a queueing bound) or `sla.target_utilization`'s when it is set;
-// - forecast: least-squares trend of the arrival rate, looked ahead startup + one check interval;
+// - forecast: least-squares trend of the arrival rate, looked ahead startup + one check interval
+//   (without queue.rate_in, the rate from the backlog's history, a step at one check taken out as
+//   a burst: backlog-arrivals.ts);
 // - backlog drain: every waiting message picked up before it is breach_threshold × SLA old, by
 //   the replicas serving now and, after the startup delay, the new ones;
 // - capacity: never more replicas than the host's CPU/memory headroom allows;
@@ -17,6 +19,7 @@ import { MAX_PROPOSAL } from '../safety/bounds';
 import type { DecisionInput, PredictiveState, RateSample, TimedReplicas } from '../input';
 import { fitLine } from '../trend';
 import type { JsonObject, LimitedBy, Proposal, Strategy } from '../types';
+import { backlogArrivals, type BacklogArrivals, type LagPoint } from './backlog-arrivals';
 
 type InServiceSample = PredictiveState['in_service'][number];
 /** Acknowledgements a source counted (queue.rate_out × queue.rate_span_s) and since when. */
@@ -507,6 +510,29 @@ export function drainNeed(d: DrainInput): DrainNeed {
   return { rate: Math.max(later.rate, d.ready / d.T - d.forecast), seconds: later.seconds, serving: false };
 }
 
+/**
+ * backlogArrivals over the calls of the metrics window from `baseAt` (each with its backlog +
+ * in service), completions as the throughput estimate counts them: rate_out, else the messages in
+ * service (trapezoid between calls) over the configured service time. Null when the calls do not
+ * all carry a lag (then the window's change alone stands in).
+ */
+function splitBacklogArrivals(history: readonly InServiceSample[], baseAt: number | undefined, throughput: number | undefined, rateOut: number | undefined, configuredT: number | undefined): BacklogArrivals | null {
+  const from = history.findIndex((x) => x.at === baseAt);
+  if (from < 0 || throughput === undefined) return null;
+  const points: LagPoint[] = [];
+  for (const x of history.slice(from)) {
+    if (x.lag === undefined) return null;
+    points.push({ at: x.at, lag: x.lag, count: x.count });
+  }
+  const served = (i: number): number => {
+    const [a, b] = [points[i - 1]!, points[i]!];
+    const seconds = b.at - a.at;
+    if (rateOut !== undefined || configuredT === undefined) return throughput * seconds;
+    return (((a.count + b.count) / 2) * seconds) / configuredT;
+  };
+  return backlogArrivals(points, served);
+}
+
 function largest(...values: (number | undefined)[]): number | undefined {
   let out: number | undefined;
   for (const v of values) if (v !== undefined && (out === undefined || v > out)) out = v;
@@ -596,13 +622,16 @@ export const predictiveStrategy: Strategy = {
     if (lag !== undefined && base?.lag !== undefined && throughput !== undefined) {
       fromBacklog = Math.min(MAX_RATE, Math.max(0, throughput + (lag - base.lag) / (now - base.at)));
     }
+    // The backlog's change counts a burst pushed at once as a rate over the window, on top of the
+    // backlog the drain serves: split at the calls, a step at one check is taken out (issue 28).
+    const split = rateIn === undefined && fromBacklog !== undefined ? splitBacklogArrivals(inServiceHistory, base?.at, throughput, rateOut, configuredT) : null;
     // rate_in counts arrivals directly. The backlog's change stands in when it is missing, but is
     // not mixed in otherwise: it pairs an instant count with rate_out, a window average, so after
     // a burst it reports the burst's drain rate as arrivals. A growing backlog itself is served by
     // the drain component.
     let rate: number | undefined;
     if (rateIn !== undefined) rate = Math.min(rateIn, MAX_RATE);
-    else if (fromBacklog !== undefined) rate = fromBacklog;
+    else if (fromBacklog !== undefined) rate = split === null ? fromBacklog : Math.min(MAX_RATE, split.rate);
     if (rate === undefined) missing.push(throughput === undefined ? 'queue.rate_in (or queue.rate_out, or sla.service_time_seconds with queue.ack_pending)' : 'queue.rate_in');
 
     // Forecast over startup + one check interval.
@@ -650,6 +679,9 @@ export const predictiveStrategy: Strategy = {
     }
 
     // Backlog drain: every waiting message picked up before it is breach_threshold × SLA old.
+    // Without queue.oldest_age_s, the backlog's history tells it (FIFO: the first of the last
+    // `backlog` arrivals); read as 0, a burst's last messages had the whole budget at every check.
+    const age = oldestAge ?? split?.oldestAge ?? 0;
     let drain: number | undefined;
     let drainSeconds: number | null = null;
     let drainArrivals: number | null = null;
@@ -660,7 +692,10 @@ export const predictiveStrategy: Strategy = {
         // drain already serves them: as arrivals still to come they were paid twice. A one-second
         // spike of 250 messages read as 8/s for the next 30 s, 8 replicas beyond the drain's 22.
         const ahead = Math.max(0, (forecast ?? 0) - (rateIn !== undefined ? backlog / window : 0));
-        const d = drainNeed({ T, backlog, oldestAge: oldestAge ?? 0, rate: rate ?? 0, ready: ackPending ?? 0, startup: sla.startup_seconds, budget, forecast: ahead });
+        // How fast the waiting messages came in (their ages): the window's arrivals, bursts included
+        // (rate_in's counterpart), not the rate still to come.
+        const cameIn = split !== null ? fromBacklog : rate;
+        const d = drainNeed({ T, backlog, oldestAge: age, rate: cameIn ?? 0, ready: ackPending ?? 0, startup: sla.startup_seconds, budget, forecast: ahead });
         drainSeconds = d.seconds;
         drainArrivals = ahead;
         drain = T * (ahead + d.rate);
@@ -717,7 +752,9 @@ export const predictiveStrategy: Strategy = {
 
     // Reason: the deciding component, then what held or capped it.
     const parts: string[] = [];
-    const estimatedText = rate !== undefined && rateIn === undefined && throughputEstimated ? ` (backlog change over ${fmt(now - (base?.at ?? now))}s + throughput ${fmt(throughput ?? 0)}/s = queue.ack_pending ${fmt(meanInService ?? 0)} / ${fmt(configuredT ?? 0)}s, Little's law: no queue.rate_in/rate_out)` : '';
+    // Less than a message is the noise bound's trimming, not a burst an operator would recognise.
+    const burstText = split === null ? '' : split.burst >= 1 ? `; less a burst of ${fmt(split.burst)} at one check, drained from the backlog, not a rate` : split.rising ? '; the backlog rose check after check: all arrivals' : '';
+    const estimatedText = rate !== undefined && rateIn === undefined && throughputEstimated ? ` (backlog change over ${fmt(now - (base?.at ?? now))}s + throughput ${fmt(throughput ?? 0)}/s = queue.ack_pending ${fmt(meanInService ?? 0)} / ${fmt(configuredT ?? 0)}s, Little's law: no queue.rate_in/rate_out${burstText})` : burstText === '' ? '' : ` (backlog change${burstText})`;
     const capText = cappedInService ? ` (at most ${fmt(forecast ?? 0)}/s: queue.ack_pending ${fmt(ackPending ?? 0)} in service, nothing waiting)` : '';
     const rateText = rate === undefined ? 'rate unknown' : `${fmt(rate)}/s${estimatedText}${forecast !== undefined && forecast > rate ? ` (trend → ${fmt(forecast)}/s in ${fmt(horizon)}s)` : capText}`;
     const tText = T === undefined ? 'service time unknown' : `${fmt(T)}s/msg`;
@@ -725,7 +762,7 @@ export const predictiveStrategy: Strategy = {
       parts.push(raw > current ? `work waiting (queue.backlog ${fmt(backlog ?? 0)}), ${missing.join(', ')} unknown → ${raw}` : `hold: ${missing.join(', ')} missing`);
     } else if (drain !== undefined && drain >= (steady ?? -1) && drain > 0) {
       parts.push(
-        `backlog drain: queue.backlog ${fmt(backlog ?? 0)} before ${fmt(drainSeconds ?? 0)}s (queue.oldest_age_s ${fmt(oldestAge ?? 0)} of ${fmt(budget)}s = ${fmt(sla.breach_threshold)} × sla ${fmt(sla.max_pickup_seconds)}s) at ${tText} + arrivals ${rateText}${drainArrivals !== null && forecast !== undefined && drainArrivals < forecast ? `, ${fmt(drainArrivals)}/s of them not yet waiting` : ''} → ${raw}`,
+        `backlog drain: queue.backlog ${fmt(backlog ?? 0)} before ${fmt(drainSeconds ?? 0)}s (${oldestAge === undefined && split !== null ? `oldest waiting ~${fmt(age)}s by the backlog's history,` : `queue.oldest_age_s ${fmt(age)}`} of ${fmt(budget)}s = ${fmt(sla.breach_threshold)} × sla ${fmt(sla.max_pickup_seconds)}s) at ${tText} + arrivals ${rateText}${drainArrivals !== null && forecast !== undefined && drainArrivals < forecast ? `, ${fmt(drainArrivals)}/s of them not yet waiting` : ''} → ${raw}`,
       );
     } else if (steady !== undefined && steady > 0) {
       const noise = steadyUp !== steady ? ` (within ${fmt(STEADY_UP_TOLERANCE * 100)}% of current)` : '';
@@ -771,6 +808,10 @@ export const predictiveStrategy: Strategy = {
       breach_budget_s: r4(budget),
       drain_seconds: drainSeconds === null ? null : r4(drainSeconds),
       drain_arrivals: drainArrivals === null ? null : r4(drainArrivals),
+      arrival_burst: split === null ? null : r4(split.burst),
+      backlog_rising: split === null ? null : split.rising,
+      oldest_age_s: backlog === undefined ? null : r4(age),
+      oldest_age_source: oldestAge !== undefined ? 'queue.oldest_age_s' : split !== null ? "backlog's history" : null,
       backlog_drain: drain === undefined ? null : r4(drain),
       raw_need: raw,
       mean_rate: meanRate === undefined ? null : r4(meanRate),
