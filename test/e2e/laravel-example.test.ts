@@ -20,7 +20,7 @@ import type { ProcessRuntimeConfig } from '../../src/config/runtime';
 import { connectClient } from '../../src/control/client';
 import * as scalers from '../../src/control/scalers';
 import { ProcessRuntime } from '../../src/runtimes/process';
-import type { HistoryEntry } from '../../src/workflows/scaler-state';
+import type { HistoryEntry } from '../../src/model/scaler-state';
 import { ensureDebianPackages } from '../harness/apt';
 import { testRedis, type TestRedis } from '../harness/redis';
 import { stopTestServices, testTemporal } from '../harness/services';
