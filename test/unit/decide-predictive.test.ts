@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import type { Sla } from '../../src/config/policy';
 import type { Decision } from '../../src/decide/index';
 import { decide } from '../../src/decide/index';
-import { backlogArrivals, countUpperBound } from '../../src/decide/strategies/backlog-arrivals';
+import { backlogArrivals, countUpperBound } from '../../src/decide/strategies/predictive/backlog-arrivals';
 import { defaultScaleDownWindow, drainNeed, occupancyBound, replicaSecondsBound } from '../../src/decide/strategies/predictive';
 import type { EngineState } from '../../src/decide/input';
 import { input, NOW, service } from './decide-fixtures';

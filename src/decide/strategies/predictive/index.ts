@@ -12,13 +12,13 @@
 // to the highest need of that window.
 // The service time never comes from the replica count alone when the queue shows it (ack-pending
 // over rate-out, both over the same window), so the estimate is not circular.
-import type { Sla } from '../../config/policy';
-import { fmt, r4 } from '../format';
-import { within } from '../history';
-import { MAX_PROPOSAL } from '../safety/bounds';
-import type { DecisionInput, PredictiveState, RateSample, TimedReplicas } from '../input';
-import { fitLine } from '../trend';
-import type { JsonObject, LimitedBy, Proposal, Strategy } from '../types';
+import type { Sla } from '../../../config/policy';
+import { fmt, r4 } from '../../format';
+import { within } from '../../history';
+import { MAX_PROPOSAL } from '../../safety/bounds';
+import type { DecisionInput, PredictiveState, RateSample, TimedReplicas } from '../../input';
+import { fitLine } from '../../trend';
+import type { JsonObject, LimitedBy, Proposal, Strategy } from '../../types';
 import { backlogArrivals, type BacklogArrivals, type LagPoint } from './backlog-arrivals';
 
 type InServiceSample = PredictiveState['in_service'][number];
