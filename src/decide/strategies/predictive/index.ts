@@ -20,13 +20,15 @@ import type { DecisionInput, PredictiveState, RateSample, TimedReplicas } from '
 import { fitLine } from '../../trend';
 import type { JsonObject, LimitedBy, Proposal, Strategy } from '../../types';
 import { backlogArrivals, type BacklogArrivals, type LagPoint } from './backlog-arrivals';
+import type { InServiceSample } from './in-service';
+import { EPSILON, IN_SERVICE_Z, MAX_RATE, MAX_SAMPLES } from './limits';
+import { readQueue } from './queue-readings';
+import { measureServiceTime } from './service-time';
 
-type InServiceSample = PredictiveState['in_service'][number];
-/** Acknowledgements a source counted (queue.rate_out × queue.rate_span_s) and since when. */
-interface AckCount {
-  acks: number;
-  since: number;
-}
+export { MAX_SAMPLES } from './limits';
+export { occupancyBound } from './occupancy-bound';
+export { replicaSecondsBound } from './replica-seconds-bound';
+export { estimateServiceTime, type ServiceTimeInput } from './service-time';
 
 /**
  * Default scale-down window: hold a replica the lower need no longer asks for as long as bringing
@@ -39,20 +41,8 @@ export function defaultScaleDownWindow(startup: number, checkInterval: number): 
   return Math.max(startup, checkInterval);
 }
 
-/** Trend samples kept per trend window (one per window/MAX_SAMPLES seconds). */
-export const MAX_SAMPLES = 60;
+
 export const MAX_NEEDS = 64;
-/**
- * Weight of a new ack-pending/rate-out measurement in the smoothed service time. ack_pending is
- * an instant count (Poisson-noisy), so one reading moves the estimate by a fifth.
- */
-const SERVICE_TIME_SMOOTHING = 0.2;
-/**
- * A service-time reading needs at least this many acknowledgements in the metrics window: below
- * it, ack_pending (0 or 1 message) over rate_out is mostly noise ("30 s" for a 1 s job when one
- * message is in service and one ack came in 30 s). Ten acks make the count's noise about ±30%.
- */
-const MIN_ACKS_PER_READING = 10;
 /** The drain target never asks to clear the backlog in less than this share of the budget. */
 const MIN_DRAIN_BUDGET_SHARE = 0.1;
 /** Steady-state excess over current replicas that is treated as noise (as the HPA's 0.1). */
@@ -62,157 +52,8 @@ export const STEADY_UP_TOLERANCE = 0.1;
  * most this share of messages would wait longer than the breach budget (1%: the p99 pickup).
  */
 export const QUEUEING_TAIL = 0.01;
-/**
- * Standard deviations of a Poisson count the in-service cap of the arrival rate allows for: the
- * mean of a count n is below (√(n + 1) + z/2)², within 10% of the exact one-sided 97.5% bound.
- */
-const IN_SERVICE_Z = 2;
-/** Float noise allowance before rounding a replica need up. */
-const EPSILON = 1e-9;
-/** A service time beyond a day is treated as a day (keeps every product finite). */
-const MAX_SERVICE_TIME_SECONDS = 86_400;
-/** Arrival rates beyond this are treated as this (messages/s). */
-const MAX_RATE = 1e12;
 
 const EMPTY: PredictiveState = { samples: [], last_lag: null, service_time_s: null, service_time_weight: null, service_time_bound: null, in_service: [], occupancy: null, needs: [], needs_since: null };
-
-interface ServiceTime {
-  seconds: number | undefined;
-  source: string;
-  /** From replicas / rate-out: an upper bound, only trusted for scaling up. */
-  upperBoundOnly: boolean;
-  /** What to keep for the next call: the estimate and its weight (smoothed rate_out). */
-  keep: number | null;
-  keepWeight: number | null;
-  keepBound: number | null;
-}
-
-/**
- * Seconds per message: configured, measured (ack-pending / rate-out), remembered, or bounded.
- * Readings are pooled, T = Σ ack_pending / Σ rate_out over exponentially weighted readings
- * (Little's law on the pooled readings), not averaged as ratios: a reading taken while little
- * flows weighs by its acks, as little as it tells.
- */
-export interface ServiceTimeInput {
-  sla: Sla;
-  current: number;
-  backlog: number | undefined;
-  /** queue.ack_pending now. */
-  ackPending: number | undefined;
-  /** Messages in service over the rate window when known (see inServiceOverWindow), else ackPending. */
-  inService: number | undefined;
-  rateOut: number | undefined;
-  /** Seconds the reading covers (the rate window). */
-  windowSeconds: number;
-  /** Whether a reading may be taken (an even window, or a steady flow). */
-  settled: boolean;
-  /** Whether busy replicas / rate_out bounds the service time now (no scale-down within the window). */
-  boundValid: boolean;
-  /** replicaSecondsBound over the rate window, if known. */
-  replicaBound: number | null;
-  previous: number | null;
-  previousWeight: number | null;
-  /** The smallest busy upper bound seen, if any. */
-  previousBound: number | null;
-  /** occupancyBound of the quiet checks so far, if any. */
-  occupancyBound?: number | null;
-}
-
-export function estimateServiceTime(i: ServiceTimeInput): ServiceTime {
-  const { sla, current, backlog, inService, rateOut, previous, previousWeight, previousBound } = i;
-  // With messages waiting every ready replica is busy (ack_pending of them; all replicas when it
-  // is unknown), and none served faster before: no replica was removed within the window, so
-  // rate_out's window saw at most as many. busy / rate_out then bounds the time per message from
-  // above (rate_out's lag only loosens it). Idle replicas would make it circular, hence only with
-  // a backlog.
-  const busy = i.ackPending !== undefined && i.ackPending > 0 ? Math.min(i.ackPending, current) : current;
-  const ratio = i.boundValid && backlog !== undefined && backlog > 0 && rateOut !== undefined && rateOut > 0 ? Math.min(busy / rateOut, MAX_SERVICE_TIME_SECONDS) : 0;
-  const replicaBound = i.boundValid && i.replicaBound !== null && i.replicaBound > 0 ? i.replicaBound : Infinity;
-  // The occupancy bound only sizes work that waits (as busy / rate_out): a bound is loose, and in a
-  // trickle its queueing headroom alone asked for a second replica.
-  const occupancy = backlog !== undefined && backlog > 0 ? (i.occupancyBound ?? Infinity) : Infinity;
-  const tightest = Math.min(ratio > 0 ? ratio : Infinity, replicaBound, occupancy);
-  const busyBound = tightest < Infinity ? tightest : undefined; // (a denormal count over a rate can round to 0)
-  const bound = busyBound === undefined ? previousBound : Math.min(busyBound, previousBound ?? Infinity);
-  const kept = { keep: previous, keepWeight: previousWeight, keepBound: bound };
-  if (sla.service_time_seconds !== undefined) {
-    return { seconds: sla.service_time_seconds, source: 'sla.service_time_seconds', upperBoundOnly: false, ...kept };
-  }
-  const canMeasure = inService !== undefined && rateOut !== undefined && rateOut > 0;
-  const measured = canMeasure ? Math.min(inService / rateOut, MAX_SERVICE_TIME_SECONDS) : 0;
-  // Only a reading over the same window as rate_out, or taken while the flow is steady (see
-  // `settled`), is right; and it only says something when the window saw enough acks.
-  const informative = canMeasure && rateOut * i.windowSeconds >= MIN_ACKS_PER_READING;
-  if (informative && i.settled && (previous !== null || measured > 0)) {
-    // Little's law on the messages in service: L = X × W, so W = ack_pending / rate_out. The new
-    // reading's share is its rate_out against the pooled weight's: a quiet reading (few acks)
-    // barely moves the estimate, and the pooled weight forgets only as new acks replace it.
-    let seconds = measured;
-    let weight = rateOut;
-    if (previous !== null) {
-      const w0 = previousWeight ?? rateOut;
-      const share = (SERVICE_TIME_SMOOTHING * rateOut) / ((1 - SERVICE_TIME_SMOOTHING) * w0 + SERVICE_TIME_SMOOTHING * rateOut);
-      // A run of empty readings cannot take the estimate to 0 (it must stay positive).
-      seconds = Math.max((1 - share) * previous + share * measured, Number.MIN_VALUE);
-      weight = (1 - share) * w0 + share * rateOut;
-    }
-    return { seconds, source: 'queue.ack_pending / queue.rate_out', upperBoundOnly: false, keep: seconds, keepWeight: weight, keepBound: bound };
-  }
-  if (previous !== null) return { seconds: previous, source: canMeasure ? 'previous estimate (flow not steady)' : 'previous estimate', upperBoundOnly: false, ...kept };
-  if (busyBound !== undefined && busyBound <= (previousBound ?? Infinity)) {
-    // The occupancy bound holds whatever the replicas do now, so the need it gives may also scale down.
-    if (busyBound === i.occupancyBound) return { seconds: busyBound, source: 'queue.ack_pending sampled at quiet checks / acknowledgements (upper bound)', upperBoundOnly: false, ...kept };
-    return { seconds: busyBound, source: busyBound === replicaBound ? 'replica-seconds / acknowledgements over the window (upper bound)' : 'replicas / queue.rate_out (busy upper bound)', upperBoundOnly: true, ...kept };
-  }
-  if (previousBound !== null) {
-    // A bound seen earlier still bounds it: the need it gives is at least the true one, so a
-    // scale-down to it is safe (without it, replicas added for the first burst were held until a
-    // steady reading came, minutes later on on/off traffic).
-    return { seconds: previousBound, source: 'smallest busy upper bound seen (replicas / queue.rate_out with a backlog)', upperBoundOnly: false, ...kept };
-  }
-  return { seconds: undefined, source: 'unknown', upperBoundOnly: false, ...kept };
-}
-
-const OCCUPANCY_MEMORY_ACKS = 500;
-type Occupancy = NonNullable<PredictiveState['occupancy']>;
-
-/**
- * Pools a quiet check into the occupancy sums: no backlog now nor at any call of the metrics
- * window (replicas to spare, so queue.ack_pending is the messages in service at a time independent
- * of when they started, and rate_out's window holds no drain), no scale change within the metrics
- * window + startup. The count stands for the seconds
- * since the previous call, and rate_out over them for its acknowledgements: summed over many
- * checks, Σ count × seconds is the busy time (sampled) and Σ rate_out × seconds the acks.
- */
-function addOccupancy(prev: PredictiveState, now: number, backlog: number | undefined, ackPending: number | undefined, rateOut: number | undefined, steady: boolean): Occupancy | null {
-  const kept = prev.occupancy ?? null;
-  const last = prev.in_service[prev.in_service.length - 1];
-  if (last === undefined || backlog !== 0 || ackPending === undefined || rateOut === undefined || !steady) return kept;
-  const seconds = now - last.at;
-  // rate_out covers the metrics window: every call within it (and the one before) saw no backlog.
-  if (!(seconds > 0) || prev.in_service.length < 2 || prev.in_service.some((x) => x.lag === undefined || x.lag > x.count)) return kept;
-  const o = kept ?? { checks: 0, count: 0, seconds: 0, acks: 0 };
-  const next = { checks: o.checks + 1, count: o.count + ackPending, seconds: o.seconds + seconds, acks: o.acks + rateOut * seconds };
-  if (next.acks <= OCCUPANCY_MEMORY_ACKS) return next;
-  const f = OCCUPANCY_MEMORY_ACKS / next.acks;
-  return { checks: next.checks * f, count: next.count * f, seconds: next.seconds * f, acks: OCCUPANCY_MEMORY_ACKS };
-}
-
-/**
- * Upper bound of the service time from quiet checks: each message in service is seen by a check
- * with probability T / (seconds between checks), so Σ count ≈ acks × T / Δ, a Poisson count while
- * replicas are to spare (M/G/∞). Its upper confidence bound (IN_SERVICE_Z, widened by T/Δ when a
- * message can be seen by several checks) over the acks bounds T from above: a trickle between
- * bursts tells the service time within a few acks, where busy / rate_out read 6–30 s for a 1 s job
- * and sent the first burst's replicas to max_replicas.
- */
-export function occupancyBound(o: Occupancy | null): number | null {
-  if (o === null || o.checks <= 0 || !(o.acks >= MIN_ACKS_PER_READING)) return null;
-  const interval = o.seconds / o.checks;
-  const overlap = Math.max(1, o.count / o.acks); // T / Δ: checks that see one message
-  const upper = overlap * (Math.sqrt(o.count / overlap + 1) + IN_SERVICE_Z / 2) ** 2;
-  return Math.min((upper * interval) / o.acks, MAX_SERVICE_TIME_SECONDS);
-}
 
 /** One sample per window/MAX_SAMPLES seconds (the newest of each slot), within the window. */
 function addSample(samples: readonly RateSample[], now: number, rate: number, windowSeconds: number): RateSample[] {
@@ -225,115 +66,6 @@ function addSample(samples: readonly RateSample[], now: number, rate: number, wi
   return out.length > MAX_SAMPLES + 1 ? out.slice(out.length - MAX_SAMPLES - 1) : out;
 }
 
-/**
- * ack_pending history: the samples newer than now − window, plus the newest one at or before it
- * (where rate_out's window starts too, as the sources measure it).
- */
-function addInService(history: readonly InServiceSample[], now: number, count: number | undefined, lag: number | undefined, replicas: number, windowSeconds: number, acked?: AckCount): InServiceSample[] {
-  const out = history.filter((s) => s.at < now);
-  if (count !== undefined) out.push({ at: now, count, replicas, ...(lag === undefined ? {} : { lag }), ...(acked === undefined ? {} : { acks: acked.acks, acks_since: acked.since }) });
-  let first = 0;
-  for (let i = 0; i < out.length; i++) if (out[i]!.at <= now - windowSeconds) first = i;
-  const kept = out.slice(first);
-  return kept.length > MAX_SAMPLES ? kept.slice(kept.length - MAX_SAMPLES) : kept;
-}
-
-/**
- * Mean messages in service over the rate window (linear between the counts of two calls), with
- * the seconds it covers; null until calls cover a whole window, or across a gap in the calls.
- * Holding each count until the next call read a burst's last drain (every replica busy at one
- * call, idle a few seconds later) as ten busy seconds: service times 10–15% too long.
- */
-function inServiceOverWindow(history: readonly InServiceSample[], now: number, windowSeconds: number): { mean: number; seconds: number; even: boolean } | null {
-  const first = history[0];
-  if (first === undefined || first.at > now - windowSeconds || now - first.at > 2 * windowSeconds) return null;
-  let area = 0;
-  let lo = Infinity;
-  let hi = 0;
-  for (let i = 0; i + 1 < history.length; i++) {
-    const gap = history[i + 1]!.at - history[i]!.at;
-    if (gap > windowSeconds) return null;
-    const count = history[i]!.count;
-    area += ((count + history[i + 1]!.count) / 2) * gap;
-    if (count < lo) lo = count;
-    if (count > hi) hi = count;
-  }
-  if (history[history.length - 1]!.at !== now) return null;
-  return { mean: area / (now - first.at), seconds: now - first.at, even: lo >= 1 && even(lo, hi) };
-}
-
-/**
- * Upper bound of the service time from replica-seconds: every acknowledgement in the rate window,
- * but those of the messages already in service when it began (at most the replicas then), took T
- * seconds of some replica's time within the window, and no more replicas than replicas.current
- * at either end of each interval between calls were there to give it: T <= replica-seconds /
- * (acks − replicas at the window's start). Unlike busy / rate_out (which takes every replica as
- * busy over the whole window) it holds with idle replicas, so the quiet time before a burst
- * loosens it less: on the first burst of on/off traffic busy / rate_out read 6–30 s for a 1 s job
- * and sent the replicas to max_replicas. Replicas asked for at a call count over the whole
- * interval after it (their startup is not assumed: a real one shorter than sla.startup_seconds
- * would make the bound too small), so right after a scale-up it is loose too.
- * Over the whole window it needs calls that cover it without a gap, and 10 acks; over the time
- * since a call (sinceCallBound), the sources' counts (queue.rate_span_s). Null when neither is known.
- */
-export function replicaSecondsBound(history: readonly InServiceSample[], now: number, windowSeconds: number, rateOut: number | undefined): number | null {
-  if (history.length === 0 || history[history.length - 1]!.at !== now) return null;
-  const bound = Math.min(windowBound(history, now, windowSeconds, rateOut), sinceCallBound(history, now, windowSeconds));
-  return bound < Infinity ? Math.min(bound, MAX_SERVICE_TIME_SECONDS) : null;
-}
-
-/** replicaSecondsBound over the whole window, with rate_out × window as its acks; Infinity if unknown. */
-function windowBound(history: readonly InServiceSample[], now: number, windowSeconds: number, rateOut: number | undefined): number {
-  const first = history[0]!;
-  if (rateOut === undefined || first.at > now - windowSeconds) return Infinity;
-  let replicaSeconds = 0;
-  for (let i = 0; i + 1 < history.length; i++) {
-    const [a, b] = [history[i]!, history[i + 1]!];
-    if (a.replicas === undefined || b.replicas === undefined || b.at - a.at > windowSeconds) return Infinity;
-    replicaSeconds += Math.max(a.replicas, b.replicas) * Math.max(0, b.at - Math.max(a.at, now - windowSeconds));
-  }
-  const second = history[1];
-  const acks = rateOut * windowSeconds - Math.max(first.replicas ?? Infinity, second?.replicas ?? 0);
-  return acks >= MIN_ACKS_PER_READING ? replicaSeconds / acks : Infinity;
-}
-
-/**
- * The replica-seconds bound over the time since a call of the window instead of the whole window:
- * a burst's window holds the interval its new replicas were starting in, counted as serving (their
- * startup is not assumed), and that alone kept the bound near 2 s for a 1 s job through a burst of
- * 100 busy replicas. Acks since call j: the source counted `acks` over (acks_since, now] and
- * acks_j over (acks_since_j, t_j]; when the first interval starts no earlier than the second, the
- * acks in (acks_since, t_j] are at most acks_j, so at least acks − acks_j came after t_j (exact
- * counts, not rate × window: a source's rates span from its newest sample at or before the
- * window's start, often a little more than the window). Less the messages in service at t_j.
- */
-function sinceCallBound(history: readonly InServiceSample[], now: number, windowSeconds: number): number {
-  const last = history[history.length - 1]!;
-  if (last.acks === undefined || last.acks_since === undefined) return Infinity;
-  let best = Infinity;
-  let replicaSeconds = 0;
-  for (let j = history.length - 2; j >= 0 && history[j]!.at >= now - windowSeconds; j--) {
-    const [a, b] = [history[j]!, history[j + 1]!];
-    if (a.replicas === undefined || b.replicas === undefined) break;
-    replicaSeconds += Math.max(a.replicas, b.replicas) * (b.at - a.at);
-    if (a.acks === undefined || a.acks_since === undefined || last.acks_since < a.acks_since) continue;
-    const acks = last.acks - a.acks - Math.max(a.replicas, b.replicas);
-    if (acks >= MIN_ACKS_PER_READING) best = Math.min(best, replicaSeconds / acks);
-  }
-  return best;
-}
-
-/**
- * Counts that do not swing beyond a count's noise. A reading of ack_pending over the window only
- * holds when the flow was even within it: each count stands for the time around its call, so
- * replicas that became ready at a check and all took a message at once (idle a second later)
- * would stand for seconds of service, and a spike served between two calls for none. The counts of
- * messages in service must moreover never be 0 (see inServiceOverWindow): work done entirely
- * between two calls is invisible to them.
- */
-function even(lo: number, hi: number): boolean {
-  return hi <= 2 * lo + 2;
-}
 
 /** Needs within the window, keeping only those no newer need is at least as high as (max queries). */
 function addNeed(needs: readonly TimedReplicas[], now: number, replicas: number, windowSeconds: number): TimedReplicas[] {
@@ -547,51 +279,15 @@ export const predictiveStrategy: Strategy = {
     const now = input.now;
     const obs = input.observations;
     const prev = input.state?.predictive ?? EMPTY;
-    const backlog = obs['queue.backlog'];
-    const ackPending = obs['queue.ack_pending'];
-    const rateIn = obs['queue.rate_in'];
-    const rateOut = obs['queue.rate_out'];
-    const oldestAge = obs['queue.oldest_age_s'];
+    const q = readQueue(obs);
+    const { backlog, ackPending, rateIn, rateOut, oldestAge } = q;
     const missing: string[] = [];
     if (backlog === undefined) missing.push('queue.backlog');
 
-    // Service time.
-    // Little's law needs ack_pending and rate_out over the same window: ack_pending's mean over
-    // the window since the calls cover one. Before that, the instant count only while the flow is
-    // steady: no scale change within metrics_window + startup (ack_pending follows the replica
-    // count at once, rate_out lags it), and arrivals within 10% of acknowledgements.
+    // Service time (service-time.ts).
     const window = input.service.metrics_window;
     const lag = backlog === undefined ? undefined : backlog + (ackPending ?? 0);
-    const rateSpan = obs['queue.rate_span_s'];
-    const acked = rateOut !== undefined && rateSpan !== undefined && rateSpan > 0 ? { acks: rateOut * rateSpan, since: now - rateSpan } : undefined;
-    const inServiceHistory = addInService(prev.in_service, now, ackPending, lag, current, window, acked);
-    const overWindow = ackPending === undefined ? null : inServiceOverWindow(inServiceHistory, now, window);
-    const lastChange = Math.max(input.state?.last_scale_up_at ?? -Infinity, input.state?.last_scale_down_at ?? -Infinity);
-    const occupancy = addOccupancy(prev, now, backlog, ackPending, rateOut, now - lastChange >= window + sla.startup_seconds);
-    const balanced = rateIn === undefined || rateOut === undefined || Math.abs(rateIn - rateOut) <= 0.1 * Math.max(rateIn, rateOut);
-    // Arrivals over the window as counts (rate × window), this call's and the kept samples'.
-    const arrivals = prev.samples.filter((x) => x.at >= now - window && x.at < now).map((x) => x.rate * window);
-    if (rateIn !== undefined) arrivals.push(rateIn * window);
-    const arrivalsEven = arrivals.length > 0 && even(Math.min(...arrivals), Math.max(...arrivals));
-    const settled = overWindow !== null ? overWindow.even && arrivalsEven : balanced && now - lastChange >= window + sla.startup_seconds;
-    const boundValid = now - (input.state?.last_scale_down_at ?? -Infinity) >= window;
-    const st = estimateServiceTime({
-      sla,
-      current,
-      backlog,
-      ackPending,
-      inService: overWindow?.mean ?? ackPending,
-      rateOut,
-      windowSeconds: overWindow?.seconds ?? window,
-      settled,
-      boundValid,
-      replicaBound: replicaSecondsBound(inServiceHistory, now, window, rateOut),
-      occupancyBound: occupancyBound(occupancy),
-      previous: prev.service_time_s,
-      previousWeight: prev.service_time_weight,
-      previousBound: prev.service_time_bound,
-    });
-    const T = st.seconds === undefined ? undefined : Math.min(st.seconds, MAX_SERVICE_TIME_SECONDS);
+    const { inServiceHistory, occupancy, st, T } = measureServiceTime(input, sla, prev, q, lag);
 
     // Arrivals when rate_in is missing: conservation of messages over the metrics window (as
     // rate_in would count them), arrivals = growth of backlog + ack-pending + completions, from
