@@ -6,7 +6,7 @@ import type { Sla } from '../../src/config/policy';
 import type { Decision } from '../../src/decide/index';
 import { decide } from '../../src/decide/index';
 import { backlogArrivals, countUpperBound } from '../../src/decide/strategies/predictive/backlog-arrivals';
-import { defaultScaleDownWindow, drainNeed, occupancyBound, replicaSecondsBound } from '../../src/decide/strategies/predictive';
+import { defaultScaleDownWindow, drainNeed, occupancyBound, replicaSecondsBound } from '../../src/decide/strategies/predictive/index';
 import type { EngineState } from '../../src/decide/input';
 import { input, NOW, service } from './decide-fixtures';
 import fc from 'fast-check';
