@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { ServiceSchema, type ServiceConfig, type ServiceInput } from '../../src/config/service';
 import { decide } from '../../src/decide/index';
 import { scheduledBounds } from '../../src/decide/schedule';
-import { MAX_NEEDS, MAX_SAMPLES } from '../../src/decide/strategies/predictive';
+import { MAX_NEEDS, MAX_SAMPLES } from '../../src/decide/strategies/predictive/index';
 import { MAX_RECOMMENDATIONS, MAX_SCALE_EVENTS } from '../../src/decide/history';
 import { EngineStateSchema, type DecisionInput, type EngineState } from '../../src/decide/input';
 

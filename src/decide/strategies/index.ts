@@ -2,7 +2,7 @@
 // (`custom` is a module the decide step runs: src/extend).
 import type { BuiltinStrategyName } from '../../config/service';
 import type { Strategy } from '../types';
-import { predictiveStrategy } from './predictive';
+import { predictiveStrategy } from './predictive/index';
 import { rulesStrategy } from './rules';
 import { targetStrategy } from './target';
 
