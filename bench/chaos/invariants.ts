@@ -1,7 +1,7 @@
 // The end-of-run checkers (invariant 1 is the Sampler's, continuous): 2 the scaler workflows and
 // their replay, 3 the ledger, 4 the applies against the history and the fence's seq order, 5 the
 // check counts, 6 nothing left alive. Each adds what it finds to `violations`.
-import { Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import type { ControlClient } from '../../src/control/client';
 import { isSameLiveProcess } from '../../src/runtimes/proc-stats';
 import { findMarkedReplicas } from '../../src/runtimes/process-marker';
@@ -58,12 +58,22 @@ export async function checkWorkflows(c: ControlClient, workflowId: string, viola
     violations.add(2, `scaler run ${r.runId} ended ${r.status}`);
   }
   const histories = await Promise.all(runs.map(async (r) => ({ workflowId, history: await c.client.workflow.getHandle(workflowId, r.runId).fetchHistory() })));
+  quietRuntime();
   let replayed = 0;
   for await (const r of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories)) {
     replayed++;
     if (r.error) violations.add(2, `run ${r.runId} does not replay with the current code: ${String(r.error)}`);
   }
   return { runs: runs.length, replayed };
+}
+
+/** The replay worker's INFO lines would bury the report: warnings only (once per process). */
+function quietRuntime(): void {
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // already installed (e.g. under the test runner): keep it
+  }
 }
 
 /** 3: every acknowledged message processed. */

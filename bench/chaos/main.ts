@@ -28,6 +28,9 @@ import { renderReport, writeSection, type RunResult } from './report';
 import { Sampler } from './sampler';
 import { Violations } from './violations';
 
+/** A worker's line for a replica that ended by SIGKILL. */
+const SIGKILLED = /^docktor process \S+: (?:stopped|exited) \{.*"pid":(\d+).*SIGKILL/;
+
 export interface ChaosOutcome {
   result: RunResult;
   report: string;
@@ -47,6 +50,8 @@ export async function runChaos(args: ChaosArgs): Promise<ChaosOutcome> {
   const log = new FaultLog(t0, say);
   const violations = new Violations((v) => say(`VIOLATION of invariant ${v.invariant} at ${log.rel(v.at)}: ${v.what}\n  faults within ±60 s:\n${log.around(v.at)}`));
   const events: ReplicaEvent[] = [];
+  // Replicas that died by SIGKILL (the nemesis's, or docktor's after the grace period): their acks may be lost.
+  const sigkilled = new Set<number>();
   const notes: string[] = [];
   let nemesis: Nemesis | undefined;
   const cluster = await Cluster.create({
@@ -56,6 +61,8 @@ export async function runChaos(args: ChaosArgs): Promise<ChaosOutcome> {
     onLine: (line) => {
       const e = parseReplicaEvent(line);
       if (e) events.push(e);
+      const killed = SIGKILLED.exec(line.text);
+      if (killed) sigkilled.add(Number(killed[1]));
       nemesis?.onLine(line);
     },
   });
@@ -85,7 +92,7 @@ export async function runChaos(args: ChaosArgs): Promise<ChaosOutcome> {
     await load.start();
 
     const workflowId = scalerWorkflowId(cluster.project, SERVICE.name);
-    nemesis = new Nemesis({ cluster, prng: mulberry32(args.seed), log, sampler, client: c, workflowId, say });
+    nemesis = new Nemesis({ cluster, prng: mulberry32(args.seed), log, sampler, client: c, workflowId, say, onSigkill: (pid) => sigkilled.add(pid) });
     const gap = gapRange(phaseS, perKind(args.minutes));
     say(`one fault every ${gap.min.toFixed(0)}-${gap.max.toFixed(0)} s, each kind at least ${perKind(args.minutes)} time(s) if the phase allows`);
     await nemesis.run(phaseS * 1000, gap);
@@ -120,6 +127,11 @@ export async function runChaos(args: ChaosArgs): Promise<ChaosOutcome> {
     // 5 (counts) and 4, on one consistent read: a status whose checks did not move while the history was read.
     const history = await consistentHistory(c, m, config);
     notes.push(checkCheckCounts(history.status, history.entries, HISTORY_LIMIT, violations));
+    const first = m.samples[0];
+    if (first) {
+      const implied = (Date.now() - first.at) / 1000 / SERVICE.check_interval;
+      notes.push(`checks recorded since the load began: ${history.status - first.checks} of the ${Math.round(implied)} the check interval implies (${Math.round(((history.status - first.checks) / implied) * 100)}%)`);
+    }
     notes.push(checkApplies(events, history.entries, violations));
     const applied = history.entries.filter((e) => e.applied && e.from !== e.to).length;
     notes.push(`${history.entries.length} history entries, ${applied} applied changes; ${events.length} replica start/stop lines from the workers`);
@@ -134,7 +146,7 @@ export async function runChaos(args: ChaosArgs): Promise<ChaosOutcome> {
     await Promise.all(cluster.workers.map((w) => w.stop()));
     const wf = await checkWorkflows(c, workflowId, violations);
     notes.push(`${wf.runs} scaler run(s) (continue-as-new included), ${wf.replayed} replayed`);
-    const t = tally(load.published, readLedger(cluster.ledgerDir));
+    const t = tally(load.published, readLedger(cluster.ledgerDir), sigkilled);
     checkLedger(t, violations);
     await c.client.connection.close();
     client = undefined;

@@ -7,8 +7,10 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { temporal } from '@temporalio/proto';
 import type { ControlClient } from '../../src/control/client';
+import { lockFilePath } from '../../src/runtimes/process-owner';
 import { isAliveState, readProcStat } from '../../src/runtimes/proc-stats';
-import type { Cluster } from './cluster';
+import { serviceKey } from '../../src/runtimes/process-state';
+import { SERVICE, type Cluster } from './cluster';
 import { FAULT_KINDS, type Fault, type FaultKind, type FaultLog } from './fault-log';
 import type { Prng } from './prng';
 import type { Line, Proc } from './proc';
@@ -26,6 +28,8 @@ export interface NemesisOptions {
   client: ControlClient;
   workflowId: string;
   say: (line: string) => void;
+  /** Replica pids the nemesis SIGKILLed. */
+  onSigkill: (pid: number) => void;
 }
 
 /** Seconds between faults: 15-40 s, narrowed when the run must fit `perKind` of each kind. */
@@ -140,6 +144,7 @@ export class Nemesis {
       case 'replica-kill': {
         const r = prng.pick(this.o.sampler.live());
         const f = log.begin(kind, `replica ${r.index} pid ${r.pid}`);
+        this.o.onSigkill(r.pid);
         signal(r.pid, 'SIGKILL');
         log.end(f);
         return;
@@ -181,7 +186,10 @@ export class Nemesis {
         const a = d.raw.pendingActivities?.find((p) => p.activityType?.name === 'applyReplicas' && p.state === STARTED && p.lastWorkerIdentity);
         const pid = Number(a?.lastWorkerIdentity?.split('@')[0]);
         const w = cluster.workers.find((p) => p.pid === pid);
-        if (w && !found) {
+        // The owner of the replicas is the one that acts; an attempt on the other fails at once.
+        // Take the other only when no owner's attempt came within a minute.
+        const acts = w !== undefined && (ownerPid(cluster) === pid || Date.now() > deadline - 30_000);
+        if (w && acts && !found) {
           found = w;
           how = `pending applyReplicas attempt ${a?.attempt ?? '?'} started on ${a?.lastWorkerIdentity}`;
         }
@@ -235,6 +243,16 @@ function signal(pid: number, sig: NodeJS.Signals): void {
     process.kill(pid, sig);
   } catch {
     // already gone
+  }
+}
+
+/** The worker that holds the replicas' lock (src/runtimes/process-owner.ts), if any. */
+function ownerPid(cluster: Cluster): number | undefined {
+  try {
+    const raw: unknown = JSON.parse(fs.readFileSync(lockFilePath(cluster.stateDir, serviceKey(cluster.project, SERVICE.name)), 'utf8'));
+    return typeof raw === 'object' && raw !== null && 'pid' in raw && typeof raw.pid === 'number' ? raw.pid : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -79,7 +79,7 @@ export function renderReport(r: RunResult): string {
   lines.push(`| published (acknowledged) | ${r.tally.published} |`);
   lines.push(`| processed (distinct ids) | ${r.tally.processed} |`);
   lines.push(`| lost | ${r.tally.lost.length} |`);
-  lines.push(`| duplicates | ${r.tally.duplicates} |`);
+  lines.push(`| duplicates (of them after a SIGKILLed replica) | ${r.tally.duplicates} (${r.tally.duplicatesAfterSigkill}) |`);
   lines.push(`| failed publish attempts (retried) | ${r.publishFailures} |`);
   if (r.violations.length > 0) {
     lines.push('');
