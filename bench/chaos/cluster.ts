@@ -5,7 +5,6 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { AckPolicy, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { Connection } from '@temporalio/client';
@@ -17,6 +16,7 @@ import { TEMPORAL_CLI_HOWTO, findTemporalCli } from '../../src/dev/temporal-cli'
 import { poolId } from '../../src/runtimes/process-marker';
 import { serviceKey } from '../../src/runtimes/process-state';
 import { Proc, type Line } from './proc';
+import { SetupError, waitFor } from './wait';
 
 /** The repository root (this file is dist/bench/chaos/cluster.js once built). */
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -34,8 +34,6 @@ export const SERVICE = {
 export const STREAM = 'CHAOS';
 export const SUBJECT = 'chaos.work';
 export const CONSUMER = 'WORKERS';
-
-export class SetupError extends Error {}
 
 export interface ClusterOptions {
   runDir: string;
@@ -185,20 +183,4 @@ export class Cluster {
       });
     });
   }
-}
-
-/** Polls `probe` (errors count as not yet) every 250 ms until it is true. */
-export async function waitFor(what: string, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = 'no answer yet';
-  while (Date.now() < deadline) {
-    try {
-      if (await probe()) return;
-    } catch (e) {
-      if (e instanceof SetupError) throw e;
-      last = e instanceof Error ? e.message : String(e);
-    }
-    await sleep(250);
-  }
-  throw new SetupError(`timed out after ${timeoutMs / 1000} s waiting for ${what} (${last})`);
 }

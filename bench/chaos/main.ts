@@ -16,7 +16,7 @@ import * as scalers from '../../src/control/scalers';
 import { scalerWorkflowId } from '../../src/workflows/definitions';
 import { HISTORY_LIMIT, type HistoryEntry } from '../../src/workflows/scaler-state';
 import { ArgError, parseArgs, type ChaosArgs } from './args';
-import { CONSUMER, Cluster, ROOT, SERVICE, STREAM, SUBJECT, SetupError } from './cluster';
+import { CONSUMER, Cluster, ROOT, SERVICE, STREAM, SUBJECT } from './cluster';
 import { FAULT_KINDS, FaultLog } from './fault-log';
 import { checkApplies, checkCheckCounts, checkLedger, checkNothingAlive, checkWorkflows, parseReplicaEvent, type ReplicaEvent } from './invariants';
 import { readLedger, tally } from './ledger';
@@ -27,6 +27,7 @@ import { mulberry32 } from './prng';
 import { renderReport, writeSection, type RunResult } from './report';
 import { Sampler } from './sampler';
 import { Violations } from './violations';
+import { SetupError, waitFor } from './wait';
 
 /** A worker's line for a replica that ended by SIGKILL. */
 const SIGKILLED = /^docktor process \S+: (?:stopped|exited) \{.*"pid":(\d+).*SIGKILL/;
@@ -86,7 +87,7 @@ export async function runChaos(args: ChaosArgs): Promise<ChaosOutcome> {
     monitor = new Monitor(c, config, SERVICE.name);
     const m = monitor;
     sampler.start();
-    await waitUntil('the first check', 120_000, async () => (await m.read()).last_check_at !== null);
+    await waitFor('the first check', 120_000, async () => (await m.read()).last_check_at !== null);
     say('the scaler runs; load and faults start');
     monitor.start();
     await load.start();
@@ -99,7 +100,7 @@ export async function runChaos(args: ChaosArgs): Promise<ChaosOutcome> {
     const healedAt = Date.now();
 
     // 5: the replicas reach the scaler's decision within 60 s of the last heal.
-    const settled = await waitUntil('the replicas to match the last decision', 60_000, async () => {
+    const settled = await waitFor('the replicas to match the last decision', 60_000, async () => {
       const s = await m.read();
       const live = sampler.sample();
       return s.replicas === live && s.last_decision?.to === live;
@@ -110,11 +111,11 @@ export async function runChaos(args: ChaosArgs): Promise<ChaosOutcome> {
     say(`stopping the load (${load.published.size} published, ${load.pending.length} pending)`);
     await load.stop(30_000);
     if (load.pending.length > 0) notes.push(`${load.pending.length} message(s) never acknowledged by NATS (not counted as published)`);
-    await waitUntil('the ledger to hold every published message', 300_000, async () => {
+    await waitFor('the ledger to hold every published message', 300_000, async () => {
       const led = readLedger(cluster.ledgerDir);
       return [...load.published].every((id) => led.seen.has(id));
     }).catch(() => say('drain: not every published message reached the ledger within 300 s'));
-    await waitUntil('the consumer to have nothing pending', 60_000, async () => {
+    await waitFor('the consumer to have nothing pending', 60_000, async () => {
       const nc = await connect({ servers: cluster.natsUrl, timeout: 2000 });
       try {
         const info = await (await jetstreamManager(nc)).consumers.info(STREAM, CONSUMER);
@@ -141,7 +142,7 @@ export async function runChaos(args: ChaosArgs): Promise<ChaosOutcome> {
     await monitor.stop();
     const down = await cluster.docktor(['override', SERVICE.name, '--replicas', '0', '--force', '--reason', 'chaos teardown']);
     if (down.code !== 0) notes.push(`docktor override 0 exited ${down.code}: ${down.out.trim()}`);
-    await waitUntil('the replicas to stop', 60_000, async () => sampler.sample() === 0).catch(() => say('teardown: replicas still alive 60 s after override 0'));
+    await waitFor('the replicas to stop', 60_000, async () => sampler.sample() === 0).catch(() => say('teardown: replicas still alive 60 s after override 0'));
     sampler.stop();
     await Promise.all(cluster.workers.map((w) => w.stop()));
     const wf = await checkWorkflows(c, workflowId, violations);
@@ -210,20 +211,6 @@ async function cleanup(cluster: Cluster): Promise<void> {
       // gone
     }
   }
-}
-
-async function waitUntil(what: string, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    try {
-      if (await probe()) return;
-    } catch (e) {
-      last = e instanceof Error ? e.message : String(e);
-    }
-    await sleep(500);
-  }
-  throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? ` (${last})` : ''}`);
 }
 
 async function main(): Promise<number> {

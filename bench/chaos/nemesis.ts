@@ -108,12 +108,7 @@ export class Nemesis {
     switch (kind) {
       case 'worker-kill': {
         const w = prng.pick(cluster.workers);
-        const f = log.begin(kind, `${w.name} pid ${w.pid}`);
-        await w.kill9();
-        await sleep(prng.int(1000, 5000));
-        this.o.say(`${w.name} restarted as pid ${w.start()}`);
-        log.end(f);
-        return;
+        return this.killRestart(kind, w, async () => w.start());
       }
       case 'worker-pause': {
         const w = prng.pick(cluster.workers);
@@ -125,22 +120,16 @@ export class Nemesis {
         log.end(f);
         return;
       }
-      case 'temporal-kill': {
-        const f = log.begin(kind, `temporal pid ${cluster.temporal.pid}`);
-        await cluster.temporal.kill9();
-        await sleep(prng.int(1000, 5000));
-        await cluster.startTemporal();
-        log.end(f, `pid ${cluster.temporal.pid}`);
-        return;
-      }
-      case 'nats-kill': {
-        const f = log.begin(kind, `nats pid ${cluster.nats.pid}`);
-        await cluster.nats.kill9();
-        await sleep(prng.int(1000, 5000));
-        await cluster.startNats();
-        log.end(f, `pid ${cluster.nats.pid}`);
-        return;
-      }
+      case 'temporal-kill':
+        return this.killRestart(kind, cluster.temporal, async () => {
+          await cluster.startTemporal();
+          return cluster.temporal.pid;
+        });
+      case 'nats-kill':
+        return this.killRestart(kind, cluster.nats, async () => {
+          await cluster.startNats();
+          return cluster.nats.pid;
+        });
       case 'replica-kill': {
         const r = prng.pick(this.o.sampler.live());
         const f = log.begin(kind, `replica ${r.index} pid ${r.pid}`);
@@ -168,7 +157,7 @@ export class Nemesis {
 
   /** Waits up to 90 s for an apply to start (the workflow's pending activity, or the worker's lines) and kills its worker. */
   private async killAtApply(): Promise<void> {
-    const { cluster, prng, log, say } = this.o;
+    const { cluster, say } = this.o;
     let found: Proc | undefined;
     let how = '';
     const lineSeen = new Promise<Proc>((resolve) => (this.applyWaiter = resolve));
@@ -209,11 +198,16 @@ export class Nemesis {
       say(`nemesis: worker-kill-at-apply: ${w.name} or the other worker is down; skipped`);
       return;
     }
-    const f = log.begin('worker-kill-at-apply', `${w.name} pid ${w.pid}`, how);
-    await w.kill9();
-    await sleep(prng.int(1000, 5000));
-    say(`${w.name} restarted as pid ${w.start()}`);
-    log.end(f);
+    await this.killRestart('worker-kill-at-apply', w, async () => w.start(), how);
+  }
+
+  /** kill -9, 1-5 s down, `restart` (which resolves with the new pid once it is up). */
+  private async killRestart(kind: FaultKind, p: Proc, restart: () => Promise<number | undefined>, note?: string): Promise<void> {
+    const f = this.o.log.begin(kind, `${p.name} pid ${p.pid}`, note);
+    await p.kill9();
+    await sleep(this.o.prng.int(1000, 5000));
+    const pid = await restart();
+    this.o.log.end(f, `${p.name} back as pid ${pid}`);
   }
 
   /** Every fault over: paused processes continued, dead ones started again. */
