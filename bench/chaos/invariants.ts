@@ -119,12 +119,18 @@ export function checkApplies(events: readonly ReplicaEvent[], history: readonly 
   return `${withSeq.length} events with seq in ${groups.size} applies, against ${changes.length} applied changes`;
 }
 
-/** 5 (second half): the status's check count against the history's, when the history was never trimmed. */
-export function checkCheckCounts(statusChecks: number, history: readonly HistoryEntry[], limit: number, violations: Violations): string {
+/**
+ * 5 (second half), and 4 without the fence: the status's check count against the history's, and
+ * its applied scales against the applied entries, when the history was never trimmed.
+ */
+export function checkCounts(status: { checks: number; scales_applied: number }, history: readonly HistoryEntry[], limit: number, violations: Violations): string {
   const sum = history.reduce((n, h) => n + (h.checks ?? 1), 0);
-  if (history.length >= limit) return `history at its limit (${limit}): counts not compared (status ${statusChecks}, history ${sum})`;
-  if (sum !== statusChecks) violations.add(5, `status says ${statusChecks} checks, the history's entries add up to ${sum}`);
-  return `status ${statusChecks} checks, history ${sum}`;
+  const applied = history.filter((h) => h.applied).length;
+  const seen = `status ${status.checks} checks and ${status.scales_applied} applies, history ${sum} and ${applied}`;
+  if (history.length >= limit) return `history at its limit (${limit}), counts not compared: ${seen}`;
+  if (sum !== status.checks) violations.add(5, `status says ${status.checks} checks, the history's entries add up to ${sum}`);
+  if (applied !== status.scales_applied) violations.add(4, `status says ${status.scales_applied} scales applied, the history has ${applied} applied entries`);
+  return seen;
 }
 
 /** 6: nothing the run started still alive. */

@@ -14,11 +14,11 @@ import { connectClient, type ControlClient } from '../../src/control/client';
 import { findMarkedReplicas } from '../../src/runtimes/process-marker';
 import * as scalers from '../../src/control/scalers';
 import { scalerWorkflowId } from '../../src/workflows/definitions';
-import { HISTORY_LIMIT, type HistoryEntry } from '../../src/workflows/scaler-state';
+import { HISTORY_LIMIT, type HistoryEntry, type ScalerStatus } from '../../src/workflows/scaler-state';
 import { ArgError, parseArgs, type ChaosArgs } from './args';
 import { CONSUMER, Cluster, ROOT, SERVICE, STREAM, SUBJECT } from './cluster';
 import { FAULT_KINDS, FaultLog } from './fault-log';
-import { checkApplies, checkCheckCounts, checkLedger, checkNothingAlive, checkWorkflows, parseReplicaEvent, type ReplicaEvent } from './invariants';
+import { checkApplies, checkCounts, checkLedger, checkNothingAlive, checkWorkflows, parseReplicaEvent, type ReplicaEvent } from './invariants';
 import { readLedger, tally } from './ledger';
 import { Load } from './load';
 import { Monitor, withTimeout } from './monitor';
@@ -127,11 +127,12 @@ export async function runChaos(args: ChaosArgs): Promise<ChaosOutcome> {
 
     // 5 (counts) and 4, on one consistent read: a status whose checks did not move while the history was read.
     const history = await consistentHistory(c, m, config);
-    notes.push(checkCheckCounts(history.status, history.entries, HISTORY_LIMIT, violations));
+    notes.push(checkCounts(history.status, history.entries, HISTORY_LIMIT, violations));
     const first = m.samples[0];
     if (first) {
       const implied = (Date.now() - first.at) / 1000 / SERVICE.check_interval;
-      notes.push(`checks recorded since the load began: ${history.status - first.checks} of the ${Math.round(implied)} the check interval implies (${Math.round(((history.status - first.checks) / implied) * 100)}%)`);
+      const recorded = history.status.checks - first.checks;
+      notes.push(`checks recorded since the load began: ${recorded} of the ${Math.round(implied)} the check interval implies (${Math.round((recorded / implied) * 100)}%)`);
     }
     notes.push(checkApplies(events, history.entries, violations));
     const applied = history.entries.filter((e) => e.applied && e.from !== e.to).length;
@@ -188,13 +189,13 @@ export async function runChaos(args: ChaosArgs): Promise<ChaosOutcome> {
   }
 }
 
-/** The history and the status's check count, read until the count stood still around the read. */
-async function consistentHistory(c: ControlClient, m: Monitor, config: ReturnType<typeof loadConfig>): Promise<{ status: number; entries: HistoryEntry[] }> {
+/** The history and the status, read until the status's check count stood still around the read. */
+async function consistentHistory(c: ControlClient, m: Monitor, config: ReturnType<typeof loadConfig>): Promise<{ status: ScalerStatus; entries: HistoryEntry[] }> {
   for (let attempt = 1; ; attempt++) {
     const before = (await m.read()).checks;
     const entries = await withTimeout(scalers.explain(c, config, SERVICE.name, HISTORY_LIMIT), 10_000, 'docktor explain');
-    const after = (await m.read()).checks;
-    if (before === after || attempt >= 10) return { status: after, entries };
+    const status = await m.read();
+    if (before === status.checks || attempt >= 10) return { status, entries };
     await sleep(300);
   }
 }
