@@ -64,3 +64,17 @@ export class UnavailableError extends DocktorError {
   readonly exitCode = 1;
   override name = 'UnavailableError';
 }
+
+/**
+ * The replicas are supervised by another worker process (the process runtime's owner lock): this
+ * worker cannot act on them. Retried a few times only (the owner may be gone in a moment).
+ */
+export class NotOwnerError extends UnavailableError {
+  override name = 'NotOwnerError';
+}
+
+/** A newer apply of the same service has already acted (the apply fence): this one must not. */
+export class SupersededError extends DocktorError {
+  readonly exitCode = 1;
+  override name = 'SupersededError';
+}

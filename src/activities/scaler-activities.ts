@@ -11,11 +11,12 @@
 //
 // Custom strategy and policy modules run in this decide step (src/extend), in threads of the
 // worker, each module imported once: restart the worker to load an edited module.
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Decision } from '../decide/index';
 import { replicaCeiling } from '../decide/safety/bounds';
 import type { DecisionInput, EngineState } from '../decide/input';
-import { ConfigurationError } from '../errors';
+import { ConfigurationError, NotOwnerError, SupersededError } from '../errors';
 import { decideStep } from '../extend/decide-step';
 import { ModuleHost } from '../extend/module-host';
 import type { DocktorMetrics, ScalerRef } from '../metrics/docktor-metrics';
@@ -58,7 +59,21 @@ export interface CheckResult extends CollectResult {
 
 export interface ApplyInput extends ServiceRef {
   replicas: number;
+  /** The apply's fence (EnsureOptions.seq): the workflow time, ms, it was scheduled at. Absent in older histories. */
+  seq?: number;
 }
+
+export interface ApplyResult extends ScaleResult {
+  /** The worker's clock (unix seconds) when the count was reached: cooldowns run from here. */
+  finished_at: number;
+}
+
+/**
+ * How many attempts an apply makes on workers that do not own the process replicas (about 3 s
+ * with the apply's retry policy) before it fails and the next check decides again: retrying until
+ * the owner happens to pick it up held a scaler's checks back for as long as the owner was gone.
+ */
+export const NOT_OWNER_ATTEMPTS = 3;
 
 export interface ScalerActivityOptions {
   sourceTimeoutMs?: number;
@@ -117,24 +132,38 @@ export function createScalerActivities(plugins: PluginLookup, o: ScalerActivityO
     },
 
     /** Idempotent: makes the count `replicas`, so a retry after a crash never scales twice. Heartbeats. */
-    async applyReplicas(input: ApplyInput): Promise<ScaleResult> {
+    async applyReplicas(input: ApplyInput): Promise<ApplyResult> {
       try {
         const ceiling = replicaCeiling(input.service);
         if (!Number.isSafeInteger(input.replicas) || input.replicas < 0 || input.replicas > ceiling) {
           throw new ConfigurationError(`replicas: ${input.replicas} is not a whole number in 0..${ceiling} (the hard ceiling, replica_ceiling)`, 'replica_ceiling');
         }
         const target = targetOf(unmasked(input));
-        const result = await withHeartbeat((signal) => plugins.runtimeFor(target).ensure(target, input.replicas, signal));
+        const result = await withHeartbeat((signal) => plugins.runtimeFor(target).ensure(target, input.replicas, { ...(signal ? { signal } : {}), ...(input.seq !== undefined ? { seq: input.seq } : {}) }));
         o.metrics?.applied(metricsRef(input), result.before, result.after);
-        return result;
+        return { ...result, finished_at: Date.now() / 1000 };
       } catch (e) {
         if (e instanceof ConfigurationError) throw ApplicationFailure.nonRetryable(e.message, 'ConfigurationError');
+        if (e instanceof SupersededError) throw ApplicationFailure.nonRetryable(e.message, 'SupersededError');
+        if (e instanceof NotOwnerError) {
+          const attempt = currentAttempt();
+          throw ApplicationFailure.create({ message: `${e.message} (attempt ${attempt} of ${NOT_OWNER_ATTEMPTS} on a worker that is not the owner)`, type: 'NotOwnerError', nonRetryable: attempt >= NOT_OWNER_ATTEMPTS });
+        }
         throw e;
       }
     },
   };
   /** Runs checks (each exactly a checkService) until something changes (./watch-service.ts). */
   return { ...activities, watchService: createWatchService((input) => activities.checkService(input)) };
+}
+
+/** The running activity's attempt (1 outside an activity: unit tests call the functions directly). */
+function currentAttempt(): number {
+  try {
+    return Context.current().info.attempt;
+  } catch {
+    return 1;
+  }
 }
 
 function metricsRef(ref: ServiceRef): ScalerRef {

@@ -37,6 +37,12 @@ export interface WatchInput extends Omit<CheckInput, 'now'> {
   /** Unix seconds: no check starts at or after this; the activity returns then. */
   until: number;
   heartbeat_seconds: number;
+  /**
+   * The workflow's check count when it started this watch. A reader that adds a running watch's
+   * progress to the workflow's status (`docktor status`) needs it: once the workflow has recorded
+   * the watch's checks its count differs, and adding them again would count them twice.
+   */
+  base_checks?: number;
 }
 
 /** Checks the activity ran: consecutive identical ones folded (`checks` > 1). */
@@ -59,6 +65,8 @@ export interface WatchProgress {
   next_check_at: number | null;
   /** Why it returned (`running` in heartbeats). */
   ended: 'running' | 'change' | 'until' | 'event' | 'stopped';
+  /** WatchInput.base_checks, for readers of the heartbeat. */
+  base_checks?: number;
 }
 
 /** Resolves when the watched workflow's history gets an event after this activity's schedule. */
@@ -135,6 +143,7 @@ export function createWatchService(check: (input: CheckInput) => Promise<CheckRe
       state: { queue_state: input.queue_state, ...(input.engine ? { engine: input.engine } : {}), last_replicas: input.last_replicas, metric_failures: input.metric_failures },
       next_check_at: null,
       ended: 'running',
+      ...(input.base_checks !== undefined ? { base_checks: input.base_checks } : {}),
     };
     // A retried attempt whose last one had already reached its end returns that end.
     if (progress.ended === 'change') return progress;

@@ -2,6 +2,7 @@
 // Temporal starts, cancels, queries, signals and updates of the scaler workflows.
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
+import { temporal } from '@temporalio/proto';
 import { isDeepStrictEqual } from 'node:util';
 import type { Config } from '../config/load';
 import type { ServiceConfig } from '../config/service';
@@ -112,7 +113,10 @@ export type ServiceStatus = ({ service: string; running: false } | ({ running: t
  * changes) the workflow's own counters and newest entry stand still. Null when none.
  */
 async function runningWatch(c: ControlClient, h: WorkflowHandle): Promise<RunningWatch | null> {
-  const watch = (await h.describe()).raw.pendingActivities?.find((a) => a.activityType?.name === 'watchService');
+  // A watch the workflow abandoned (its worker gone) stays pending, cancel requested, until it times out: not it.
+  const watch = (await h.describe()).raw.pendingActivities?.find(
+    (a) => a.activityType?.name === 'watchService' && a.state !== temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_CANCEL_REQUESTED,
+  );
   const payloads = watch?.heartbeatDetails?.payloads;
   if (!payloads?.length) return null;
   try {
@@ -122,7 +126,11 @@ async function runningWatch(c: ControlClient, h: WorkflowHandle): Promise<Runnin
   }
 }
 
-/** The `status` query brought up to the running watch; replicas, decision, pause and override are the workflow's, always current. */
+/**
+ * The `status` query brought up to the running watch; replicas, decision, pause and override are
+ * the workflow's, always current. Two reads: the watch's progress counts only while the workflow
+ * has not recorded it yet (withWatchProgress).
+ */
 async function currentStatus(c: ControlClient, h: WorkflowHandle): Promise<ScalerStatus> {
   const [st, watch] = await Promise.all([h.query(statusQuery), runningWatch(c, h)]);
   return watch ? withWatchProgress(st, watch) : st;
@@ -155,8 +163,10 @@ export async function explain(c: ControlClient, config: Config, name: string | u
       const found = discovered.find((d) => d.service === service);
       const h = name ? await runningHandle(c, config, service) : found ? c.client.workflow.getHandle(found.workflow_id) : handleOf(c, config, service);
       if (!name && !(await isRunning(h))) return [];
-      const [entries, watch] = await Promise.all([h.query(historyQuery, { tail }), runningWatch(c, h)]);
-      return (watch ? historyWithWatch(entries, watch).slice(tail > 0 ? -tail : Infinity) : entries).map((e) => ({ service, ...e }));
+      // The status after the history: if the history holds a watch's checks, so does this count, and the watch is not added twice.
+      const entries = await h.query(historyQuery, { tail });
+      const [st, watch] = await Promise.all([h.query(statusQuery), runningWatch(c, h)]);
+      return (watch ? historyWithWatch(entries, st.checks, watch).slice(tail > 0 ? -tail : Infinity) : entries).map((e) => ({ service, ...e }));
     }),
   );
   return per.flat().sort((a, b) => a.at - b.at);

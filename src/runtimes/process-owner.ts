@@ -11,7 +11,8 @@ export interface OwnerIdentity {
   start_time: number;
 }
 
-export type Ownership = { owned: true } | { owned: false; owner: OwnerIdentity };
+/** `owner` is unknown while another process is taking a stale lock over. */
+export type Ownership = { owned: true } | { owned: false; owner?: OwnerIdentity };
 
 export function lockFilePath(dir: string, key: string): string {
   return path.join(dir, `${key}.lock`);
@@ -38,9 +39,33 @@ function readOwner(file: string): OwnerIdentity | undefined {
 
 const same = (a: OwnerIdentity | undefined, b: OwnerIdentity): boolean => a !== undefined && a.pid === b.pid && a.start_time === b.start_time;
 
+/** A takeover guard older than this was left by a process that died while holding it. */
+const STALE_GUARD_MS = 10_000;
+
+/** mkdir is atomic: exactly one of several processes creates the guard. */
+function takeGuard(guard: string): boolean {
+  for (let tries = 0; tries < 2; tries++) {
+    try {
+      fs.mkdirSync(guard);
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    try {
+      if (Date.now() - fs.statSync(guard).mtimeMs < STALE_GUARD_MS) return false;
+      fs.rmSync(guard, { recursive: true, force: true });
+    } catch {
+      // gone meanwhile: try once more
+    }
+  }
+  return false;
+}
+
 /**
- * Takes the lock unless another live process holds it. Two processes taking over the same stale
- * lock at the very same moment could both succeed; the rename narrows that to a read-back race.
+ * Takes the lock unless another live process holds it. A stale lock (its process is gone) is
+ * taken over under a guard directory, so that two workers finding it stale at the same moment
+ * (a worker killed, the other one and its restarted self both checking) cannot both win and both
+ * supervise, each restarting the same dead replica.
  */
 export function acquireOwnership(file: string): Ownership {
   const me = selfIdentity();
@@ -55,11 +80,19 @@ export function acquireOwnership(file: string): Ownership {
   const owner = readOwner(file);
   if (same(owner, me)) return { owned: true };
   if (owner && isSameLiveProcess(owner.pid, owner.start_time)) return { owned: false, owner };
-  const tmp = `${file}.${me.pid}.tmp`;
-  fs.writeFileSync(tmp, body);
-  fs.renameSync(tmp, file);
-  const now = readOwner(file);
-  return same(now, me) ? { owned: true } : now ? { owned: false, owner: now } : { owned: true };
+  const guard = `${file}.takeover`;
+  if (!takeGuard(guard)) return { owned: false, ...(owner ? { owner } : {}) };
+  try {
+    // Read again under the guard: another process may have taken it over just before.
+    const now = readOwner(file);
+    if (now && !same(now, me) && isSameLiveProcess(now.pid, now.start_time)) return { owned: false, owner: now };
+    const tmp = `${file}.${me.pid}.tmp`;
+    fs.writeFileSync(tmp, body);
+    fs.renameSync(tmp, file);
+    return { owned: true };
+  } finally {
+    fs.rmSync(guard, { recursive: true, force: true });
+  }
 }
 
 /** Gives the lock up if it is ours (on close, so another worker may take over at once). */

@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import type { ProcessRuntimeConfig } from '../config/runtime';
-import { ConfigurationError, OperationError, UnavailableError } from '../errors';
+import { ConfigurationError, NotOwnerError, OperationError, SupersededError } from '../errors';
 import type { Observations } from '../observations';
 import {
   cpuPercentBetween,
@@ -26,17 +26,17 @@ import { acquireOwnership, lockFilePath, releaseOwnership, type OwnerIdentity } 
 import { findMarkedReplicas, markerEnv, poolId, type MarkedReplica } from './process-marker';
 import { replicaEnv, resolveProgram } from './process-program';
 import { logFilePath, readState, stateFilePath, writeState, type ProcessState, type ReplicaRecord } from './process-state';
-import type { RuntimeTarget, ScaleResult } from './runtime';
+import type { EnsureOptions, RuntimeTarget, ScaleResult } from './runtime';
 
 /** What happens to replicas, for logs and tests. */
 export type ProcessEvent =
-  | { type: 'started'; replica: string; index: number; pid: number; restart: boolean }
+  | { type: 'started'; replica: string; index: number; pid: number; restart: boolean; seq?: number }
   | { type: 'exited'; replica: string; index: number; pid: number; code: number | null; signal: string | null; ran_ms: number }
   | { type: 'restart_scheduled'; replica: string; index: number; delay_ms: number; failures: number }
   | { type: 'restart_failed'; replica: string; index: number; error: string }
   | { type: 'adopted'; replica: string; index: number; pid: number }
   | { type: 'reaped'; replica: string; index: number; pid: number }
-  | { type: 'stopped'; replica: string; index: number; pid: number; how: string };
+  | { type: 'stopped'; replica: string; index: number; pid: number; how: string; seq?: number };
 
 export interface PoolOptions {
   stateDir: string;
@@ -92,6 +92,10 @@ export class ProcessPool {
   private closed = false;
   private poller: NodeJS.Timeout | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  /** The newest apply fence seen (persisted; see EnsureOptions.seq). */
+  private fence: number | null = null;
+  /** The newest fence asked for, queued ensures included: a running older ensure stops for it. */
+  private wanted: number | null = null;
   /** Previous CPU sample per copy (`pid:start_time`), so a rate needs no sleeping. */
   private readonly cpuSamples = new Map<string, { sample: CpuSample; pct: number }>();
 
@@ -105,19 +109,35 @@ export class ProcessPool {
     this.poolId = poolId(options.stateDir, key);
   }
 
-  /** `signal` stops a scale-up between two starts (the apply was cancelled: pause, resume, override). */
-  async ensure(target: RuntimeTarget<ProcessRuntimeConfig>, replicas: number, signal?: AbortSignal): Promise<ScaleResult> {
+  /**
+   * `signal` stops a scale-up between two starts (the apply was cancelled: pause, resume,
+   * override). `seq` fences it: refused when an ensure with a newer seq came before it, and
+   * stopped before its next start or stop when one comes while it runs (it waits in the queue).
+   */
+  async ensure(target: RuntimeTarget<ProcessRuntimeConfig>, replicas: number, options: EnsureOptions = {}): Promise<ScaleResult> {
+    const { signal, seq } = options;
+    if (seq !== undefined) this.wanted = Math.max(this.wanted ?? seq, seq);
     return this.serialized(async () => {
       this.target = target;
       this.requireOwnership();
+      if (seq !== undefined) {
+        if (this.fence !== null && seq < this.fence) {
+          throw new SupersededError(`an apply of ${this.key} newer than this one (fence ${seq} < ${this.fence}) has already acted; this one does nothing`);
+        }
+        this.fence = seq;
+        this.persist();
+      }
+      const superseded = () => seq !== undefined && this.wanted !== null && this.wanted > seq;
       const before = this.slots.size;
       if (replicas > before) {
-        const started = await this.scaleUp(replicas - before, signal);
-        const stopped = started.length < replicas - before ? `; interrupted after ${started.length} of ${replicas - before}` : '';
+        const started = await this.scaleUp(replicas - before, signal, seq, superseded);
+        const why = superseded() ? 'superseded by a newer apply' : 'interrupted';
+        const stopped = started.length < replicas - before ? `; ${why} after ${started.length} of ${replicas - before}` : '';
         return { before, after: this.slots.size, detail: `started ${started.join(', ') || 'none'}${stopped}` };
       }
       if (replicas < before) {
-        const stopped = await this.scaleDown(before - replicas);
+        if (superseded()) return { before, after: before, detail: 'superseded by a newer apply before stopping any' };
+        const stopped = await this.scaleDown(before - replicas, seq);
         return { before, after: this.slots.size, detail: `stopped ${stopped.join(', ')}` };
       }
       return { before, after: before, detail: `no change (${this.liveCount()} of ${before} running)` };
@@ -171,7 +191,7 @@ export class ProcessPool {
   private requireOwnership(): void {
     if (this.tryOwnership()) return;
     const who = this.otherOwner ? `pid ${this.otherOwner.pid}` : 'another process';
-    throw new UnavailableError(
+    throw new NotOwnerError(
       `the replicas of ${this.key} are supervised by another docktor worker (${who}, lock ${this.lockFile}); ` +
         'run one worker per machine for process runtimes, or stop the other one',
     );
@@ -213,6 +233,7 @@ export class ProcessPool {
       if (strays.has(m.index)) duplicates.push(m); // oldest first: the first one keeps the index
       else strays.set(m.index, m);
     }
+    this.fence = st?.fence ?? null;
     if (!st && strays.size === 0) return;
     this.restarts = st?.restarts ?? 0;
     const now = Date.now();
@@ -265,12 +286,12 @@ export class ProcessPool {
    * for the next owner, never an unknown process. Between two starts the event loop runs, so the
    * apply's heartbeat and its cancellation (`signal`) get through.
    */
-  private async scaleUp(count: number, signal?: AbortSignal): Promise<string[]> {
+  private async scaleUp(count: number, signal: AbortSignal | undefined, seq: number | undefined, superseded: () => boolean): Promise<string[]> {
     this.spawnable(); // a missing program is a config error before anything starts
     const started: string[] = [];
     for (let index = 1; started.length < count; index++) {
       if (this.slots.has(index)) continue;
-      if (signal?.aborted || this.closed) break;
+      if (signal?.aborted || this.closed || superseded()) break;
       const slot: Slot = { index, failures: 0, restarts: 0 };
       this.slots.set(index, slot);
       this.persist();
@@ -284,14 +305,14 @@ export class ProcessPool {
       }
       this.persist();
       started.push(`${this.name(index)} (pid ${copy.pid})`);
-      this.emit({ type: 'started', replica: this.name(index), index, pid: copy.pid, restart: false });
+      this.emit({ type: 'started', replica: this.name(index), index, pid: copy.pid, restart: false, ...(seq !== undefined ? { seq } : {}) });
       await new Promise((resolve) => setImmediate(resolve));
     }
     return started;
   }
 
   /** Stops the `count` highest indexes, all at once, and waits for them to be gone. */
-  private async scaleDown(count: number): Promise<string[]> {
+  private async scaleDown(count: number, seq?: number): Promise<string[]> {
     const victims = [...this.slots.values()].sort((a, b) => b.index - a.index).slice(0, count);
     for (const slot of victims) {
       // Out of the pool first, so neither the exit handler nor the poller restarts them.
@@ -300,10 +321,10 @@ export class ProcessPool {
     }
     this.persist();
     const grace_ms = this.target.runtime.grace_period * 1000;
-    return Promise.all(victims.map(async (slot) => `${this.name(slot.index)} (${await this.stop(slot, grace_ms)})`));
+    return Promise.all(victims.map(async (slot) => `${this.name(slot.index)} (${await this.stop(slot, grace_ms, seq)})`));
   }
 
-  private async stop(slot: Slot, grace_ms: number): Promise<string> {
+  private async stop(slot: Slot, grace_ms: number, seq?: number): Promise<string> {
     const copy = slot.copy;
     if (!copy) return 'was waiting to restart';
     let how: string;
@@ -323,7 +344,7 @@ export class ProcessPool {
       }
     }
     this.killLeftovers(copy.pid);
-    this.emit({ type: 'stopped', replica: this.name(slot.index), index: slot.index, pid: copy.pid, how });
+    this.emit({ type: 'stopped', replica: this.name(slot.index), index: slot.index, pid: copy.pid, how, ...(seq !== undefined ? { seq } : {}) });
     return how;
   }
 
@@ -538,6 +559,7 @@ export class ProcessPool {
       service: this.target.service.name,
       restarts: this.restarts,
       replicas,
+      fence: this.fence,
       updated_at: '',
     };
     writeState(this.stateFile, state);

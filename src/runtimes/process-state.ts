@@ -33,9 +33,13 @@ export const ProcessStateSchema = z.object({
   /** Restarts of copies that died, over the service's life. */
   restarts: z.number().int().nonnegative(),
   replicas: z.array(ReplicaRecordSchema),
+  /** The newest apply fence seen (EnsureOptions.seq): an older apply is refused, by any owner. */
+  fence: z.number().nullable().default(null),
   updated_at: z.string(),
 });
 export type ProcessState = z.infer<typeof ProcessStateSchema>;
+/** As written (a file from before the fence has none). */
+export type ProcessStateInput = z.input<typeof ProcessStateSchema>;
 
 /**
  * One directory per machine (per user), whatever the current directory: two workers started from
@@ -72,7 +76,7 @@ export function logFilePath(dir: string, key: string, index: number): string {
 }
 
 export function emptyState(project: string, service: string): ProcessState {
-  return { version: 1, project, service, restarts: 0, replicas: [], updated_at: new Date().toISOString() };
+  return { version: 1, project, service, restarts: 0, replicas: [], fence: null, updated_at: new Date().toISOString() };
 }
 
 /** The recorded state, or undefined when there is no file yet. */
@@ -101,7 +105,7 @@ export function readState(file: string): ProcessState | undefined {
   return parsed.data;
 }
 
-export function writeState(file: string, state: ProcessState): void {
+export function writeState(file: string, state: ProcessStateInput): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, `${JSON.stringify({ ...state, updated_at: new Date().toISOString() }, null, 2)}\n`);

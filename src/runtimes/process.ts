@@ -11,7 +11,7 @@ import { DEFAULT_BACKOFF, type BackoffPolicy } from './process-backoff';
 import { ProcessPool, type ProcessEvent } from './process-pool';
 import { resolveProgram } from './process-program';
 import { defaultStateDir, serviceKey, stateFilePath } from './process-state';
-import type { Runtime, RuntimeTarget, ScaleResult } from './runtime';
+import type { EnsureOptions, Runtime, RuntimeTarget, ScaleResult } from './runtime';
 
 export type { ProcessEvent } from './process-pool';
 
@@ -55,11 +55,11 @@ export class ProcessRuntime implements Runtime<ProcessRuntimeConfig> {
     return this.pool(target).observe(target);
   }
 
-  async ensure(target: RuntimeTarget<ProcessRuntimeConfig>, replicas: number, signal?: AbortSignal): Promise<ScaleResult> {
+  async ensure(target: RuntimeTarget<ProcessRuntimeConfig>, replicas: number, options: EnsureOptions = {}): Promise<ScaleResult> {
     if (!Number.isSafeInteger(replicas) || replicas < 0) {
       throw new OperationError(`replicas of ${target.service.name} must be a whole number >= 0, got ${replicas}`);
     }
-    return this.pool(target).ensure(target, replicas, signal);
+    return this.pool(target).ensure(target, replicas, options);
   }
 
   async check(target: RuntimeTarget<ProcessRuntimeConfig>): Promise<CheckResult[]> {

@@ -21,6 +21,19 @@ export interface ScaleResult {
   detail: string;
 }
 
+/** How an apply asks for a count (src/activities/scaler-activities.ts applyReplicas). */
+export interface EnsureOptions {
+  /** Stops a runtime that starts replicas one by one early (the apply was cancelled). */
+  signal?: AbortSignal;
+  /**
+   * The apply's fence: the workflow time (ms) it was scheduled at, so it grows with every apply
+   * of a service, across workflow runs. A runtime that can (process) refuses an ensure older than
+   * the newest it has seen and stops one that a newer ensure supersedes, so an apply resumed
+   * late (a worker that was frozen) never acts after its successor. Absent: not fenced.
+   */
+  seq?: number;
+}
+
 export interface Runtime<C extends RuntimeConfig = RuntimeConfig> {
   readonly kind: C['kind'];
   /**
@@ -29,10 +42,10 @@ export interface Runtime<C extends RuntimeConfig = RuntimeConfig> {
    */
   observe(target: RuntimeTarget<C>): Promise<Observations>;
   /**
-   * Makes the number of replicas `replicas`; graceful on the way down. A runtime that starts
-   * replicas one by one stops early when `signal` aborts (the apply was cancelled).
+   * Makes the number of replicas `replicas`; graceful on the way down. See EnsureOptions for
+   * the cancellation signal and the fence.
    */
-  ensure(target: RuntimeTarget<C>, replicas: number, signal?: AbortSignal): Promise<ScaleResult>;
+  ensure(target: RuntimeTarget<C>, replicas: number, options?: EnsureOptions): Promise<ScaleResult>;
   /** Live checks for `config validate`; never throws. */
   check(target: RuntimeTarget<C>): Promise<CheckResult[]>;
   /** Releases connections and, for runtimes that own processes, nothing else: replicas stay. */

@@ -3,7 +3,7 @@
 // deterministic: used by the workflow (recording) and by the watch activity (which folds the
 // checks of a quiet stretch before it returns them), so both agree on what "identical" means.
 import type { CheckResult } from '../activities/scaler-activities';
-import { HISTORY_LIMIT, type HistoryEntry } from './scaler-state';
+import { HISTORY_LIMIT, iso, type HistoryEntry, type ScalerStatus } from './scaler-state';
 
 /**
  * What must be equal for two checks to be one entry: the decision (action, from, to, limited_by,
@@ -65,6 +65,8 @@ export function needsApply(c: CheckResult, paused: boolean, dryRun: boolean): bo
 export interface RunningWatch {
   checks: Array<{ at: number; last_at: number; checks: number; result: CheckResult }>;
   next_check_at: number | null;
+  /** The workflow's check count when the watch started (absent from watches of older workers). */
+  base_checks?: number;
 }
 
 /** The entry of a watch's (possibly folded) checks, before anything is applied. */
@@ -73,24 +75,47 @@ function watchedEntry(c: RunningWatch['checks'][number], knownReplicas: number |
 }
 
 /**
+ * Whether a watch's progress is still news to a workflow that has recorded `checks` checks: the
+ * status query and the describe that reads the heartbeat are two reads, and a watch that ended
+ * between them is already in the status (counting it again made `checks` go 89 -> 86).
+ */
+export function watchIsNews(checks: number, watch: RunningWatch): boolean {
+  return watch.base_checks === checks;
+}
+
+/** The part of a status (ScalerStatus) that a running watch brings up to date. */
+export type WatchedStatus = Pick<ScalerStatus, 'checks' | 'last_check_at' | 'last_check_at_iso' | 'next_check_at' | 'next_check_at_iso' | 'last_decision'>;
+
+/**
  * A status with the progress of the running watch, from its last heartbeat: the checks it has
  * folded since the workflow last recorded (they repeat the newest entry, or the watch would
- * have returned), the last check time and the next. Pure; `docktor status` applies it.
+ * have returned), the last check time and the next, each with its ISO form. Pure; `docktor
+ * status` applies it.
  */
-export function withWatchProgress<S extends { checks: number; last_check_at: number | null; next_check_at: number | null; last_decision: HistoryEntry | null }>(
-  status: S,
-  watch: RunningWatch,
-): S {
+export function withWatchProgress<S extends WatchedStatus>(status: S, watch: RunningWatch): S {
+  if (!watchIsNews(status.checks, watch)) return status;
   let out = { ...status, ...(watch.next_check_at !== null ? { next_check_at: watch.next_check_at } : {}) };
+  // The status's entry carries its at_iso: dropped here, made again from the folded entry.
+  let last: HistoryEntry | undefined = out.last_decision ? withoutIso(out.last_decision) : undefined;
   for (const c of watch.checks) {
-    const last = out.last_decision ?? undefined;
     const entry = watchedEntry(c, last?.to ?? null);
-    out = { ...out, checks: out.checks + c.checks, last_check_at: c.last_at, last_decision: folds(last, entry) ? foldEntry(last, entry) : entry };
+    last = folds(last, entry) ? foldEntry(last, entry) : entry;
+    out = { ...out, checks: out.checks + c.checks, last_check_at: c.last_at };
   }
-  return out;
+  return {
+    ...out,
+    last_decision: last ? { ...last, at_iso: iso(last.at) } : null,
+    last_check_at_iso: iso(out.last_check_at),
+    next_check_at_iso: iso(out.next_check_at),
+  };
+}
+
+function withoutIso({ at_iso: _iso, ...entry }: HistoryEntry & { at_iso: unknown }): HistoryEntry {
+  return entry;
 }
 
 /** History entries (newest last) with the running watch's progress folded in, as `docktor explain` shows them. */
-export function historyWithWatch(history: HistoryEntry[], watch: RunningWatch): HistoryEntry[] {
+export function historyWithWatch(history: HistoryEntry[], checks: number, watch: RunningWatch): HistoryEntry[] {
+  if (!watchIsNews(checks, watch)) return history;
   return watch.checks.reduce((h, c) => recordEntry(h, watchedEntry(c, h[h.length - 1]?.to ?? null), Infinity), history);
 }

@@ -21,6 +21,7 @@ import {
 import type { CheckResult, ScalerActivities } from '../activities/scaler-activities';
 import type { WatchInput, WatchProgress, WatchedCheck } from '../activities/watch-service';
 import { toFieldIssues } from '../config/issues';
+import { changeLanded } from '../decide/change-landed';
 import type { ServiceConfig } from '../config/service';
 import {
   historyQuery,
@@ -243,6 +244,7 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
       phase,
       until,
       heartbeat_seconds: beatS,
+      base_checks: state.checks,
     };
     const scope = new CancellationScope();
     type Outcome = { ok: WatchProgress } | { error: unknown };
@@ -293,8 +295,11 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
       applying = mine;
       try {
         const apply = applyActivity(service, replicas, to);
-        const result = await scope.run(() => apply({ ...ref(), replicas: to }));
+        // Workflow time: it grows with every apply of the service, so it fences them (EnsureOptions.seq).
+        const result = await scope.run(() => apply({ ...ref(), replicas: to, seq: Date.now() }));
         state.replicas = result.after;
+        // Cooldowns run from when the change landed (a result from an older worker has no time: then from the decision).
+        state.engine = changeLanded(decision.state, c.last_at, result.finished_at ?? c.last_at);
         state.scales_applied += 1;
         applied = true;
       } catch (e) {

@@ -1,7 +1,9 @@
 // FAKES, named as such: an in-memory runtime and queue source for testing the scaler workflow's
 // loop (timers, signals, updates, durability) apart from real Docker/NATS, which have their own
 // tests. Everything else in those tests is real: the Temporal dev server, the worker, the engine.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { QueueConfig } from '../../src/config/queue';
+import { NotOwnerError } from '../../src/errors';
 import type { PluginLookup } from '../../src/activities/scaler-activities';
 import type { Json, Observations } from '../../src/observations';
 import type { QueueSource } from '../../src/queues/queue-source';
@@ -15,6 +17,12 @@ export class FakeRuntime implements Runtime {
   ensureCalls = 0;
   /** When set, ensure throws this many times before succeeding. */
   failNext = 0;
+  /** When set, ensure throws NotOwnerError (another worker supervises) this many times. */
+  notOwnerNext = 0;
+  /** How long an ensure that changes the count takes (a slow start or a grace period), ms. */
+  ensureDelayMs = 0;
+  /** When each change was asked for and when it landed (unix seconds). */
+  readonly landed: Array<{ from: number; to: number; asked_at: number; landed_at: number }> = [];
 
   constructor(initial: number) {
     this.replicas = initial;
@@ -30,8 +38,17 @@ export class FakeRuntime implements Runtime {
       this.failNext -= 1;
       throw new Error('fake runtime: injected failure');
     }
+    if (this.notOwnerNext > 0) {
+      this.notOwnerNext -= 1;
+      throw new NotOwnerError('fake runtime: the replicas are supervised by another docktor worker');
+    }
     const before = this.replicas;
-    if (n !== before) this.changes.push([before, n]);
+    const asked_at = Date.now() / 1000;
+    if (n !== before && this.ensureDelayMs > 0) await sleep(this.ensureDelayMs);
+    if (n !== before) {
+      this.changes.push([before, n]);
+      this.landed.push({ from: before, to: n, asked_at, landed_at: Date.now() / 1000 });
+    }
     this.replicas = n;
     return { before, after: n, detail: `fake: ${before} -> ${n}` };
   }

@@ -10,7 +10,7 @@ import type { ProcessRuntimeConfig } from '../../src/config/runtime';
 import { UnavailableError } from '../../src/errors';
 import { readProcStat } from '../../src/runtimes/proc-stats';
 import { ProcessRuntime, type ProcessEvent } from '../../src/runtimes/process';
-import { writeState, type ProcessState } from '../../src/runtimes/process-state';
+import { writeState, type ProcessStateInput } from '../../src/runtimes/process-state';
 import type { RuntimeTarget } from '../../src/runtimes/runtime';
 import {
   environOf,
@@ -191,7 +191,7 @@ test('a recorded pid that now belongs to another process (other start time) is n
   seenPids.push(pid);
   const realStart = await waitFor('the stranger to run', () => readProcStat(pid)?.start_time);
   const t = makeTarget(f, 'reused');
-  const state: ProcessState = {
+  const state: ProcessStateInput = {
     version: 1,
     project: f.project,
     service: 'reused',
@@ -219,4 +219,34 @@ test('a recorded pid that now belongs to another process (other start time) is n
   const gone = new Promise((resolve) => stranger.once('exit', resolve));
   stranger.kill('SIGKILL');
   await gone;
+});
+
+test('a stale lock taken over by several processes at the same moment has exactly one new owner', async () => {
+  const ownerModule = require.resolve('../../src/runtimes/process-owner');
+  const lock = path.join(f.stateDir, 'race.lock');
+  // Each racer waits for the same instant, then tries once, says whether it owns the lock, and lives on a while.
+  const racer = `
+const { acquireOwnership } = require(${JSON.stringify(ownerModule)});
+const at = Number(process.argv[2]);
+while (Date.now() < at) {}
+process.stdout.write(String(acquireOwnership(process.argv[1]).owned));
+// Alive until every racer has tried: a winner that exited would leave a stale lock again.
+setTimeout(() => {}, 1500);
+`;
+  const outcome = (child: ChildProcess) =>
+    new Promise<string>((resolve) => {
+      let out = '';
+      child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('exit', () => resolve(out));
+    });
+  for (let round = 0; round < 15; round++) {
+    // Owned by a process that is gone (pid 1's start time is never 1).
+    fs.mkdirSync(f.stateDir, { recursive: true });
+    fs.writeFileSync(lock, `${JSON.stringify({ pid: 1, start_time: 1 })}\n`);
+    const at = Date.now() + 400;
+    const racers = Array.from({ length: 4 }, () => spawn(process.execPath, ['-e', racer, lock, String(at)], { stdio: ['ignore', 'pipe', 'inherit'] }));
+    const owned = await Promise.all(racers.map(outcome));
+    assert.equal(owned.filter((o) => o === 'true').length, 1, `round ${round}: ${owned.join(', ')}`);
+    assert.equal(fs.existsSync(`${lock}.takeover`), false, 'the takeover guard is removed');
+  }
 });

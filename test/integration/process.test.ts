@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { ConfigurationError } from '../../src/errors';
+import { ConfigurationError, SupersededError } from '../../src/errors';
 import { planRestart } from '../../src/runtimes/process-backoff';
 import { ProcessRuntime, type ProcessEvent } from '../../src/runtimes/process';
 import {
@@ -109,6 +109,37 @@ test('scales 0 -> 3 -> 4 -> 1 -> 0 -> 2 with DOCKTOR_REPLICA 1..N, idempotently,
   const log = fs.readFileSync(path.join(f.stateDir, 'proj-scale-1.log'), 'utf8');
   assert.equal(typeof log, 'string', 'each copy appends to its log file under the state dir');
   await rt.ensure(t, 0);
+});
+
+test('applies are fenced: an older one is refused, and one a newer one supersedes stops before it acts', async () => {
+  const events: ProcessEvent[] = [];
+  const rt = runtime({ onEvent: (e) => events.push(e) });
+  const t = makeTarget(f, 'fence', { grace_period: 1 });
+  const up = await rt.ensure(t, 2, { seq: 1000 });
+  assert.equal(up.after, 2);
+  await allReady('fence', 2);
+  assert.equal(recordedState(f, 'fence')?.fence, 1000, 'the fence is persisted with the replicas');
+  assert.deepEqual(events.filter((e) => e.type === 'started').map((e) => e.type === 'started' && e.seq), [1000, 1000]);
+
+  // A frozen worker's apply resumed after a newer one acted: refused, nothing changes.
+  await assert.rejects(rt.ensure(t, 4, { seq: 999 }), (e: unknown) => e instanceof SupersededError && /fence 999 < 1000/.test(e.message));
+  assert.equal(recordedPids(f, 'fence').size, 2);
+
+  // A stale apply still queued when a newer one arrives starts nothing; the newer one then acts.
+  const [stale, fresh] = await Promise.all([rt.ensure(t, 4, { seq: 2000 }), rt.ensure(t, 1, { seq: 3000 })]);
+  assert.match(stale.detail, /superseded by a newer apply after 0 of 2/);
+  assert.equal(stale.after, 2);
+  assert.equal(fresh.after, 1);
+  const actions = events.filter((e) => e.type === 'started' || e.type === 'stopped');
+  assert.ok(actions.every((e) => (e.type === 'started' || e.type === 'stopped') && e.seq !== 2000), 'the superseded apply neither started nor stopped a replica');
+
+  // Another owner (the next worker) reads the fence from the state file.
+  await rt.close();
+  const next = runtime();
+  await assert.rejects(next.ensure(t, 3, { seq: 2500 }), SupersededError);
+  assert.equal((await next.ensure(t, 0, { seq: 4000 })).after, 0);
+  // Unfenced callers (tests, tools) are not refused.
+  assert.equal((await next.ensure(t, 0)).after, 0);
 });
 
 test('a copy that ignores SIGTERM is SIGKILLed after grace_period', async () => {

@@ -10,7 +10,7 @@ import { connectClient, type ControlClient } from '../../src/control/client';
 import * as scalers from '../../src/control/scalers';
 import { checkPhase } from '../../src/workflows/check-schedule';
 import { WORKFLOW_TYPE, historyQuery, scalerWorkflowId, setConfigUpdate, statusQuery } from '../../src/workflows/definitions';
-import type { HistoryEntry, ScalerInput, ScalerStatus } from '../../src/workflows/scaler-state';
+import { iso, type HistoryEntry, type ScalerInput, type ScalerStatus } from '../../src/workflows/scaler-state';
 import { createScalerWorker, workflowBundle } from '../../src/worker';
 import { FakeFleet } from '../harness/fake-plugins';
 import { testTemporal } from '../harness/services';
@@ -241,6 +241,76 @@ describe('serviceScaler workflow (real dev server, fake plugins)', () => {
     for (let i = 1; i < runtime.changes.length; i++) assert.equal(runtime.changes[i]?.[0], runtime.changes[i - 1]?.[1]);
     const st = await h.query(statusQuery);
     assert.equal(st.scales_applied, runtime.changes.length);
+  });
+
+  it('times the cooldown from when a change landed, not from when it was decided', async () => {
+    const runtime = fleet.runtime('landed');
+    const queue = fleet.queue('landed');
+    runtime.replicas = 1;
+    runtime.ensureDelayMs = 3000;
+    queue.observations = { 'queue.backlog': 500 };
+    const config = configFor(RULES_SERVICE('landed', '    cooldown: { up: 0, down: 2 }'));
+    await scalers.up(c, config);
+    const h = c.client.workflow.getHandle(scalerWorkflowId(project, 'landed'));
+    handles.push(h);
+    // Decided, then 3 s to land; the backlog is gone meanwhile: the next check wants to scale down.
+    await until('the scale-up asked for', async () => runtime.ensureCalls, (n) => n > 0);
+    queue.observations = { 'queue.backlog': 0 };
+    runtime.ensureDelayMs = 0;
+    await until('a scale-down', async () => runtime.landed.length, (n) => n >= 2, 20_000);
+    const [up, down] = runtime.landed;
+    assert.deepEqual([up?.from, up?.to, down?.from, down?.to], [1, 3, 3, 2]);
+    // Timed from the decision, the scale-down came 0.3 s after the scale-up landed (3 s > 2 s).
+    const after = down!.asked_at - up!.landed_at;
+    assert.ok(after >= 1.9, `scale-down ${after.toFixed(2)} s after the scale-up landed; cooldown.down is 2 s`);
+    const hist = await history(h);
+    assert.ok(hist.some((e) => e.limited_by === 'cooldown' && /last change at/.test(e.reason)), 'a check held by the cooldown in between');
+  });
+
+  it('an apply on workers that do not own the replicas fails after a few attempts, and the checks go on', async () => {
+    const runtime = fleet.runtime('owner');
+    const queue = fleet.queue('owner');
+    runtime.replicas = 1;
+    runtime.notOwnerNext = 1000;
+    queue.observations = { 'queue.backlog': 500 };
+    const config = configFor(RULES_SERVICE('owner'));
+    const started = Date.now();
+    await scalers.up(c, config);
+    const h = c.client.workflow.getHandle(scalerWorkflowId(project, 'owner'));
+    handles.push(h);
+    const hist = await until('a failed apply recorded', () => history(h), (hs) => hs.some((e) => e.errors?.some((x) => x.startsWith('apply: '))), 15_000);
+    const failed = hist.find((e) => e.errors?.some((x) => x.startsWith('apply: ')));
+    assert.match(failed!.errors!.join(' '), /supervised by another docktor worker \(attempt 3 of 3 on a worker that is not the owner\)/);
+    // 3 attempts, 1 s then 2 s apart: recorded within seconds (5 attempts took 15 s).
+    assert.ok(Date.now() - started < 10_000, `recorded after ${Date.now() - started} ms`);
+    assert.equal(runtime.ensureCalls, 3);
+    // The owner is back: the next check applies.
+    runtime.notOwnerNext = 0;
+    await until('the scale-up applied', async () => runtime.replicas, (n) => n > 1);
+  });
+
+  it('status counts each check once while watches end between its two reads', async () => {
+    fleet.runtime('reads').replicas = 2;
+    fleet.queue('reads').observations = { 'queue.backlog': 50 };
+    const service = configFor(RULES_SERVICE('reads').replace('check_interval: 0.3', 'check_interval: 0.2')).services[0];
+    assert.ok(service);
+    // Watches of 1 s: many ends in the few seconds of reads below.
+    const input: ScalerInput = { project, service, watch: { quiet_seconds: 1, heartbeat_seconds: 0.5 } };
+    const h = await c.client.workflow.start(WORKFLOW_TYPE, { workflowId: scalerWorkflowId(project, 'reads'), taskQueue: TASK_QUEUE, args: [input] });
+    handles.push(h);
+    const config = configFor(RULES_SERVICE('reads'));
+    let last = 0;
+    const end = Date.now() + 6000;
+    while (Date.now() < end) {
+      const [st] = await scalers.status(c, config, 'reads');
+      assert.ok(st?.running);
+      assert.ok(st.checks >= last, `checks went from ${last} to ${st.checks}`);
+      assert.equal(st.last_check_at_iso, iso(st.last_check_at));
+      assert.equal(st.next_check_at_iso, iso(st.next_check_at));
+      if (st.last_decision) assert.equal(st.last_decision.at_iso, iso(st.last_decision.at));
+      last = st.checks;
+    }
+    assert.ok(last >= 10, `only ${last} checks in 6 s`);
   });
 
   it('replays every recorded history deterministically', async () => {

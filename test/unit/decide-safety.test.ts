@@ -2,6 +2,7 @@
 // and the engine state the caller passes back.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { changeLanded } from '../../src/decide/change-landed';
 import { decide } from '../../src/decide/index';
 import { isoSeconds } from '../../src/decide/format';
 import { MAX_RECOMMENDATIONS, MAX_SCALE_EVENTS, recordRecommendation, recordScaleEvent } from '../../src/decide/history';
@@ -49,6 +50,19 @@ describe('cooldown (CONTRACT §2)', () => {
     assert.equal(d.state.last_scale_up_at, NOW);
     const next = decide(input({ service: s, current: 5, observations: UP, now: NOW + 5, state: d.state }));
     assert.equal(next.limited_by, 'cooldown');
+  });
+
+  it('a change that landed later than it was decided is timed from when it landed', () => {
+    const d = decide(input({ service: s, current: 3, observations: UP }));
+    const landed = changeLanded(d.state, NOW, NOW + 15);
+    assert.equal(landed.last_scale_up_at, NOW + 15);
+    assert.equal(landed.last_scale_down_at, d.state.last_scale_down_at);
+    // 60 s after the decision but only 45 s after it landed: still cooling down.
+    const next = decide(input({ service: s, current: 5, observations: DOWN, now: NOW + 60, state: landed }));
+    assert.deepEqual([next.action, next.limited_by], ['hold', 'cooldown']);
+    assert.equal(decide(input({ service: s, current: 5, observations: DOWN, now: NOW + 75, state: landed })).action, 'scale_down');
+    // No later landing time (an older worker's result): the decision's time stands.
+    assert.deepEqual(changeLanded(d.state, NOW, NOW), d.state);
   });
 
   it('a bounds correction is not delayed by cooldown', () => {
