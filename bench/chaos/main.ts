@@ -43,6 +43,9 @@ export function perKind(minutes: number): number {
   return Math.max(1, Math.min(10, Math.floor((minutes * 60) / (FAULT_KINDS.length * 25))));
 }
 
+/** The cluster of the run in progress, for a Ctrl-C to tear down. */
+let current: Cluster | undefined;
+
 export async function runChaos(args: ChaosArgs): Promise<ChaosOutcome> {
   const t0 = Date.now();
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), `docktor-chaos-${args.seed}-`));
@@ -67,6 +70,7 @@ export async function runChaos(args: ChaosArgs): Promise<ChaosOutcome> {
       nemesis?.onLine(line);
     },
   });
+  current = cluster;
   const sampler = new Sampler(cluster.pool, SERVICE.max, violations);
   const phaseS = args.minutes * 60;
   const wave = args.minutes >= 10 ? { highS: 60, lowS: 60 } : { highS: 30, lowS: 30 };
@@ -184,6 +188,7 @@ export async function runChaos(args: ChaosArgs): Promise<ChaosOutcome> {
     await load.stop(0).catch(() => undefined);
     await client?.close().catch(() => undefined);
     await cleanup(cluster);
+    current = undefined;
     if (ok && !args.keep) fs.rmSync(runDir, { recursive: true, force: true });
     else say(`run directory kept: ${runDir}`);
   }
@@ -224,6 +229,12 @@ async function main(): Promise<number> {
       return 2;
     }
     throw e;
+  }
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      process.stderr.write(`chaos: ${sig}: stopping the cluster and its replicas\n`);
+      void (current ? cleanup(current) : Promise.resolve()).finally(() => process.exit(130));
+    });
   }
   let outcome: ChaosOutcome;
   try {
