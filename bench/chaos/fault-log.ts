@@ -46,12 +46,18 @@ export class FaultLog {
 
   /** The faults that overlap [at - spanMs, at + spanMs], one line each. */
   around(at: number, spanMs = 60_000): string {
-    const rows = this.faults.filter((f) => f.start <= at + spanMs && (f.end ?? Infinity) >= at - spanMs);
-    if (rows.length === 0) return '    (no fault within ±60 s)';
-    return rows.map((f) => `    ${this.rel(f.start)}..${f.end === undefined ? 'open' : this.rel(f.end)} #${f.id} ${f.kind} ${f.target}${f.note ? ` (${f.note})` : ''}`).join('\n');
+    return faultsAround(this.faults, this.t0, at, spanMs);
   }
 
   rel(at: number): string {
     return `+${((at - this.t0) / 1000).toFixed(1)}s`;
   }
+}
+
+/** The faults of `faults` that overlap [at - spanMs, at + spanMs], one line each, times relative to `t0`. */
+export function faultsAround(faults: readonly Fault[], t0: number, at: number, spanMs = 60_000): string {
+  const rel = (t: number) => `+${((t - t0) / 1000).toFixed(1)}s`;
+  const rows = faults.filter((f) => f.start <= at + spanMs && (f.end ?? Infinity) >= at - spanMs);
+  if (rows.length === 0) return '    (no fault within ±60 s)';
+  return rows.map((f) => `    ${rel(f.start)}..${f.end === undefined ? 'open' : rel(f.end)} #${f.id} ${f.kind} ${f.target}${f.note ? ` (${f.note})` : ''}`).join('\n');
 }

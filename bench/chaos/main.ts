@@ -167,6 +167,7 @@ export async function runChaos(args: ChaosArgs): Promise<ChaosOutcome> {
       minutes: args.minutes,
       runtime: args.runtime,
       date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
+      t0,
       faults: log.faults,
       violations: violations.list,
       maxLive: sampler.maxLive,

@@ -1,7 +1,7 @@
 // The soak's result as a Markdown table (stdout) and as the run's section of docs/reliability.md,
 // between markers so the next run replaces it, with the seed that replays it.
 import fs from 'node:fs';
-import { FAULT_KINDS, type Fault, type FaultKind } from './fault-log';
+import { FAULT_KINDS, faultsAround, type Fault, type FaultKind } from './fault-log';
 import type { LedgerTally } from './ledger';
 import type { StatusSample } from './monitor';
 import type { Sample } from './sampler';
@@ -12,6 +12,8 @@ export interface RunResult {
   minutes: number;
   runtime: string;
   date: string;
+  /** When the run began (fault times in the report are relative to it). */
+  t0: number;
   faults: readonly Fault[];
   violations: readonly Violation[];
   maxLive: number;
@@ -84,7 +86,10 @@ export function renderReport(r: RunResult): string {
   if (r.violations.length > 0) {
     lines.push('');
     lines.push('Violations:');
-    for (const v of r.violations) lines.push(`- invariant ${v.invariant} at ${new Date(v.at).toISOString()}: ${v.what}`);
+    for (const v of r.violations) {
+      lines.push(`- invariant ${v.invariant} at ${new Date(v.at).toISOString()} (+${((v.at - r.t0) / 1000).toFixed(1)}s): ${v.what}; faults within ±60 s:`);
+      lines.push('', '```', faultsAround(r.faults, r.t0, v.at), '```', '');
+    }
   }
   if (r.notes.length > 0) {
     lines.push('');
