@@ -100,7 +100,7 @@ export async function runChaos(args: ChaosArgs): Promise<ChaosOutcome> {
     nemesis = new Nemesis({ cluster, prng: mulberry32(args.seed), log, sampler, client: c, workflowId, say, onSigkill: (pid) => sigkilled.add(pid) });
     const gap = gapRange(phaseS, perKind(args.minutes));
     say(`one fault every ${gap.min.toFixed(0)}-${gap.max.toFixed(0)} s, each kind at least ${perKind(args.minutes)} time(s) if the phase allows`);
-    await nemesis.run(phaseS * 1000, gap);
+    await nemesis.run(phaseS * 1000, gap, perKind(args.minutes));
     const healedAt = Date.now();
 
     // 5: the replicas reach the scaler's decision within 60 s of the last heal.

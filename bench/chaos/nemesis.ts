@@ -58,8 +58,8 @@ export class Nemesis {
     if (w) this.applyWaiter(w);
   }
 
-  /** Injects faults until `phaseMs` has passed, then heals everything. */
-  async run(phaseMs: number, gap: { min: number; max: number }): Promise<void> {
+  /** Injects faults until `phaseMs` has passed (`perKind` of each kind, if it can), then heals everything. */
+  async run(phaseMs: number, gap: { min: number; max: number }, perKind: number): Promise<void> {
     const end = Date.now() + phaseMs;
     const { prng, say } = this.o;
     let round: FaultKind[] = [];
@@ -76,7 +76,12 @@ export class Nemesis {
       void task.finally(() => this.tasks.delete(task));
       // worker-kill-at-apply waits for an apply before it acts: let it take its turn first.
       if (kind === 'worker-kill-at-apply') await task;
-      await sleep(Math.round((gap.min + prng.next() * (gap.max - gap.min)) * 1000));
+      // Waits (a pause blocks the worker kinds, an apply is waited for) must not cost the quota:
+      // when behind, the gap shrinks to what the remaining faults need.
+      const left = perKind * FAULT_KINDS.length - this.o.log.faults.length;
+      const drawn = (gap.min + prng.next() * (gap.max - gap.min)) * 1000;
+      const fits = left > 0 ? ((end - Date.now()) / left) * 0.9 : Infinity;
+      await sleep(Math.round(Math.max(5000, Math.min(drawn, fits))));
     }
     await this.heal();
   }
