@@ -16,6 +16,7 @@ import * as scalers from '../../src/control/scalers';
 import { scalerWorkflowId } from '../../src/workflows/definitions';
 import { HISTORY_LIMIT, type HistoryEntry, type ScalerStatus } from '../../src/workflows/scaler-state';
 import { ArgError, parseArgs, type ChaosArgs } from './args';
+import { checkGaps } from './check-gaps';
 import { CONSUMER, Cluster, ROOT, SERVICE, STREAM, SUBJECT } from './cluster';
 import { FAULT_KINDS, FaultLog } from './fault-log';
 import { checkApplies, checkCounts, checkLedger, checkNothingAlive, checkWorkflows, parseReplicaEvent, type ReplicaEvent } from './invariants';
@@ -136,10 +137,14 @@ export async function runChaos(args: ChaosArgs): Promise<ChaosOutcome> {
     if (first) {
       const implied = (Date.now() - first.at) / 1000 / SERVICE.check_interval;
       const recorded = history.status.checks - first.checks;
+      notes.push(checkGaps(m.samples, log.faults, SERVICE.check_interval));
       notes.push(`checks recorded since the load began: ${recorded} of the ${Math.round(implied)} the check interval implies (${Math.round((recorded / implied) * 100)}%)`);
     }
     notes.push(checkApplies(events, history.entries, violations));
     const applied = history.entries.filter((e) => e.applied && e.from !== e.to).length;
+    const applyErrors = history.entries.flatMap((e) => (e.errors ?? []).filter((x) => x.startsWith('apply:')).map((x) => `${new Date(e.at * 1000).toISOString().slice(11, 19)} ${e.from}→${e.to}: ${x.slice(0, 160)}`));
+    if (applyErrors.length > 0) notes.push(`${applyErrors.length} apply failure(s) in the history: ${applyErrors.join(' | ')}`);
+    fs.writeFileSync(path.join(runDir, 'history.json'), JSON.stringify(history.entries, null, 1));
     notes.push(`${history.entries.length} history entries, ${applied} applied changes; ${events.length} replica start/stop lines from the workers`);
     if (m.checkDrops.length > 0) notes.push(`\`docktor status\` reported fewer checks than a second before ${m.checkDrops.length} time(s): ${m.checkDrops.slice(0, 3).join('; ')}`);
 
