@@ -159,7 +159,7 @@ export class Cluster {
     const nc = await connect({ servers: this.natsUrl });
     try {
       const jsm = await jetstreamManager(nc);
-      await jsm.streams.add({ name: STREAM, subjects: [`${SUBJECT}`], duplicate_window: 300_000_000_000 });
+      await jsm.streams.add({ name: STREAM, subjects: [SUBJECT], duplicate_window: 300_000_000_000 });
       await jsm.consumers.add(STREAM, { durable_name: CONSUMER, ack_policy: AckPolicy.Explicit, ack_wait: 10_000_000_000, max_ack_pending: 1000 });
     } finally {
       await nc.close();

@@ -11,7 +11,7 @@ import { lockFilePath } from '../../src/runtimes/process-owner';
 import { isAliveState, readProcStat } from '../../src/runtimes/proc-stats';
 import { serviceKey } from '../../src/runtimes/process-state';
 import { SERVICE, type Cluster } from './cluster';
-import { FAULT_KINDS, type Fault, type FaultKind, type FaultLog } from './fault-log';
+import { FAULT_KINDS, type FaultKind, type FaultLog } from './fault-log';
 import type { Prng } from './prng';
 import type { Line, Proc } from './proc';
 import type { Sampler } from './sampler';
@@ -227,13 +227,6 @@ export class Nemesis {
     if (!cluster.temporal.alive()) await cluster.startTemporal();
     if (!cluster.nats.alive()) await cluster.startNats();
     this.o.say('nemesis: everything healed');
-  }
-
-  /** Kinds that ran, with their counts. */
-  static counts(faults: readonly Fault[]): Record<FaultKind, number> {
-    const out = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
-    for (const f of faults) out[f.kind]++;
-    return out;
   }
 }
 
