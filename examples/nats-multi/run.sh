@@ -5,17 +5,24 @@
 # It says which one it took. Ctrl-C stops docktor, the producer and the replicas docktor started
 # (the consumers; with Compose, the whole stack): a demo should leave nothing behind. In
 # production replicas outlive docktor on purpose; --keep-replicas does that here too.
+# Each run starts clean: the scalers' history of the previous run (the dev server's database,
+# .docktor/temporal.db here) and the messages it left in the stream are dropped, so the timeline and
+# the first decisions are this run's. --resume continues the previous run instead (docktor's
+# normal behaviour: state is durable).
 #
 #   examples/nats-multi/run.sh            # pick automatically
 #   examples/nats-multi/run.sh --keep-replicas   # leave the replicas (and the stack) running
+#   examples/nats-multi/run.sh --resume          # continue the previous run's scalers and queue
 #   DOCKTOR_EXAMPLE_RUNTIME=process examples/nats-multi/run.sh   # or compose
 set -euo pipefail
 
 keep_replicas=0
+resume=0
 for arg in "$@"; do
   case "$arg" in
     --keep-replicas) keep_replicas=1 ;;
-    *) printf 'nats-multi: unknown argument %s (known: --keep-replicas)\n' "$arg" >&2; exit 2 ;;
+    --resume) resume=1 ;;
+    *) printf 'nats-multi: unknown argument %s (known: --keep-replicas, --resume)\n' "$arg" >&2; exit 2 ;;
   esac
 done
 
@@ -25,10 +32,22 @@ cd "$root"
 
 say() { printf 'nats-multi: %s\n' "$*" >&2; }
 
-if [ ! -f dist/src/cli/main.js ] || [ ! -f dist/examples/nats-multi/consumer.js ]; then
+if [ ! -f dist/src/cli/main.js ] || [ ! -f dist/examples/nats-multi/consumer.js ] || [ ! -f dist/examples/nats-multi/reset-queue.js ]; then
   say "building docktor and the example (npm run build)"
   npm run build --silent
 fi
+
+# The dev server's state (both configs of this folder share it). A dev server a SIGKILLed run left
+# on it is stopped by `docktor dev` (its pid file stays).
+state="$here/.docktor"
+if [ "$resume" = 1 ]; then
+  say "resuming the previous run: the scalers continue their history ($state/temporal.db)"
+elif compgen -G "$state/temporal.db*" >/dev/null; then
+  rm -f "$state"/temporal.db*
+  say "starting clean: dropped the previous run's scaler history ($state/temporal.db; --resume keeps it)"
+fi
+reset_arg=""   # unquoted below: empty is no argument (bash 3.2 has no empty arrays under set -u)
+if [ "$resume" = 1 ]; then reset_arg=--resume; fi
 
 runtime="${DOCKTOR_EXAMPLE_RUNTIME:-}"
 if [ -z "$runtime" ]; then
@@ -45,6 +64,12 @@ case "$runtime" in
   compose)
     say "Docker and Compose found: running the stack in containers (runtime: compose, $here/docktor.yaml)"
     docker compose -f "$here/docker-compose.yaml" up -d --build
+    # The stack's NATS keeps its data in a volume: a rerun would find the last run's messages.
+    if summary="$(NATS_URL="nats://127.0.0.1:${NATS_PORT:-4222}" WAIT_SECONDS=20 node dist/examples/nats-multi/reset-queue.js $reset_arg 2>&1)"; then
+      say "$summary"
+    else
+      say "warning: could not look at the stack's stream: $summary"
+    fi
     if [ "$keep_replicas" = 1 ]; then
       say "stack up: nats, producer, consumer, web. Stop it later with: docker compose -f $here/docker-compose.yaml down"
     else
@@ -55,11 +80,13 @@ case "$runtime" in
     ;;
   process)
     say "no Docker (${why:-chosen}): running the consumer as local processes (runtime: process, $here/docktor.process.yaml)"
-    # The producer creates the stream on first use; failing here means NATS is not there.
-    if ! COUNT=0 node dist/examples/nats-multi/producer.js >/dev/null 2>&1; then
-      say "cannot reach NATS with JetStream at ${NATS_URL:-nats://127.0.0.1:4222}: start it with \`nats-server -js\` and run this again"
+    # Creates the stream when missing and drops what a previous run left (unless --resume);
+    # failing here means NATS is not there.
+    if ! summary="$(node dist/examples/nats-multi/reset-queue.js $reset_arg 2>&1)"; then
+      say "cannot reach NATS with JetStream at ${NATS_URL:-nats://127.0.0.1:4222}: start it with \`nats-server -js\` and run this again ($summary)"
       exit 1
     fi
+    say "$summary"
     # The compose file's demo load: one consumer keeps up, the bursts make a backlog.
     export RATE="${RATE:-4}" BURST_RATE="${BURST_RATE:-40}" BURST_SECONDS="${BURST_SECONDS:-30}" BURST_EVERY="${BURST_EVERY:-120}"
     node dist/examples/nats-multi/producer.js &

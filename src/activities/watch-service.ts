@@ -57,6 +57,8 @@ export interface WatchedCheck {
 
 /** Where a stretch stands: returned at its end, and the heartbeat details on the way. */
 export interface WatchProgress {
+  /** What the stretch found, in words, for the event list of the Temporal UI (set at its end). */
+  found?: string;
   /** At most two: a fold of repeats of the newest entry, then the check that differs from it. */
   checks: WatchedCheck[];
   /** The state after the last check, to pass to the next one. */
@@ -69,16 +71,53 @@ export interface WatchProgress {
   base_checks?: number;
 }
 
+const ENDED: Record<WatchProgress['ended'], string> = {
+  running: 'still running',
+  change: 'a decision to record',
+  until: 'the end of the quiet stretch',
+  event: 'a new event in the workflow (a signal, an update, a read)',
+  stopped: 'the worker stopping or the workflow cancelling it',
+};
+
+/** "13 checks: hold 3→3 ×12 (no rule holds …); then scale_up 3→5 (…); returned for …". */
+export function stretchFound(p: Pick<WatchProgress, 'checks' | 'ended'>): string {
+  const n = p.checks.reduce((sum, c) => sum + c.checks, 0);
+  const parts = p.checks.map((c) => {
+    const d = c.result.decision;
+    const what = d ? `${d.action} ${c.result.replicas ?? '?'}→${d.target_replicas}${c.checks > 1 ? ` ×${c.checks}` : ''} (${d.reason.length > 80 ? `${d.reason.slice(0, 79)}…` : d.reason})` : 'nothing decided';
+    return c.result.failures.length ? `${what}, failing: ${c.result.failures.map((f) => f.source).join(', ')}` : what;
+  });
+  return `${n} check(s)${parts.length ? `: ${parts.join('; then ')}` : ''}; returned for ${ENDED[p.ended]}`;
+}
+
+/** The progress with what it found first (so it is the first thing the UI shows of the result). */
+function withFound(p: WatchProgress): WatchProgress {
+  const { found: _old, ...rest } = p;
+  return { found: stretchFound(p), ...rest };
+}
+
 /** Resolves when the watched workflow's history gets an event after this activity's schedule. */
 export type HistoryWatch = () => Promise<void>;
 
-const ACTIVITY_TASK_SCHEDULED = temporal.api.enums.v1.EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED;
+const EventType = temporal.api.enums.v1.EventType;
+const ACTIVITY_TASK_SCHEDULED = EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED;
+/**
+ * The events that need the workflow: input from outside (a signal, an update, a cancellation).
+ * Not the workflow's own (an update's completion, an event delivery's activity, a timer): waking
+ * on those ended the next watch at once after every read or signal, costing a schedule each.
+ */
+const WAKING = new Set<number>([
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ADMITTED,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED,
+]);
 
 /**
  * Long-polls the workflow's history (GetWorkflowExecutionHistory with waitNewEvent: no action is
- * billed for it) for any event after the ActivityTaskScheduled of `activityId`. An event that is
- * already there when the stretch starts (a signal that came while the attempt was starting)
- * counts too. Any error also resolves it: the stretch then ends after its current check, so a
+ * billed for it) for a signal, update or cancellation after the ActivityTaskScheduled of
+ * `activityId`. One that is already there when the stretch starts (a signal that came while the
+ * attempt was starting) counts too. Any error also resolves it: the stretch then ends after its current check, so a
  * signal is never missed for longer than one interval.
  */
 export function historyWatch(client: Client, namespace: string, workflowId: string, runId: string, activityId: string): HistoryWatch {
@@ -95,7 +134,7 @@ export function historyWatch(client: Client, namespace: string, workflowId: stri
           ...(token ? { nextPageToken: token } : {}),
         });
         for (const e of res.history?.events ?? []) {
-          if (scheduled) return;
+          if (scheduled && e.eventType != null && WAKING.has(e.eventType)) return;
           if (e.eventType === ACTIVITY_TASK_SCHEDULED && e.activityTaskScheduledEventAttributes?.activityId === activityId) scheduled = true;
         }
         // No token: the workflow is closed.
@@ -186,7 +225,7 @@ export function createWatchService(check: (input: CheckInput) => Promise<CheckRe
         if (nextAt >= input.until) {
           await sleepUntil(input.until);
           progress.ended = stop ?? 'until';
-          return progress;
+          return withFound(progress);
         }
         await sleepUntil(nextAt);
         if (stop) break;
@@ -223,11 +262,11 @@ export function createWatchService(check: (input: CheckInput) => Promise<CheckRe
         progress.next_check_at = nextAt;
         if (change) {
           progress.ended = 'change';
-          return progress;
+          return withFound(progress);
         }
       }
       progress.ended = stop ?? 'stopped';
-      return progress;
+      return withFound(progress);
     } finally {
       clearInterval(beat);
     }

@@ -87,7 +87,9 @@ export const FileSchema = z
     if (!f.services && f.service === undefined && !f.discover && f.compose_file === undefined) {
       ctx.addIssue({ code: 'custom', path: ['services'], message: 'required: a list of services to scale' });
     }
-    if (f.services?.length === 0 && !f.discover) {
+    // With a compose file the merged list is checked instead (src/config/load.ts): `services: []`
+    // beside x-docktor entries is a config with services.
+    if (f.services?.length === 0 && !f.discover && f.compose_file === undefined) {
       ctx.addIssue({ code: 'custom', path: ['services'], message: 'must list at least one service' });
     }
     const seen = new Map<string, number>();

@@ -22,9 +22,9 @@ export interface Config {
   compose_file?: string;
   project: string;
   llm?: FileConfig['llm'];
-  /** `services:` of the file, then the compose file's `x-docktor:` services it does not name. */
   /** The top-level `events:` (each service carries it too, unless it sets its own). */
   events?: FileConfig['events'];
+  /** `services:` of the file, then the compose file's `x-docktor:` services it does not name. */
   services: ServiceConfig[];
   /** `discover:` entries, when the file has them. */
   discover?: DiscoverConfig[];
@@ -89,7 +89,8 @@ function normalize(f: FileConfig, file: string, label: string, env: NodeJS.Proce
     ...fromCompose.map((s) => resolveServicePaths(s, path.dirname(compose_file!))),
   ].map(withEvents);
   if (services.length === 0 && !f.discover?.length) {
-    throw new InputError(label, [{ path: 'services', message: `required: a list of services to scale (none here${compose_file ? ` nor as x-docktor: in ${compose_file}` : ''})` }]);
+    const what = f.services ? 'must list at least one service' : 'required: a list of services to scale';
+    throw new InputError(label, [{ path: 'services', message: `${what} (none here${compose_file ? ` nor as x-docktor: in ${compose_file}` : ''})` }]);
   }
   const discover = f.discover?.map((d, i) => normalizeDiscover(d, i, dir, events));
   let temporal = f.temporal.tls ? { ...f.temporal, tls: resolveTls(f.temporal.tls, dir) } : f.temporal;

@@ -12,18 +12,21 @@ import {
   historyQuery,
   overrideUpdate,
   pauseSignal,
+  refreshUpdate,
   resumeSignal,
   scalerWorkflowId,
   setConfigUpdate,
   statusQuery,
   type OverrideArgs,
+  type Present,
 } from '../workflows/definitions';
 import { historyWithWatch, withWatchProgress, type RunningWatch } from '../workflows/history-fold';
-import type { HistoryEntry, ScalerInput, ScalerStatus } from '../workflows/scaler-state';
+import type { ScalerInput, ScalerStatus, TimedEntry } from '../workflows/scaler-state';
 import { DocktorProject, DocktorService } from '../workflows/search-attributes';
 import { redactSecrets } from '../sources/secrets';
 import { hasSearchAttributes, isRunning, type ControlClient } from './client';
 import { discoveredScalers } from './discovery';
+import { staticDetailsMarkdown } from './static-details';
 
 /** The services named (all when none), each checked against the config. */
 export function selectServices(config: Config, names: string[] = []): ServiceConfig[] {
@@ -82,6 +85,7 @@ export async function up(c: ControlClient, config: Config, names?: string[]): Pr
         args: [input],
         workflowIdConflictPolicy: 'USE_EXISTING',
         staticSummary: `docktor scaler for ${config.project}/${service.name}`,
+        staticDetails: staticDetailsMarkdown(config.project, service),
         ...(withAttributes
           ? { typedSearchAttributes: [{ key: DocktorService, value: service.name }, { key: DocktorProject, value: config.project }] }
           : {}),
@@ -108,9 +112,15 @@ export async function down(c: ControlClient, config: Config, names?: string[]): 
 export type ServiceStatus = ({ service: string; running: false } | ({ running: true } & ScalerStatus)) & { discovered?: { discovery: string; queue: string } };
 
 /**
- * The running watch's progress, from its last heartbeat (at most a minute old;
- * docs/architecture.md "Durable cost"): between two returns of a watch (minutes, when nothing
- * changes) the workflow's own counters and newest entry stand still. Null when none.
+ * A read waits this long for the `refresh` update (a worker records the running watch's checks
+ * and answers within a second); without an answer (no worker running, a workflow started by an
+ * older docktor) it reads the queries and the running watch's last heartbeat instead.
+ */
+const REFRESH_TIMEOUT_MS = 5000;
+
+/**
+ * The running watch's progress, from its last heartbeat (at most a minute old): the fallback of
+ * a read that no worker answers. Null when none.
  */
 async function runningWatch(c: ControlClient, h: WorkflowHandle): Promise<RunningWatch | null> {
   // A watch the workflow abandoned (its worker gone) stays pending, cancel requested, until it times out: not it.
@@ -127,13 +137,26 @@ async function runningWatch(c: ControlClient, h: WorkflowHandle): Promise<Runnin
 }
 
 /**
- * The `status` query brought up to the running watch; replicas, decision, pause and override are
- * the workflow's, always current. Two reads: the watch's progress counts only while the workflow
- * has not recorded it yet (withWatchProgress).
+ * The scaler's status and newest history entries, current to its last completed check: the
+ * `refresh` update has the workflow record what the running watch has folded, then answers
+ * (docs/architecture.md, "Reading the present"). Its fallback, two reads of queries plus the
+ * watch's heartbeat, adds the watch's checks only while the workflow has not recorded them (the
+ * status is read after the history, so a watch that ended in between is not counted twice).
  */
+async function readPresent(c: ControlClient, h: WorkflowHandle, tail: number | undefined): Promise<Present> {
+  try {
+    return await c.client.connection.withDeadline(Date.now() + REFRESH_TIMEOUT_MS, () => h.executeUpdate(refreshUpdate, { args: [tail === undefined ? {} : { tail }] }));
+  } catch {
+    const history = await h.query(historyQuery, tail === undefined ? {} : { tail });
+    const [st, watch] = await Promise.all([h.query(statusQuery), runningWatch(c, h)]);
+    if (!watch) return { status: st, history };
+    const merged = historyWithWatch(history, st.checks, watch);
+    return { status: withWatchProgress(st, watch), history: tail !== undefined && tail > 0 ? merged.slice(-tail) : merged };
+  }
+}
+
 async function currentStatus(c: ControlClient, h: WorkflowHandle): Promise<ScalerStatus> {
-  const [st, watch] = await Promise.all([h.query(statusQuery), runningWatch(c, h)]);
-  return watch ? withWatchProgress(st, watch) : st;
+  return (await readPresent(c, h, 0)).status;
 }
 
 export async function status(c: ControlClient, config: Config, name?: string): Promise<ServiceStatus[]> {
@@ -150,9 +173,7 @@ export async function status(c: ControlClient, config: Config, name?: string): P
   return Promise.all([...own, ...discovered]);
 }
 
-export interface ExplainedEntry extends HistoryEntry {
-  service: string;
-}
+export type ExplainedEntry = TimedEntry & { service: string };
 
 /** The last `tail` decisions of each (running) service, discovered ones too, merged in time order. */
 export async function explain(c: ControlClient, config: Config, name: string | undefined, tail: number): Promise<ExplainedEntry[]> {
@@ -163,10 +184,7 @@ export async function explain(c: ControlClient, config: Config, name: string | u
       const found = discovered.find((d) => d.service === service);
       const h = name ? await runningHandle(c, config, service) : found ? c.client.workflow.getHandle(found.workflow_id) : handleOf(c, config, service);
       if (!name && !(await isRunning(h))) return [];
-      // The status after the history: if the history holds a watch's checks, so does this count, and the watch is not added twice.
-      const entries = await h.query(historyQuery, { tail });
-      const [st, watch] = await Promise.all([h.query(statusQuery), runningWatch(c, h)]);
-      return (watch ? historyWithWatch(entries, st.checks, watch).slice(tail > 0 ? -tail : Infinity) : entries).map((e) => ({ service, ...e }));
+      return (await readPresent(c, h, tail)).history.map((e) => ({ service, ...e }));
     }),
   );
   return per.flat().sort((a, b) => a.at - b.at);

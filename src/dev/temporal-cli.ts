@@ -1,32 +1,38 @@
 // Finds the `temporal` CLI, which carries the dev server `docktor dev` and the tests run.
-// Order: $TEMPORAL_CLI, `temporal` on PATH, a cached build, else a build with `go install`.
-// The SDK's own fallback downloads a release binary, which cannot work where only package
-// registries are reachable; the Go module proxy is, so we build from source once and cache it.
+// Order: $TEMPORAL_CLI, `temporal` on PATH, a cached one, else fetch it into the cache: download
+// the released binary (checksum verified, short timeouts: src/dev/temporal-cli-download.ts), and
+// where no download host is reachable (only package registries are, on some machines) build it
+// with `go install` through the Go module proxy. Without either the caller says how to get one.
 import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { OperationError } from '../errors';
 import { withPidLock } from './pid-lock';
+import { downloadTemporalCli, TEMPORAL_CLI_RELEASES_URL, TEMPORAL_CLI_URL_ENV } from './temporal-cli-download';
 
 /** The newest tag whose go.mod still allows `go install` (later ones use replace directives). */
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
 export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal';
 
 export interface FindTemporalCliOptions {
-  /** Build with `go install` when nothing is found and Go is available (default true). */
+  /** Download or build the CLI into the cache when none is found (default true). */
   build?: boolean;
   /** Where progress lines go (default: stderr). */
   log?: (line: string) => void;
   /** Overrides the cache folder (default `~/.cache/docktor`). */
   cacheDir?: string;
+  /** TEMPORAL_CLI, PATH, DOCKTOR_TEMPORAL_CLI_URL and the build's environment (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** How long the download waits for an answer or the next chunk (default DOWNLOAD_IDLE_TIMEOUT_MS). */
+  downloadTimeoutMs?: number;
 }
 
-/** How to get the CLI when none can be found or built; shown in errors. */
+/** How to get the CLI when none can be found, downloaded or built; shown in errors. */
 export const TEMPORAL_CLI_HOWTO =
-  'install Go 1.21 or newer (the CLI needs Go 1.25; a newer `go` fetches that toolchain itself; Debian 12\'s ' +
-  `golang-go is too old) and re-run to build the Temporal CLI ${TEMPORAL_CLI_VERSION} into ~/.cache/docktor, ` +
-  'or set TEMPORAL_CLI=/path/to/temporal';
+  `let docktor download the Temporal CLI ${TEMPORAL_CLI_VERSION} into ~/.cache/docktor (it needs ${new URL(TEMPORAL_CLI_RELEASES_URL).host}, ` +
+  `or a mirror in ${TEMPORAL_CLI_URL_ENV}), or install Go 1.21 or newer (the CLI needs Go 1.25; a newer \`go\` fetches that ` +
+  "toolchain itself; Debian 12's golang-go is too old) for docktor to build it, or set TEMPORAL_CLI=/path/to/temporal";
 
 export function defaultCacheDir(): string {
   return join(homedir(), '.cache', 'docktor');
@@ -35,23 +41,26 @@ export function defaultCacheDir(): string {
 /** The path of a usable `temporal` binary, or undefined when there is none and none can be built. */
 export async function findTemporalCli(opts: FindTemporalCliOptions = {}): Promise<string | undefined> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const fromEnv = process.env.TEMPORAL_CLI;
+  const env = opts.env ?? process.env;
+  const fromEnv = env.TEMPORAL_CLI;
   if (fromEnv) {
     if (!isExecutable(fromEnv)) {
       throw new OperationError(`TEMPORAL_CLI=${fromEnv} is not an executable file; fix the path or unset TEMPORAL_CLI`);
     }
     return fromEnv;
   }
-  const onPath = whichSync('temporal');
+  const onPath = whichSync('temporal', env.PATH ?? '');
   if (onPath) return onPath;
 
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
   const cached = join(cacheDir, 'temporal');
   if (runsVersion(cached)) return cached;
   if (opts.build === false) return undefined;
-  const go = whichSync('go') ?? (isExecutable('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
-  if (!go) return undefined;
-  return buildWithLock(go, cacheDir, log);
+  const url = env[TEMPORAL_CLI_URL_ENV]?.trim() || TEMPORAL_CLI_RELEASES_URL;
+  const go = whichSync('go', env.PATH ?? '') ?? (isExecutable('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
+  const fetchers: Fetchers = { download: url === 'off' ? undefined : { url, timeoutMs: opts.downloadTimeoutMs }, go, env };
+  if (!fetchers.download && !go) return undefined;
+  return fetchWithLock(fetchers, cacheDir, log);
 }
 
 /** Searches PATH like `which`. */
@@ -81,34 +90,52 @@ function runsVersion(file: string): boolean {
   return r.status === 0;
 }
 
+interface Fetchers {
+  /** Undefined when DOCKTOR_TEMPORAL_CLI_URL is `off`. */
+  download: { url: string; timeoutMs: number | undefined } | undefined;
+  go: string | undefined;
+  env: NodeJS.ProcessEnv;
+}
+
 /**
- * One build at a time per cache folder: the lock file holds the builder's pid. Others wait for it
- * to go away and then use the result; a lock left by a dead process is taken over.
+ * One download or build at a time per cache folder: the lock file holds the fetcher's pid. Others
+ * wait for it to go away and then use the result; a lock left by a dead process is taken over.
+ * A failed download is not an error while Go can still build the CLI: it says why and goes on.
  */
-async function buildWithLock(go: string, cacheDir: string, log: (line: string) => void): Promise<string | undefined> {
+async function fetchWithLock(f: Fetchers, cacheDir: string, log: (line: string) => void): Promise<string | undefined> {
   mkdirSync(cacheDir, { recursive: true });
   const target = join(cacheDir, 'temporal');
   return withPidLock(
     join(cacheDir, 'temporal.build.lock'),
     async () => {
-      // It may have been built while we waited for the lock.
+      // It may have been fetched while we waited for the lock.
       if (runsVersion(target)) return target;
-      await goInstall(go, cacheDir, target, log);
+      if (f.download) {
+        try {
+          await downloadTemporalCli({ baseUrl: f.download.url, version: TEMPORAL_CLI_VERSION, workDir: cacheDir, target, timeoutMs: f.download.timeoutMs, log });
+          return target;
+        } catch (e) {
+          const next = f.go ? `building it with Go instead (set ${TEMPORAL_CLI_URL_ENV} to a mirror, or to off to skip the download)` : 'and no Go to build it';
+          log(`docktor: could not download the Temporal CLI: ${e instanceof Error ? e.message : String(e)}; ${next}`);
+        }
+      }
+      if (!f.go) return undefined;
+      await goInstall(f.go, cacheDir, target, log, f.env);
       return target;
     },
     {
       pollMs: 2000,
-      onWait: (holder) => log(`docktor: another process (pid ${holder}) is building the Temporal CLI into ${cacheDir}; waiting for it…`),
+      onWait: (holder) => log(`docktor: another process (pid ${holder}) is fetching the Temporal CLI into ${cacheDir}; waiting for it…`),
     },
   );
 }
 
 /** `go install` into a private folder, then rename into place: a half-built binary is never at `target`. */
-async function goInstall(go: string, cacheDir: string, target: string, log: (line: string) => void): Promise<void> {
+async function goInstall(go: string, cacheDir: string, target: string, log: (line: string) => void, env: NodeJS.ProcessEnv): Promise<void> {
   const staging = mkdtempSync(join(cacheDir, 'build-'));
   const started = Date.now();
   log(
-    `docktor: no Temporal CLI found (TEMPORAL_CLI unset, none on PATH); building ${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION} ` +
+    `docktor: no Temporal CLI (TEMPORAL_CLI unset, none on PATH or in the cache); building ${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION} ` +
       `with ${go} into ${cacheDir}. This happens once and takes a few minutes…`,
   );
   const ticker = setInterval(() => {
@@ -117,7 +144,7 @@ async function goInstall(go: string, cacheDir: string, target: string, log: (lin
   try {
     const code = await new Promise<number | null>((resolve, reject) => {
       const child = spawn(go, ['install', `${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`], {
-        env: { ...process.env, GOBIN: staging, CGO_ENABLED: process.env.CGO_ENABLED ?? '0' },
+        env: { ...env, GOBIN: staging, CGO_ENABLED: env.CGO_ENABLED ?? '0' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let tail = '';

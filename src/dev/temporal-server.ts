@@ -76,7 +76,7 @@ export interface DevServerOptions {
   stopGraceMs?: number;
   /** The `temporal` binary; found (or built) with findTemporalCli when absent. */
   cli?: string;
-  /** Whether findTemporalCli may build the CLI with Go (default true). */
+  /** Whether findTemporalCli may download or build the CLI into its cache (default true). */
   buildCli?: boolean;
   /** Progress lines (CLI build, fallback); default stderr. */
   log?: (line: string) => void;

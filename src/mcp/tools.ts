@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { ServiceSchema, type ServiceConfig } from '../config/service';
+import type { ServiceConfig } from '../config/service';
 import * as scalers from '../control/scalers';
 import { decide } from '../decide/index';
 import { DecisionInputSchema, parseDecisionInput } from '../decide/input';
@@ -17,6 +17,7 @@ import { simulate } from '../simulate/simulator';
 import { parseTrace, TRACE_FORMATS } from '../simulate/trace';
 import { DEFAULT_METRICS_GAP_MS, type ServiceMetrics } from '../sources/read-metrics';
 import type { ScalersAccess } from './scalers-access';
+import { serviceOrConfigSchema } from './service-or-config';
 
 /** A JSON result as MCP wants it: text for any client, structured content for those that read it. */
 export function jsonResult(value: Record<string, unknown>, isError = false): CallToolResult {
@@ -41,9 +42,7 @@ export function registerTools(server: McpServer, access: ScalersAccess, o: { rea
   const serviceName = z.enum(names as [string, ...string[]]);
   const serviceArg = serviceName.describe(`A service of project '${access.config.project}': ${names.join(', ')}`);
   /** A configured service by name, or a whole service config as in docktor.yaml (to try another policy). */
-  const serviceOrConfig = z
-    .union([serviceName, ServiceSchema])
-    .describe(`The name of a configured service (${names.join(', ')}) to use its policy, or a full service config as in docktor.yaml to try another one`);
+  const serviceOrConfig = serviceOrConfigSchema(names as [string, ...string[]], access.config.project);
   const resolve = (s: string | ServiceConfig): ServiceConfig => (typeof s === 'string' ? access.service(s) : s);
 
   // The metrics tools read the sources now, in this process, as `docktor metrics` does.

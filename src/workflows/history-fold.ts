@@ -3,7 +3,7 @@
 // deterministic: used by the workflow (recording) and by the watch activity (which folds the
 // checks of a quiet stretch before it returns them), so both agree on what "identical" means.
 import type { CheckResult } from '../activities/scaler-activities';
-import { HISTORY_LIMIT, iso, type HistoryEntry, type ScalerStatus } from './scaler-state';
+import { HISTORY_LIMIT, iso, timedEntry, type HistoryEntry, type ScalerStatus, type TimedEntry } from './scaler-state';
 
 /**
  * What must be equal for two checks to be one entry: the decision (action, from, to, limited_by,
@@ -95,8 +95,7 @@ export type WatchedStatus = Pick<ScalerStatus, 'checks' | 'last_check_at' | 'las
 export function withWatchProgress<S extends WatchedStatus>(status: S, watch: RunningWatch): S {
   if (!watchIsNews(status.checks, watch)) return status;
   let out = { ...status, ...(watch.next_check_at !== null ? { next_check_at: watch.next_check_at } : {}) };
-  // The status's entry carries its at_iso: dropped here, made again from the folded entry.
-  let last: HistoryEntry | undefined = out.last_decision ? withoutIso(out.last_decision) : undefined;
+  let last: HistoryEntry | undefined = out.last_decision ?? undefined;
   for (const c of watch.checks) {
     const entry = watchedEntry(c, last?.to ?? null);
     last = folds(last, entry) ? foldEntry(last, entry) : entry;
@@ -104,18 +103,14 @@ export function withWatchProgress<S extends WatchedStatus>(status: S, watch: Run
   }
   return {
     ...out,
-    last_decision: last ? { ...last, at_iso: iso(last.at) } : null,
+    last_decision: last ? timedEntry(last) : null,
     last_check_at_iso: iso(out.last_check_at),
     next_check_at_iso: iso(out.next_check_at),
   };
 }
 
-function withoutIso({ at_iso: _iso, ...entry }: HistoryEntry & { at_iso: unknown }): HistoryEntry {
-  return entry;
-}
-
 /** History entries (newest last) with the running watch's progress folded in, as `docktor explain` shows them. */
-export function historyWithWatch(history: HistoryEntry[], checks: number, watch: RunningWatch): HistoryEntry[] {
-  if (!watchIsNews(checks, watch)) return history;
-  return watch.checks.reduce((h, c) => recordEntry(h, watchedEntry(c, h[h.length - 1]?.to ?? null), Infinity), history);
+export function historyWithWatch(history: HistoryEntry[], checks: number, watch: RunningWatch): TimedEntry[] {
+  if (!watchIsNews(checks, watch)) return history.map(timedEntry);
+  return watch.checks.reduce((h, c) => recordEntry(h, watchedEntry(c, h[h.length - 1]?.to ?? null), Infinity), history).map(timedEntry);
 }

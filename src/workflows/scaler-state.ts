@@ -102,25 +102,44 @@ export interface ScalerStatus {
   project: string;
   replicas: number | null;
   paused: boolean;
-  /** Since when and why, while paused. */
-  pause: (PauseState & { since_iso: Iso }) | null;
-  override: (OverrideState & { since_iso: Iso; until_iso: Iso }) | null;
-  dry_run: boolean;
-  last_decision: (HistoryEntry & { at_iso: Iso }) | null;
+  /** The change being applied right now (replicas starting or in their grace period), if any. */
+  applying: { from: number; to: number; since: number; since_iso: Iso } | null;
   last_check_at: number | null;
   last_check_at_iso: Iso;
   next_check_at: number | null;
   next_check_at_iso: Iso;
+  /**
+   * When the workflow last updated this state (workflow time). The raw `status` query and the UI
+   * are as of then: checks the running watch folded since are not in it (`refresh` reads are).
+   */
+  as_of: number | null;
+  as_of_iso: Iso;
   checks: number;
   scales_applied: number;
+  /** Since when and why, while paused. */
+  pause: (PauseState & { since_iso: Iso }) | null;
+  override: (OverrideState & { since_iso: Iso; until_iso: Iso }) | null;
+  dry_run: boolean;
   failures: FailureCounters & { last_error_at_iso: Iso; cleared_at_iso: Iso };
   events: EventsStatus;
   strategy: ServiceConfig['strategy'];
   min_replicas: number;
   max_replicas: number;
   check_interval: number;
+  /** The newest history entry, its time first. */
+  last_decision: TimedEntry | null;
   /** The config the scaler runs with (compared by `docktor up` to push changes). */
   config: ServiceConfig;
+}
+
+/** A history entry as queries show it: ISO times first, before the observations and details. */
+export type TimedEntry = { at_iso: Iso; last_at_iso?: Iso } & HistoryEntry;
+
+/** What only the running workflow knows, beside its state. */
+export interface LiveFacts {
+  /** Workflow time now. */
+  now: number;
+  applying: { from: number; to: number; since: number } | null;
 }
 
 export function initialState(): ScalerState {
@@ -138,10 +157,11 @@ export function initialState(): ScalerState {
   };
 }
 
-export function tailHistory(history: HistoryEntry[], tail?: number): HistoryEntry[] {
-  if (tail === undefined || !Number.isFinite(tail)) return history;
+/** The newest `tail` entries (all without one), as queries show them (ISO times first). */
+export function tailHistory(history: HistoryEntry[], tail?: number): TimedEntry[] {
+  if (tail === undefined || !Number.isFinite(tail)) return history.map(timedEntry);
   const n = Math.max(0, Math.floor(tail));
-  return n === 0 ? [] : history.slice(-n);
+  return n === 0 ? [] : history.slice(-n).map(timedEntry);
 }
 
 /** Why an override request is refused, or undefined when it is acceptable. */
@@ -210,36 +230,54 @@ export function noteFailures(f: FailureCounters, errors: string[], at: number, c
   return f;
 }
 
-export function statusOf(input: ScalerInput, state: ScalerState): ScalerStatus {
+/** An entry with its ISO times (made afresh from its Unix times: one source of truth for each). */
+export function timedEntry(e: HistoryEntry): TimedEntry {
+  const { at_iso: _at, last_at_iso: _last, ...entry } = e as Partial<TimedEntry> & HistoryEntry;
+  return { at_iso: iso(entry.at), ...(entry.last_at !== undefined ? { last_at_iso: iso(entry.last_at) } : {}), ...entry };
+}
+
+export function statusOf(input: ScalerInput, state: ScalerState, live?: LiveFacts): ScalerStatus {
   const s = input.service;
   const last = state.history[state.history.length - 1];
   const { paused, override, failures } = state;
+  const applying = live?.applying ?? null;
   return {
     service: s.name,
     project: input.project,
     replicas: state.replicas,
     paused: paused !== null,
-    pause: paused && { ...paused, since_iso: iso(paused.since) },
-    override: override && { ...override, since_iso: iso(override.since), until_iso: iso(override.until) },
-    dry_run: s.dry_run,
-    last_decision: last ? { ...last, at_iso: iso(last.at) } : null,
+    applying: applying && { ...applying, since_iso: iso(applying.since) },
     last_check_at: state.last_check_at,
     last_check_at_iso: iso(state.last_check_at),
     next_check_at: state.next_check_at,
     next_check_at_iso: iso(state.next_check_at),
+    as_of: live?.now ?? null,
+    as_of_iso: iso(live?.now),
     checks: state.checks,
     scales_applied: state.scales_applied,
+    pause: paused && { ...paused, since_iso: iso(paused.since) },
+    override: override && { ...override, since_iso: iso(override.since), until_iso: iso(override.until) },
+    dry_run: s.dry_run,
     failures: { ...failures, last_error_at_iso: iso(failures.last_error_at), cleared_at_iso: iso(failures.cleared_at) },
     events: eventsStatus(state.events),
     strategy: s.strategy,
     min_replicas: s.min_replicas,
     max_replicas: s.max_replicas,
     check_interval: s.check_interval,
+    last_decision: last ? timedEntry(last) : null,
     config: s,
   };
 }
 
-/** A short markdown status for the Temporal UI's "current details": absolute times, never "ago". */
+/** A reason shown whole in the UI's current details, which cut off what does not fit. */
+const DETAILS_REASON_CHARS = 160;
+
+/**
+ * A short markdown status for the Temporal UI's "current details": the facts an operator looks
+ * for first (replicas and mode, what was decided, when the next check is), each line short
+ * enough to show whole; absolute times, never "ago". What the service is (queue, runtime,
+ * bounds) is in the workflow's static details, set by `docktor up`.
+ */
 export function detailsMarkdown(st: ScalerStatus): string {
   const mode = st.pause
     ? `**paused** since ${st.pause.since_iso}${st.pause.reason ? ` (${st.pause.reason})` : ''}`
@@ -251,10 +289,11 @@ export function detailsMarkdown(st: ScalerStatus): string {
   const last = st.last_decision;
   const f = st.failures;
   const failing = Object.entries(st.events.sinks).filter(([, k]) => k.last_error && !k.last_error.cleared_at);
+  const reason = last && last.reason.length > DETAILS_REASON_CHARS ? `${last.reason.slice(0, DETAILS_REASON_CHARS - 1)}…` : last?.reason;
   return [
-    `**${st.project}/${st.service}**: ${st.replicas ?? '?'} replica(s), ${st.min_replicas}..${st.max_replicas}, ${st.strategy}, ${mode}`,
-    last ? `last decision at ${last.at_iso}: \`${last.action}\` ${last.from}→${last.to}: ${last.reason}` : 'no decision yet',
-    st.next_check_at_iso ? `next check at ${st.next_check_at_iso}` : '',
+    `**${st.replicas ?? '?'} replica(s)** (${st.min_replicas}..${st.max_replicas}), ${mode}${st.applying ? `, applying ${st.applying.from}→${st.applying.to} since ${st.applying.since_iso}` : ''}`,
+    st.next_check_at_iso ? `next check at ${st.next_check_at_iso}; ${st.checks} check(s) as of ${st.as_of_iso ?? st.last_check_at_iso ?? '?'}` : '',
+    last ? `last decision at ${last.at_iso}: \`${last.action}\` ${last.from}→${last.to}${last.checks ? ` (×${last.checks})` : ''}: ${reason}` : 'no decision yet',
     f.consecutive > 0 ? `metric failures: ${f.consecutive} in a row, last at ${f.last_error_at_iso ?? '?'}: ${f.last_error ?? ''}` : '',
     ...failing.map(([name, k]) => `event sink ${name} failing, last error at ${k.last_error!.at_iso}: ${k.last_error!.message}`),
   ]

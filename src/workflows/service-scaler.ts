@@ -27,6 +27,7 @@ import {
   historyQuery,
   overrideUpdate,
   pauseSignal,
+  refreshUpdate,
   resumeSignal,
   setConfigUpdate,
   statusQuery,
@@ -35,6 +36,7 @@ import { checkEntry, decisionKey, needsApply, recordEntry } from './history-fold
 import {
   detailsMarkdown,
   initialState,
+  iso,
   makeOverride,
   makePause,
   noteFailures,
@@ -44,6 +46,7 @@ import {
   tailHistory,
   type HistoryEntry,
   type ScalerInput,
+  type ScalerStatus,
 } from './scaler-state';
 import { checkPhase } from './check-schedule';
 import { ScalerEvents } from './event-emitter';
@@ -51,12 +54,13 @@ import { DocktorPaused, DocktorReplicas } from './search-attributes';
 import { serviceSchema } from './service-schema';
 
 /**
- * A watch returns at the latest after this many seconds of identical decisions (so history
- * entries, status and continue-as-new never lag further), and heartbeats this often (so a dead
- * worker's watch is retried elsewhere after 1.5 times that, from its last heartbeat). Measured
- * cost: docs/architecture.md "Durable cost".
+ * A watch returns at the latest after this many seconds of identical decisions (so the raw
+ * `status`/`history` queries and the UI's current details never lag further; `refresh` reads
+ * are current to the last check whatever this is), and heartbeats this often (so a dead worker's
+ * watch is retried elsewhere after 1.5 times that, from its last heartbeat). Measured cost:
+ * docs/architecture.md "Durable cost".
  */
-export const WATCH_QUIET_SECONDS = 300;
+export const WATCH_QUIET_SECONDS = 60;
 export const WATCH_HEARTBEAT_SECONDS = 60;
 /**
  * After a change (a start, an apply, a signal or update, another decision), things tend to move
@@ -77,9 +81,9 @@ const WATCH_CHECK_ALLOWANCE_S = 60;
  */
 const WATCH_WAKE_GRACE_MS = 2000;
 
-function watchActivity(startToCloseS: number, heartbeatS: number) {
+function watchActivity(summary: string, startToCloseS: number, heartbeatS: number) {
   return proxyActivities<ScalerActivities>({
-    summary: 'checks until something changes',
+    summary,
     startToCloseTimeout: `${Math.ceil(startToCloseS)}s`,
     heartbeatTimeout: `${Math.ceil(heartbeatS * 1.5)}s`,
     // Waiting for the cancellation to be confirmed would wait out a dead worker's heartbeat timeout.
@@ -112,6 +116,11 @@ function applyActivity(service: ServiceConfig, from: number, to: number) {
   }).applyReplicas;
 }
 
+/** What a watch will do, for the event list of the Temporal UI (its result says what it found). */
+function watchSummary(interval: number, checkNow: boolean, until: number): string {
+  return `checks every ${interval}s${checkNow ? ', the first at once,' : ''} until ${iso(until)} or a change`;
+}
+
 /** An activity failure's own message (ActivityFailure wraps the cause). */
 function failureMessage(e: unknown): string {
   return e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e);
@@ -140,7 +149,12 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
   const ref = () => ({ project: input.project, ...(input.compose_file ? { compose_file: input.compose_file } : {}), service });
   // The apply in progress, if any: pause, resume and override stop it (it may be starting many
   // replicas one by one), and the next check decides again at once.
-  let applying: { scope: CancellationScope; by?: string } | undefined;
+  let applying: { scope: CancellationScope; by?: string; from: number; to: number; since: number } | undefined;
+  // `refresh` reads: the running watch hands its checks over, the read returns once they are recorded.
+  let watching = false;
+  let watchesHandled = 0;
+  let refreshWanted = false;
+  const present = (): ScalerStatus => statusOf(current(), state, { now: nowS(), applying: applying ? { from: applying.from, to: applying.to, since: applying.since } : null });
   const interruptApply = (by: string) => {
     if (!applying || applying.by) return;
     applying.by = by;
@@ -160,7 +174,7 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
     wake = true;
   }, { description: 'Act again; also ends an override.' });
 
-  setHandler(statusQuery, () => statusOf(current(), state), {
+  setHandler(statusQuery, present, {
     description: 'Replicas, last decision, paused/override state, failure counters and next check time.',
   });
 
@@ -169,12 +183,27 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
   });
 
   setHandler(
+    refreshUpdate,
+    async (args) => {
+      // Returns once the running watch's checks are recorded (it hands them over within
+      // milliseconds, or is given up after WATCH_WAKE_GRACE_MS), or at once while applying.
+      if (watching) {
+        const seen = watchesHandled;
+        refreshWanted = true;
+        await condition(() => watchesHandled > seen || applying !== undefined || !watching);
+      }
+      return { status: present(), history: tailHistory(state.history, args.tail) };
+    },
+    { description: 'Record the checks of the running watch now (none is run early); returns { status, history } as of the last check. Arg: { tail?: number }.' },
+  );
+
+  setHandler(
     overrideUpdate,
     (args) => {
       state.override = makeOverride(args, nowS());
       interruptApply('override');
       wake = true;
-      return statusOf(current(), state);
+      return present();
     },
     {
       description: 'Pin replicas: { replicas, duration_seconds?, reason?, force? }. Within min..max unless force.',
@@ -190,7 +219,7 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
     (raw) => {
       service = serviceSchema().parse(raw);
       wake = true;
-      return statusOf(current(), state);
+      return present();
     },
     {
       description: 'Replace the service config (as in docktor.yaml); validated, the name must not change.',
@@ -209,7 +238,7 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
   // Search attributes cost a command and an event each: upsert only what changed.
   let published: { replicas: number; paused: boolean } | undefined;
   const publish = () => {
-    setCurrentDetails(detailsMarkdown(statusOf(current(), state)));
+    setCurrentDetails(detailsMarkdown(present()));
     if (!input.search_attributes) return;
     const now = { replicas: state.replicas ?? 0, paused: state.paused !== null };
     if (published?.replicas === now.replicas && published.paused === now.paused) return;
@@ -250,14 +279,19 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
     type Outcome = { ok: WatchProgress } | { error: unknown };
     let outcome: Outcome | undefined;
     const running = scope
-      .run(() => watchActivity(until - now + WATCH_CHECK_ALLOWANCE_S, beatS)(args))
+      .run(() => watchActivity(watchSummary(service.check_interval, checkNow, until), until - now + WATCH_CHECK_ALLOWANCE_S, beatS)(args))
       .then((ok): Outcome => (outcome = { ok }), (error: unknown): Outcome => (outcome = { error }));
-    await condition(() => outcome !== undefined || wake);
+    watching = true;
+    await condition(() => outcome !== undefined || wake || refreshWanted);
+    // A read: the watch hands over within milliseconds. No grace timer (a timer is an action): a
+    // watch on a dead worker is then noticed by its heartbeat timeout, as without the read.
+    if (outcome === undefined && !wake) await condition(() => outcome !== undefined || wake);
     if (outcome === undefined && !(await condition(() => outcome !== undefined, WATCH_WAKE_GRACE_MS))) {
       log.warn('watch did not return on a signal: its worker is gone; going on without it', { service: service.name });
       scope.cancel();
     }
     const settled = await running;
+    watching = false;
     if ('ok' in settled) return settled.ok;
     const e = settled.error;
     // Abandoned above (not the workflow's own cancellation): the next watch checks at once.
@@ -291,7 +325,7 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
     state.replicas = replicas;
     if (needsApply(checked, state.paused !== null, service.dry_run)) {
       const scope = new CancellationScope();
-      const mine: { scope: CancellationScope; by?: string } = { scope };
+      const mine: NonNullable<typeof applying> = { scope, from: replicas, to, since: nowS() };
       applying = mine;
       try {
         const apply = applyActivity(service, replicas, to);
@@ -340,14 +374,20 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
         checkNow = true;
       }
       wake = false;
+      refreshWanted = false;
       const watched = await watch(checkNow, plannedNext);
+      // Ended for a read only: the next watch goes on at the same pace, on the same grid.
+      const forRead = refreshWanted && !wake;
       checkNow = watched === null;
       // A watch that ended with a change leaves the next check to the grid after the apply.
       plannedNext = watched && watched.ended !== 'change' ? watched.next_check_at : null;
       if (watched) {
         for (const c of watched.checks) await handle(c);
         state.next_check_at = watched.next_check_at;
+        // Not a record of its own: the read's answer is the next thing the UI and queries show.
+        if (watched.checks.length === 0) publish();
       }
+      watchesHandled += 1;
       if (workflowInfo().continueAsNewSuggested) {
         await condition(allHandlersFinished);
         await events.settle();
@@ -357,7 +397,7 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
       checkNow ||= wake || checkAgain;
       // Back to long stretches only after a whole short one of identical decisions.
       // (A watch that reached `until` ran identical decisions only: any other returns at once.)
-      active = checkNow || watched?.ended !== 'until';
+      active = checkNow || (watched?.ended === 'until' ? false : forRead && watched?.ended === 'event' ? active : true);
       checkAgain = false;
     }
   } catch (e) {

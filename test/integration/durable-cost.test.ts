@@ -9,14 +9,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { ServiceSchema } from '../../src/config/service';
 import { startDevServer, type DevServer } from '../../src/dev/temporal-server';
-import { WORKFLOW_TYPE, historyQuery, scalerWorkflowId, statusQuery } from '../../src/workflows/definitions';
+import { WORKFLOW_TYPE, historyQuery, refreshUpdate, scalerWorkflowId, statusQuery } from '../../src/workflows/definitions';
 import { WATCH_HEARTBEAT_SECONDS, WATCH_QUIET_SECONDS } from '../../src/workflows/service-scaler';
 import type { ScalerInput } from '../../src/workflows/scaler-state';
 import { createScalerWorker } from '../../src/worker';
 import { FakeFleet } from '../harness/fake-plugins';
 import { actionsBetween, scrapeActions } from '../harness/temporal-actions';
 
-const BUDGET = { actionsPerCheck: 0.25, eventsPerCheck: 1 };
+const BUDGET = { actionsPerCheck: 0.25, eventsPerCheck: 1, actionsPerRead: 3 };
 const SCALE = 40;
 const INTERVAL = 10 / SCALE;
 const SCALERS = 3;
@@ -87,6 +87,30 @@ it('a scaler with nothing to change (its backlog moving) costs at most 0.25 acti
       assert.equal(hist.reduce((n, e) => n + (e.checks ?? 1), 0), st.checks);
       assert.ok(hist.length <= 2, `identical decisions fold: ${hist.length} entries for ${st.checks} checks`);
     }
+
+    // Reads (`refresh`, as docktor status/explain make them): each sees every check that has
+    // completed, and costs a few actions on top of the steady state.
+    const perSecond = spent.total / (to - from);
+    const c = await scrapeActions(server.metricsUrl!, 'default');
+    const readsFrom = Date.now() / 1000;
+    let reads = 0;
+    while (Date.now() / 1000 < readsFrom + 2 * quiet) {
+      for (const [i, h] of handles.entries()) {
+        const reads0 = fleet.queue(`quiet-${i}`).readAt;
+        const before = reads0.length;
+        const { status } = await h.executeUpdate(refreshUpdate, { args: [{ tail: 1 }] });
+        reads += 1;
+        // Every check begun before the read is in its answer, but one the read's arrival cut short
+        // (the watch drops a check in progress when it hands over; the next watch runs it at once).
+        assert.ok(status.checks >= before - 1, `a read missed checks: ${status.checks} recorded, ${before} begun before it`);
+      }
+      await sleep((quiet / 3) * 1000);
+    }
+    const d = await scrapeActions(server.metricsUrl!, 'default');
+    const withReads = actionsBetween(c, d);
+    const perRead = (withReads.total - perSecond * (Date.now() / 1000 - readsFrom)) / reads;
+    process.stderr.write(`durable cost: ${reads} reads: ${withReads.total} actions (${JSON.stringify(withReads.byType)}), ${perRead.toFixed(2)} actions per read above the steady state\n`);
+    assert.ok(perRead <= BUDGET.actionsPerRead, `a read costs ${perRead.toFixed(2)} actions: ${JSON.stringify(withReads.byType)}`);
     await Promise.all(handles.map((h) => h.terminate()));
   });
   await wc.close();

@@ -173,6 +173,16 @@ describe('docktor mcp (real Temporal, NATS and process replicas)', () => {
     assert.equal(bad.isError, true);
     assert.match(bad.text, /current_replicas/);
     assert.match(bad.text, /required when strategy is rules at service\.rules/);
+
+    // A config that fails on a field names the field and the reason, in the CLI's words (not "Invalid input at service").
+    const typo = await mcp.call('decide_scale_multi', { service: { name: 'x', max_replicas: 'lots', rules: {}, colour: 'blue' }, current_replicas: 1, observations: {} });
+    assert.equal(typo.isError, true);
+    assert.match(typo.text, /must be a number, got the string "lots" at service\.max_replicas/);
+    assert.match(typo.text, /unknown field \(check the spelling; see `docktor config schema`\) at service\.colour/);
+    assert.doesNotMatch(typo.text, /Invalid input/);
+    const unknown = await mcp.call('decide_scale_multi', { service: 'nope', current_replicas: 1, observations: {} });
+    assert.equal(unknown.isError, true);
+    assert.match(unknown.text, /no service "nope" in project '[^']+' \(one of: worker, idle\), nor a service config at service/);
   });
 
   it('simulates a trace under a service policy', async () => {
@@ -186,6 +196,10 @@ describe('docktor mcp (real Temporal, NATS and process replicas)', () => {
     const none = await mcp.call('simulate', { service: 'worker' });
     assert.equal(none.isError, true);
     assert.match(none.text, /^trace_file, trace_text: give exactly one of them/);
+    const bad = await mcp.call('simulate', { service: { name: 'x', max_replicas: -1, rules: {} }, trace_text: '1\n' });
+    assert.equal(bad.isError, true);
+    assert.match(bad.text, /must be >= 0 at service\.max_replicas/);
+    assert.doesNotMatch(bad.text, /Invalid input/);
   });
 
   it('pins the replica count with apply_scale; explain, status and the resources show it; resume ends it', async () => {

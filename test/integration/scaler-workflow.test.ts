@@ -313,6 +313,37 @@ describe('serviceScaler workflow (real dev server, fake plugins)', () => {
     assert.ok(last >= 10, `only ${last} checks in 6 s`);
   });
 
+  it('status and explain read the present: a read right after a check sees it, though the watch runs on', async () => {
+    fleet.runtime('present').replicas = 2;
+    const queue = fleet.queue('present');
+    queue.observations = { 'queue.backlog': 50 };
+    const config = configFor(RULES_SERVICE('present').replace('check_interval: 0.3', 'check_interval: 1'));
+    await scalers.up(c, config);
+    const h = c.client.workflow.getHandle(scalerWorkflowId(project, 'present'));
+    handles.push(h);
+    await until('a first watch running', () => h.query(statusQuery), (st) => st.checks >= 1);
+    for (let i = 0; i < 5; i++) {
+      // Right after a check: its queue read, then the read of docktor status and explain.
+      const n = queue.reads;
+      await until('the next check', async () => queue.reads, (r) => r > n, 5000, 20);
+      const ranAt = queue.readAt[queue.readAt.length - 1]!;
+      await sleep(100);
+      const readAt = Date.now() / 1000;
+      const [st] = await scalers.status(c, config, 'present');
+      assert.ok(st?.running);
+      assert.equal(st.checks, queue.reads, 'every check that ran is counted');
+      // How old the newest check it shows was when the read began (not counting the read's own time).
+      const lag = readAt - (st.last_check_at ?? 0);
+      // last_check_at is when that check began, a moment before it read the queue.
+      assert.ok(st.last_check_at! >= ranAt - 0.25, `status's last check began at ${st.last_check_at}, before the check that read the queue at ${ranAt}`);
+      assert.ok(lag <= 1, `status's last check is ${lag.toFixed(2)} s old`);
+      const [entry] = await scalers.explain(c, config, 'present', 1);
+      assert.ok((entry?.last_at ?? entry?.at)! >= ranAt - 0.25, 'explain shows the newest check');
+      // The raw query is as of the workflow's last update, and says when that was.
+      assert.ok((await h.query(statusQuery)).as_of_iso !== null);
+    }
+  });
+
   it('replays every recorded history deterministically', async () => {
     const histories = await Promise.all(handles.map(async (h) => ({ workflowId: h.workflowId, history: await h.fetchHistory() })));
     const bundle = await workflowBundle();

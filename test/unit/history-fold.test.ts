@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CheckResult } from '../../src/activities/scaler-activities';
 import { checkEntry, decisionKey, historyWithWatch, needsApply, recordEntry, watchIsNews, withWatchProgress } from '../../src/workflows/history-fold';
-import { iso, type HistoryEntry } from '../../src/workflows/scaler-state';
+import { iso, timedEntry, type HistoryEntry } from '../../src/workflows/scaler-state';
 
 const hold = (at: number, backlog = 0, o: Partial<HistoryEntry> = {}): HistoryEntry => ({
   at, action: 'hold', from: 2, to: 2, reason: 'no rule holds', limited_by: null, observations: { 'queue.backlog': backlog }, details: {}, applied: false, ...o,
@@ -69,7 +69,7 @@ describe('history fold', () => {
     const decision = { action: 'hold' as const, current_replicas: 2, target_replicas: 2, reason: 'no rule holds', limited_by: null, details: {}, state: { recommendations: [], scale_events: [], last_scale_up_at: null, last_scale_down_at: null } };
     const result: CheckResult = { observations: { 'queue.backlog': 7 }, queue_state: null, failures: [], replicas: 2, decision, metric_failures: 0, finished_at: 40 };
     const last = { ...hold(10), checks: 3, last_at: 14 };
-    const status = { checks: 3, last_check_at: 14, last_check_at_iso: iso(14), next_check_at: 16, next_check_at_iso: iso(16), last_decision: { ...last, at_iso: iso(10) } };
+    const status = { checks: 3, last_check_at: 14, last_check_at_iso: iso(14), next_check_at: 16, next_check_at_iso: iso(16), last_decision: timedEntry(last) };
     const watch = { checks: [{ at: 16, last_at: 40, checks: 13, result }], next_check_at: 42, base_checks: 3 };
     const now = withWatchProgress(status, watch);
     // Every time comes with its ISO form, derived from it (the folded entry's too).
@@ -79,11 +79,11 @@ describe('history fold', () => {
       last_check_at_iso: iso(40),
       next_check_at: 42,
       next_check_at_iso: iso(42),
-      last_decision: { ...hold(10, 7), checks: 16, last_at: 40, at_iso: iso(10) },
+      last_decision: { at_iso: iso(10), last_at_iso: iso(40), ...hold(10, 7), checks: 16, last_at: 40 },
     });
     assert.deepEqual(withWatchProgress(status, { checks: [], next_check_at: null, base_checks: 3 }), status);
     const hist = [hold(1, 0, { reason: 'older' }), last];
-    assert.deepEqual(historyWithWatch(hist, 3, watch), [hist[0], { ...hold(10, 7), checks: 16, last_at: 40 }]);
+    assert.deepEqual(historyWithWatch(hist, 3, watch), [timedEntry(hist[0]!), { at_iso: iso(10), last_at_iso: iso(40), ...hold(10, 7), checks: 16, last_at: 40 }]);
   });
 
   it('a watch the workflow has already recorded (status and heartbeat read at two moments) is not counted again', () => {
@@ -95,7 +95,7 @@ describe('history fold', () => {
     assert.deepEqual(withWatchProgress(recorded, watch), recorded);
     assert.equal(watchIsNews(16, watch), false);
     const hist = [{ ...hold(10), checks: 16, last_at: 40 }];
-    assert.deepEqual(historyWithWatch(hist, 16, watch), hist);
+    assert.deepEqual(historyWithWatch(hist, 16, watch), hist.map(timedEntry));
     // A heartbeat of a worker from before base_checks cannot be placed: left out, never guessed.
     assert.equal(watchIsNews(3, { checks: [], next_check_at: null }), false);
   });

@@ -48,4 +48,22 @@ describe('status', () => {
     assert.match(md, new RegExp(`\\*\\*paused\\*\\* since ${iso(NOW + 1)}`));
     assert.doesNotMatch(md, /\bago\b/);
   });
+
+  it('reads first what an operator looks for: ISO times before observations, an apply in progress, as of when', () => {
+    const history = [{ at: NOW, action: 'hold' as const, from: 3, to: 3, reason: 'no rule holds', limited_by: null, observations: { 'queue.backlog': 5 }, details: { x: 1 }, applied: false, checks: 4, last_at: NOW + 30 }];
+    const st = statusOf({ project: 'shop', service: s }, state({ history }), { now: NOW + 31, applying: { from: 3, to: 5, since: NOW + 30.5 } });
+    assert.deepEqual(Object.keys(st.last_decision ?? {}).slice(0, 3), ['at_iso', 'last_at_iso', 'at']);
+    assert.equal(st.last_decision?.last_at_iso, iso(NOW + 30));
+    assert.deepEqual(st.applying, { from: 3, to: 5, since: NOW + 30.5, since_iso: iso(NOW + 30.5) });
+    assert.equal(st.as_of_iso, iso(NOW + 31));
+    const keys = Object.keys(st);
+    assert.ok(keys.indexOf('last_check_at_iso') < keys.indexOf('last_decision'), 'the times before the (long) last decision');
+    const md = detailsMarkdown(st).split('\n\n');
+    assert.match(md[0] ?? '', /^\*\*3 replica\(s\)\*\* \(\d+\.\.\d+\), active, applying 3→5 since /);
+    assert.match(md[1] ?? '', new RegExp(`^next check at ${iso(NOW + 10.5)}; 4 check\\(s\\) as of ${iso(NOW + 31)}`));
+    assert.match(md[2] ?? '', /`hold` 3→3 \(×4\): no rule holds$/);
+    // A long reason is cut so the panel shows it whole.
+    const long = statusOf({ project: 'shop', service: s }, state({ history: [{ ...history[0]!, reason: 'x'.repeat(400) }] }));
+    assert.ok((detailsMarkdown(long).split('\n\n')[2] ?? '').length < 260);
+  });
 });

@@ -90,5 +90,15 @@ services:
   it('a compose file without x-docktor and no services: is an error naming both', () => {
     const dir = project({ 'docker-compose.yaml': 'services:\n  web: { image: busybox }\n', 'docktor.yaml': 'compose_file: docker-compose.yaml\n' });
     assert.throws(() => loadConfig(undefined, dir, {}), /services: required: a list of services to scale \(none here nor as x-docktor: in .*docker-compose\.yaml\)/);
+    fs.writeFileSync(path.join(dir, 'docktor.yaml'), 'compose_file: docker-compose.yaml\nservices: []\n');
+    assert.throws(() => loadConfig(undefined, dir, {}), /services: must list at least one service \(none here nor as x-docktor: in .*docker-compose\.yaml\)/);
+  });
+
+  it('services: [] beside x-docktor services is valid: the list is checked after merging', async () => {
+    const dir = project({ 'docker-compose.yaml': COMPOSE, 'docktor.yaml': 'compose_file: docker-compose.yaml\nproject: shop\nservices: []\n' });
+    assert.deepEqual(loadConfig(undefined, dir, {}).services.map((s) => s.name), ['worker', 'mailer']);
+    const run = await runCli(['config', 'show', '--json'], { cwd: dir, env: {} });
+    assert.equal(run.code, 0, run.err);
+    assert.deepEqual((JSON.parse(run.out) as { services: Array<{ name: string }> }).services.map((s) => s.name), ['worker', 'mailer']);
   });
 });

@@ -6,7 +6,8 @@ import * as scalers from '../../control/scalers';
 import { replicaCeiling } from '../../decide/safety/bounds';
 import { UsageError } from '../../errors';
 import type { OverrideArgs } from '../../workflows/definitions';
-import { clock, relative, table } from '../format';
+import { isoSpan, isoTime, table } from '../format';
+import { renderStatus } from '../status-view';
 import { queueProblems } from './config';
 import type { CliIO } from '../io';
 
@@ -74,43 +75,7 @@ export function statusCommand(io: CliIO, name: string | undefined, o: ConfigOpti
       io.out(JSON.stringify(name ? all[0] : all, null, 2) + '\n');
       return 0;
     }
-    const now = Date.now() / 1000;
-    const rows = all.map((s) => {
-      // A discovered scaler is marked with its queue's discover entry.
-      const service = s.discovered ? `${s.service} [discover ${s.discovered.discovery}]` : s.service;
-      if (!s.running) return [service, '-', '-', 'not running', '-', '-'];
-      const mode = s.pause ? `paused${s.pause.reason ? ` (${s.pause.reason})` : ''}`
-        : s.override ? `override ${s.override.replicas}${s.override.until ? ` until ${clock(s.override.until)}` : ''}`
-          : s.dry_run ? 'dry run' : 'active';
-      const last = s.last_decision;
-      return [
-        service,
-        `${s.replicas ?? '?'} (${s.min_replicas}..${s.max_replicas})`,
-        s.strategy,
-        mode,
-        last ? `${last.action} ${last.from}→${last.to}: ${last.reason}` : '-',
-        s.next_check_at ? relative(s.next_check_at, now) : '-',
-      ];
-    });
-    io.out(table(['SERVICE', 'REPLICAS', 'STRATEGY', 'MODE', 'LAST DECISION', 'NEXT CHECK'], rows));
-    // Failing sources (a missing stream is a config error) under the table, one line each.
-    for (const s of all) {
-      if (s.running && s.failures.consecutive > 0) {
-        io.out(`${s.service}: metrics failing (${s.failures.consecutive} check(s) in a row): ${s.failures.last_error ?? 'unknown error'}\n`);
-      }
-      // Older scalers (before events) answer without `events`.
-      for (const [sink, k] of Object.entries((s.running && s.events?.sinks) || {})) {
-        if (k.last_error && k.last_error.cleared_at === null) {
-          io.out(`${s.service}: event sink ${sink} failing (last error at ${k.last_error.at_iso}, ${k.dropped} event(s) dropped): ${k.last_error.message}\n`);
-        }
-      }
-    }
-    for (const d of await discoveryStatuses(c, config)) {
-      const listed = d.last_listed_at ? `listed ${relative(d.last_listed_at, now)}` : 'not listed yet';
-      io.out(`discover ${d.key}: ${d.scalers.length} scaler(s) for ${d.matched} ${d.kind} queue(s) matching '${d.match}', ${listed}${d.last_error ? `; error: ${d.last_error}` : ''}\n`);
-      for (const q of d.skipped) io.out(`discover ${d.key}: skipped queue '${q.queue}': ${q.reason}\n`);
-      for (const s of d.scalers) if (s.missing_since !== null) io.out(`discover ${d.key}: queue '${s.queue}' gone since ${clock(s.missing_since)}; its scaler stops ${relative(s.missing_since + d.grace_period, now)}\n`);
-    }
+    io.out(renderStatus(all, await discoveryStatuses(c, config), Date.now() / 1000));
     return 0;
   });
 }
@@ -126,7 +91,7 @@ export function explainCommand(io: CliIO, name: string | undefined, o: ConfigOpt
     // last time, and the count.
     const rows = entries.map((e) => [
       e.service,
-      clock(e.at) + (e.last_at !== undefined && (e.checks ?? 1) > 1 ? `–${clock(e.last_at)}` : ''),
+      e.last_at !== undefined && (e.checks ?? 1) > 1 ? isoSpan(e.at, e.last_at) : isoTime(e.at),
       e.action + ((e.checks ?? 1) > 1 ? ` ×${e.checks}` : ''),
       `${e.from}→${e.to}`,
       e.reason + (e.limited_by ? ` [${e.limited_by}]` : '') + (e.errors?.length ? ` (errors: ${e.errors.join('; ')})` : ''),
@@ -163,7 +128,7 @@ export function overrideCommand(io: CliIO, service: string, o: OverrideOptions):
       ...(o.force ? { force: true } : {}),
     };
     const st = await scalers.override(c, config, service, args);
-    io.out(`${service}: pinned to ${o.replicas} replica(s)${st.override?.until ? ` until ${clock(st.override.until)}` : ' until `docktor resume`'}\n`);
+    io.out(`${service}: pinned to ${o.replicas} replica(s)${st.override?.until ? ` until ${isoTime(st.override.until)}` : ' until `docktor resume`'}\n`);
     return 0;
   }, (config) => {
     const s = scalers.selectServices(config, [service])[0];
