@@ -131,7 +131,7 @@ export async function runChaos(args: ChaosArgs): Promise<ChaosOutcome> {
     }).catch(() => say('drain: the consumer still had messages pending or unacknowledged after 60 s'));
 
     // 5 (counts) and 4, on one consistent read: a status whose checks did not move while the history was read.
-    const history = await consistentHistory(c, m, config);
+    const history = await consistentHistory(c, m, config, workflowId);
     notes.push(checkCounts(history.status, history.entries, HISTORY_LIMIT, violations));
     const first = m.samples[0];
     if (first) {
@@ -200,14 +200,21 @@ export async function runChaos(args: ChaosArgs): Promise<ChaosOutcome> {
   }
 }
 
-/** The history and the status, read until the status's check count stood still around the read. */
-async function consistentHistory(c: ControlClient, m: Monitor, config: ReturnType<typeof loadConfig>): Promise<{ status: ScalerStatus; entries: HistoryEntry[] }> {
+/**
+ * The history and the status, read while no apply is in flight (the deciding check is counted when
+ * it arrives, its entry recorded when its apply ends: in between the two differ by one) and until
+ * the status's check count stood still around the read.
+ */
+async function consistentHistory(c: ControlClient, m: Monitor, config: ReturnType<typeof loadConfig>, workflowId: string): Promise<{ status: ScalerStatus; entries: HistoryEntry[] }> {
+  const h = c.client.workflow.getHandle(workflowId);
   for (let attempt = 1; ; attempt++) {
+    const applying = (await h.describe()).raw.pendingActivities?.some((a) => a.activityType?.name === 'applyReplicas') ?? false;
     const before = (await m.read()).checks;
     const entries = await withTimeout(scalers.explain(c, config, SERVICE.name, HISTORY_LIMIT), 10_000, 'docktor explain');
     const status = await m.read();
-    if (before === status.checks || attempt >= 10) return { status, entries };
-    await sleep(300);
+    const stillApplying = (await h.describe()).raw.pendingActivities?.some((a) => a.activityType?.name === 'applyReplicas') ?? false;
+    if ((!applying && !stillApplying && before === status.checks) || attempt >= 60) return { status, entries };
+    await sleep(500);
   }
 }
 
