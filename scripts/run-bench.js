@@ -7,23 +7,11 @@
 
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');
+const { buildUnlessSkipped } = require('./tsc-build');
 
 const root = path.resolve(__dirname, '..');
 process.chdir(root);
-
-const args = process.argv.slice(2);
-const build = !args.includes('--no-build');
-const rest = args.filter((a) => a !== '--no-build');
-
-if (build) {
-  const started = Date.now();
-  const r = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.json'], { stdio: 'inherit' });
-  if (r.status !== 0) {
-    process.stderr.write(`run-bench: tsc failed (exit ${r.status ?? r.signal}): fix the type errors above\n`);
-    process.exit(r.status || 1);
-  }
-  process.stderr.write(`run-bench: built in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-}
+const rest = buildUnlessSkipped(process.argv.slice(2), 'run-bench');
 
 const r = spawnSync(process.execPath, ['--expose-gc', path.join(root, 'dist', 'bench', 'main.js'), ...rest], { stdio: 'inherit' });
 process.exit(r.status ?? 1);
