@@ -6,7 +6,7 @@ import type { ControlClient } from '../../src/control/client';
 import { isSameLiveProcess } from '../../src/runtimes/proc-stats';
 import { findMarkedReplicas } from '../../src/runtimes/process-marker';
 import { workflowBundle } from '../../src/worker';
-import type { HistoryEntry } from '../../src/workflows/scaler-state';
+import type { HistoryEntry } from '../../src/model/scaler-state';
 import type { LedgerTally } from './ledger';
 import type { Line, Proc } from './proc';
 import type { Violations } from './violations';

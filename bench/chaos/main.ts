@@ -14,7 +14,7 @@ import { connectClient, type ControlClient } from '../../src/control/client';
 import { findMarkedReplicas } from '../../src/runtimes/process-marker';
 import * as scalers from '../../src/control/scalers';
 import { scalerWorkflowId } from '../../src/workflows/definitions';
-import { HISTORY_LIMIT, type HistoryEntry, type ScalerStatus } from '../../src/workflows/scaler-state';
+import { HISTORY_LIMIT, type HistoryEntry, type ScalerStatus } from '../../src/model/scaler-state';
 import { ArgError, parseArgs, type ChaosArgs } from './args';
 import { checkGaps } from './check-gaps';
 import { CONSUMER, Cluster, ROOT, SERVICE, STREAM, SUBJECT } from './cluster';

@@ -4,7 +4,7 @@
 import type { Config } from '../../src/config/load';
 import type { ControlClient } from '../../src/control/client';
 import * as scalers from '../../src/control/scalers';
-import type { ScalerStatus } from '../../src/workflows/scaler-state';
+import type { ScalerStatus } from '../../src/model/scaler-state';
 
 export interface StatusSample {
   at: number;

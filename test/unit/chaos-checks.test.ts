@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { checkApplies, checkCounts, parseReplicaEvent, type ReplicaEvent } from '../../bench/chaos/invariants';
 import { tally } from '../../bench/chaos/ledger';
 import { Violations } from '../../bench/chaos/violations';
-import type { HistoryEntry } from '../../src/workflows/scaler-state';
+import type { HistoryEntry } from '../../src/model/scaler-state';
 
 const entry = (at: number, from: number, to: number, applied = true): HistoryEntry => ({
   at,
