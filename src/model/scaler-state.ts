@@ -87,6 +87,8 @@ export interface ScalerState {
   next_check_at: number | null;
   checks: number;
   scales_applied: number;
+  /** The last apply's fence (EnsureOptions.seq); absent in state carried from older runs. */
+  apply_seq?: number;
   /** Event delivery (src/model/events-state.ts); absent in state carried from older runs. */
   events?: EventsState;
 }

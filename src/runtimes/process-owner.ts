@@ -39,8 +39,11 @@ function readOwner(file: string): OwnerIdentity | undefined {
 
 const same = (a: OwnerIdentity | undefined, b: OwnerIdentity): boolean => a !== undefined && a.pid === b.pid && a.start_time === b.start_time;
 
-/** A takeover guard older than this was left by a process that died while holding it. */
-const STALE_GUARD_MS = 10_000;
+/**
+ * A takeover guard older than this was left by a process that died while holding it (it is held
+ * for the few microseconds of a write and a rename).
+ */
+const STALE_GUARD_MS = 2000;
 
 /** mkdir is atomic: exactly one of several processes creates the guard. */
 function takeGuard(guard: string): boolean {

@@ -330,8 +330,12 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
       applying = mine;
       try {
         const apply = applyActivity(service, replicas, to);
-        // Workflow time: it grows with every apply of the service, so it fences them (EnsureOptions.seq).
-        const result = await scope.run(() => apply({ ...ref(), replicas: to, seq: Date.now() }));
+        // The fence (EnsureOptions.seq): workflow time, but always above the last one. Workflow time
+        // alone can go back: a workflow task retried after its worker died ran with the time of
+        // the task before it, 20 s behind an apply already scheduled (found by the chaos soak).
+        const seq = Math.max(Date.now(), (state.apply_seq ?? 0) + 1);
+        state.apply_seq = seq;
+        const result = await scope.run(() => apply({ ...ref(), replicas: to, seq }));
         state.replicas = result.after;
         // Cooldowns run from when the change landed (a result from an older worker has no time: then from the decision).
         state.engine = changeLanded(decision.state, c.last_at, result.finished_at ?? c.last_at);

@@ -7,7 +7,7 @@ import { NotOwnerError } from '../../src/errors';
 import type { PluginLookup } from '../../src/sources/collect';
 import type { Json, Observations } from '../../src/observations';
 import type { QueueSource } from '../../src/sources/queue-source';
-import type { Runtime, RuntimeTarget, ScaleResult } from '../../src/runtimes/runtime';
+import type { EnsureOptions, Runtime, RuntimeTarget, ScaleResult } from '../../src/runtimes/runtime';
 
 export class FakeRuntime implements Runtime {
   readonly kind = 'compose' as const;
@@ -15,6 +15,8 @@ export class FakeRuntime implements Runtime {
   /** Every ensure call that changed the count: [from, to]. */
   readonly changes: Array<[number, number]> = [];
   ensureCalls = 0;
+  /** The fence of every ensure call (EnsureOptions.seq), in call order. */
+  readonly seqs: number[] = [];
   /** When set, ensure throws this many times before succeeding. */
   failNext = 0;
   /** When set, ensure throws NotOwnerError (another worker supervises) this many times. */
@@ -32,8 +34,9 @@ export class FakeRuntime implements Runtime {
     return { 'replicas.current': this.replicas, 'replicas.ready': this.replicas };
   }
 
-  async ensure(_t: RuntimeTarget, n: number): Promise<ScaleResult> {
+  async ensure(_t: RuntimeTarget, n: number, options: EnsureOptions = {}): Promise<ScaleResult> {
     this.ensureCalls += 1;
+    if (options.seq !== undefined) this.seqs.push(options.seq);
     if (this.failNext > 0) {
       this.failNext -= 1;
       throw new Error('fake runtime: injected failure');
