@@ -6,7 +6,7 @@
 // Temporal Cloud bills), and the events and bytes the histories gained. Goal: <= 0.25 actions and
 // <= 1 event per check at both intervals.
 import { startDevServer } from '../src/dev/temporal-server';
-import { WATCH_QUIET_SECONDS } from '../src/workflows/service-scaler';
+import { WATCH_QUIET_SECONDS } from '../src/workflows/scaler-activity-options';
 import { fleetWorker, installQuietRuntime, runOne, type FleetRun } from './fleet.bench';
 
 export const COST_GOAL = { actionsPerCheck: 0.25, eventsPerCheck: 1, intervals: [2, 10] };

@@ -4,19 +4,17 @@
 // and records everything in the state file so that the next owner adopts the live copies and
 // reaps the dead. Copies adopted from a previous owner are not our children: they are watched by
 // polling /proc.
-import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import type { ProcessRuntimeConfig } from '../config/runtime';
-import { ConfigurationError, NotOwnerError, OperationError, SupersededError } from '../errors';
+import { NotOwnerError, OperationError, SupersededError } from '../errors';
 import type { Observations } from '../observations';
-import { isSameLiveProcess, readProcStat } from './proc-stats';
+import { isSameLiveProcess } from './proc-stats';
 import { planRestart, type BackoffPolicy } from './process-backoff';
+import { spawnable, startCopy } from './process-spawn';
 import { killLeftovers, stopCopy, type Copy, type ExitInfo } from './process-stop';
 import { UsageSampler } from './process-usage';
 import { acquireOwnership, lockFilePath, releaseOwnership, type OwnerIdentity } from './process-owner';
-import { findMarkedReplicas, markerEnv, poolId, type MarkedReplica } from './process-marker';
-import { replicaEnv, resolveProgram } from './process-program';
-import { logFilePath, readState, stateFilePath, writeState, type ProcessState, type ReplicaRecord } from './process-state';
+import { findMarkedReplicas, poolId, type MarkedReplica } from './process-marker';
+import { readState, stateFilePath, writeState, type ProcessState, type ReplicaRecord } from './process-state';
 import type { EnsureOptions, RuntimeTarget, ScaleResult } from './runtime';
 
 /** What happens to replicas, for logs and tests. */
@@ -253,7 +251,7 @@ export class ProcessPool {
    * apply's heartbeat and its cancellation (`signal`) get through.
    */
   private async scaleUp(count: number, signal: AbortSignal | undefined, seq: number | undefined, superseded: () => boolean): Promise<string[]> {
-    this.spawnable(); // a missing program is a config error before anything starts
+    spawnable(this.target); // a missing program is a config error before anything starts
     const started: string[] = [];
     for (let index = 1; started.length < count; index++) {
       if (this.slots.has(index)) continue;
@@ -300,44 +298,11 @@ export class ProcessPool {
 
   // ---- supervision ----
 
-  private spawnable(): { program: string; cwd: string } {
-    const rt = this.target.runtime;
-    const cwd = rt.cwd ?? process.cwd();
-    const field = `service '${this.target.service.name}' runtime`;
-    if (!isDirectory(cwd)) throw new ConfigurationError(`${field}.cwd: ${cwd} is not a directory`, 'runtime.cwd');
-    const program = resolveProgram(rt.command[0] ?? '', cwd, rt.env.PATH ?? process.env.PATH);
-    if (!program.ok) throw new ConfigurationError(`${field}.command: ${program.reason}`, 'runtime.command');
-    return { program: program.path, cwd };
-  }
-
   private spawnCopy(slot: Slot): Copy {
-    const { program, cwd } = this.spawnable();
-    const rt = this.target.runtime;
-    fs.mkdirSync(this.options.stateDir, { recursive: true });
-    const log = fs.openSync(logFilePath(this.options.stateDir, this.key, slot.index), 'a');
-    let child: ChildProcess;
-    try {
-      child = spawn(program, rt.command.slice(1), {
-        cwd,
-        env: replicaEnv(process.env, rt.env, slot.index, markerEnv(this.poolId, this.target.project, this.target.service.name, slot.index)),
-        argv0: rt.command[0],
-        detached: true,
-        stdio: ['ignore', log, log],
-      });
-    } finally {
-      fs.closeSync(log);
-    }
-    // Spawn failures (EACCES, ...) arrive as an 'error' event; an unhandled one would crash the worker.
-    child.on('error', () => undefined);
-    const pid = child.pid;
-    if (pid === undefined) throw new OperationError(`could not start ${this.name(slot.index)}: ${rt.command.join(' ')}`);
-    const exited = new Promise<ExitInfo>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-    // The zombie of a copy that died at once stays until the loop reaps it, so stat is still there.
-    const copy: Copy = { pid, start_time: readProcStat(pid)?.start_time ?? 0, started_at: Date.now(), command: [...rt.command], child, exited };
-    void exited.then((info) => {
+    const copy = startCopy(this.target, this.options.stateDir, this.key, this.poolId, slot.index);
+    void copy.exited?.then((info) => {
       if (!this.closed && slot.copy === copy && this.slots.get(slot.index) === slot) this.onDeath(slot, info);
     });
-    child.unref();
     slot.copy = copy;
     slot.restart_at = undefined;
     return copy;
@@ -440,13 +405,5 @@ export class ProcessPool {
       updated_at: '',
     };
     writeState(this.stateFile, state);
-  }
-}
-
-function isDirectory(dir: string): boolean {
-  try {
-    return fs.statSync(dir).isDirectory();
-  } catch {
-    return false;
   }
 }

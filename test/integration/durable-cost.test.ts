@@ -10,7 +10,7 @@ import { Client, Connection } from '@temporalio/client';
 import { ServiceSchema } from '../../src/config/service';
 import { startDevServer, type DevServer } from '../../src/dev/temporal-server';
 import { WORKFLOW_TYPE, historyQuery, refreshUpdate, scalerWorkflowId, statusQuery } from '../../src/workflows/definitions';
-import { WATCH_HEARTBEAT_SECONDS, WATCH_QUIET_SECONDS } from '../../src/workflows/service-scaler';
+import { WATCH_HEARTBEAT_SECONDS, WATCH_QUIET_SECONDS } from '../../src/workflows/scaler-activity-options';
 import type { ScalerInput } from '../../src/model/scaler-state';
 import { createScalerWorker } from '../../src/worker';
 import { FakeFleet } from '../harness/fake-plugins';
