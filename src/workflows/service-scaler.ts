@@ -119,7 +119,8 @@ function applyActivity(service: ServiceConfig, from: number, to: number) {
 
 /** What a watch will do, for the event list of the Temporal UI (its result says what it found). */
 function watchSummary(interval: number, checkNow: boolean, until: number): string {
-  return `checks every ${interval}s${checkNow ? ', the first at once,' : ''} until ${iso(until)} or a change`;
+  // To the second: the event list shows about 45 characters of it.
+  return `checks every ${interval}s${checkNow ? ', the first at once,' : ''} until ${iso(until)?.replace(/\.\d+Z$/, 'Z')} or a change`;
 }
 
 /** An activity failure's own message (ActivityFailure wraps the cause). */
@@ -385,8 +386,9 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
       if (watched) {
         for (const c of watched.checks) await handle(c);
         state.next_check_at = watched.next_check_at;
-        // Not a record of its own: the read's answer is the next thing the UI and queries show.
-        if (watched.checks.length === 0) publish();
+        // Again after the records (which published the previous watch's next check, before the
+        // checks they list). No command: the search attributes were upserted by the records.
+        publish();
       }
       watchesHandled += 1;
       if (workflowInfo().continueAsNewSuggested) {
