@@ -29,9 +29,9 @@ export function relative(unixSeconds: number, now: number): string {
 
 /**
  * Breaks a line at spaces so that no piece is wider than `width` (a word wider than that is cut);
- * the pieces after the first are indented two more than the line.
+ * the pieces after the first are indented `indent` columns (default: two more than the line).
  */
-export function wrap(line: string, width: number): string[] {
+export function wrap(line: string, width: number, indent?: number): string[] {
   if (line.length <= width) return [line];
   const lead = /^ */.exec(line)?.[0].length ?? 0;
   const out: string[] = [];
@@ -43,7 +43,7 @@ export function wrap(line: string, width: number): string[] {
     const at = cut > 0 ? cut : room;
     out.push(prefix + rest.slice(0, at).trimEnd());
     rest = rest.slice(at).trimStart();
-    prefix = ' '.repeat(lead + 2);
+    prefix = ' '.repeat(indent ?? lead + 2);
   }
   if (rest) out.push(prefix + rest);
   return out;

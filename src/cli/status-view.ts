@@ -4,7 +4,7 @@
 // `--json` is the full status, unchanged.
 import type { ServiceStatus } from '../control/scalers';
 import type { DiscoveryStatus } from '../model/discovery';
-import { isoTime, relative, table, wrap } from './format';
+import { isoSpan, isoTime, relative, table, wrap } from './format';
 
 export const STATUS_WIDTH = 100;
 
@@ -16,7 +16,7 @@ export type StatusRow =
   | ({ service: string; running: true; discovered?: { discovery: string } } & Pick<Running, 'replicas' | 'min_replicas' | 'max_replicas' | 'strategy' | 'dry_run' | 'next_check_at'> & {
       pause: { reason?: string } | null;
       override: { replicas: number; until: number | null; reason?: string } | null;
-      last_decision: { at: number; action: string; from: number; to: number; reason: string } | null;
+      last_decision: { at: number; last_at?: number; checks?: number; action: string; from: number; to: number; reason: string } | null;
       failures: { consecutive: number; last_error?: string };
       // Older scalers (before events) answer without `events`.
       events?: { sinks?: Record<string, { dropped: number; last_error: { at_iso: string; message: string; cleared_at: number | null } | null }> };
@@ -61,7 +61,12 @@ function details(s: Extract<StatusRow, { running: true }>): string[] {
     out.push(`override to ${s.override.replicas} ${until}${s.override.reason ? `: ${s.override.reason}` : ''}`);
   }
   const last = s.last_decision;
-  if (last) out.push(`last decision ${isoTime(last.at)}: ${last.action} ${last.from}→${last.to}: ${last.reason}`);
+  // A folded entry (the same decision at several checks in a row) is read as `explain` shows it.
+  if (last) {
+    const n = last.checks ?? 1;
+    const when = n > 1 && last.last_at !== undefined ? isoSpan(last.at, last.last_at) : isoTime(last.at);
+    out.push(`last decision ${when}: ${last.action}${n > 1 ? ` ×${n}` : ''} ${last.from}→${last.to}: ${last.reason}`);
+  }
   // Failing sources (a missing stream is a config error), and event sinks that are failing now.
   if (s.failures.consecutive > 0) out.push(`metrics failing (${s.failures.consecutive} check(s) in a row): ${s.failures.last_error ?? 'unknown error'}`);
   for (const [sink, k] of Object.entries(s.events?.sinks ?? {})) {

@@ -3,6 +3,7 @@
 // detailsMarkdown) leave out to stay short. Secrets are masked before this sees the config.
 import type { QueueConfig } from '../config/queue';
 import type { ServiceConfig } from '../config/service';
+import { panelMarkdown } from '../model/ui-panel';
 
 function queueName(q: QueueConfig): string {
   switch (q.kind) {
@@ -22,10 +23,10 @@ function queueName(q: QueueConfig): string {
 export function staticDetailsMarkdown(project: string, s: ServiceConfig): string {
   const rt = s.runtime;
   const runtime = rt.kind === 'process' ? `process \`${rt.command.join(' ')}\`` : rt.kind === 'swarm' ? `swarm service ${rt.service ?? s.name}` : `compose service ${s.name}`;
-  return [
+  return panelMarkdown([
     `**${project}/${s.name}**: ${s.min_replicas}..${s.max_replicas} replicas, ${s.strategy} strategy, a check every ${s.check_interval} s`,
     `queue: ${s.queue ? `${s.queue.kind}, ${queueName(s.queue)}` : 'none'}`,
     `runtime: ${runtime}`,
-    'Current details: replicas, mode and the last decision. Queries `status` and `history` (or `docktor status`, `docktor explain`) for the rest.',
-  ].join('\n\n');
+    'more: queries `status`, `history`; `docktor status`, `docktor explain`',
+  ]);
 }

@@ -7,6 +7,7 @@ import type { Json, Observations } from '../observations';
 import { replicaCeiling } from '../decide/safety/bounds';
 import { isoTime } from '../decide/format';
 import { eventsStatus, type EventsState, type EventsStatus } from './events-state';
+import { panelMarkdown } from './ui-panel';
 
 /** The arguments of the `pause` signal, the `override` update and the `history` query (CONTRACT §3). */
 export interface PauseArgs {
@@ -286,34 +287,48 @@ export function statusOf(input: ScalerInput, state: ScalerState, live?: LiveFact
   };
 }
 
-/** A reason shown whole in the UI's current details, which cut off what does not fit. */
-const DETAILS_REASON_CHARS = 160;
+/** A reason in the UI's current details: with its decision, about two lines of the panel. */
+const DETAILS_REASON_CHARS = 120;
+
+/** A time as the CLI shows it, to the second (cut, not rounded, so both show the same second). */
+function second(t: Iso | undefined): string {
+  return t ? t.replace(/\.\d+Z$/, 'Z') : '?';
+}
+
+/** `a–b`; b without its date when it is a's day (as `docktor explain` shows a folded entry). */
+function span(a: Iso, b: Iso | undefined): string {
+  const x = second(a);
+  const y = second(b);
+  return b && y !== x ? `${x}–${x.slice(0, 11) === y.slice(0, 11) ? y.slice(11) : y}` : x;
+}
 
 /**
  * A short markdown status for the Temporal UI's "current details": the facts an operator looks
- * for first (replicas and mode, what was decided, when the next check is), each line short
- * enough to show whole; absolute times, never "ago". What the service is (queue, runtime,
- * bounds) is in the workflow's static details, set by `docktor up`.
+ * for first (replicas and mode, as of when, what was decided and why), each line short enough to
+ * show whole; absolute times, never "ago". What the service is (queue, runtime, bounds) is in the
+ * workflow's static details, set by `docktor up`.
  */
 export function detailsMarkdown(st: ScalerStatus): string {
   const mode = st.pause
-    ? `**paused** since ${st.pause.since_iso}${st.pause.reason ? ` (${st.pause.reason})` : ''}`
+    ? `**paused** since ${second(st.pause.since_iso)}${st.pause.reason ? ` (${cut(st.pause.reason, 60)})` : ''}`
     : st.override
-      ? `**override** ${st.override.replicas}${st.override.until_iso ? ` until ${st.override.until_iso}` : ''}${st.override.reason ? ` (${st.override.reason})` : ''}`
+      ? `**override** ${st.override.replicas}${st.override.until_iso ? ` until ${second(st.override.until_iso)}` : ''}${st.override.reason ? ` (${cut(st.override.reason, 60)})` : ''}`
       : st.dry_run
         ? 'dry run'
         : 'active';
   const last = st.last_decision;
   const f = st.failures;
   const failing = Object.entries(st.events.sinks).filter(([, k]) => k.last_error && !k.last_error.cleared_at);
-  const reason = last && last.reason.length > DETAILS_REASON_CHARS ? `${last.reason.slice(0, DETAILS_REASON_CHARS - 1)}…` : last?.reason;
-  return [
-    `**${st.replicas ?? '?'} replica(s)** (${st.min_replicas}..${st.max_replicas}), ${mode}${st.applying ? `, applying ${st.applying.from}→${st.applying.to} since ${st.applying.since_iso}` : ''}`,
-    st.next_check_at_iso ? `next check at ${st.next_check_at_iso}; ${st.checks} check(s) as of ${st.as_of_iso ?? st.last_check_at_iso ?? '?'}` : '',
-    last ? `last decision at ${last.at_iso}: \`${last.action}\` ${last.from}→${last.to}${last.checks ? ` (×${last.checks})` : ''}: ${reason}` : 'no decision yet',
-    f.consecutive > 0 ? `metric failures: ${f.consecutive} in a row, last at ${f.last_error_at_iso ?? '?'}: ${f.last_error ?? ''}` : '',
-    ...failing.map(([name, k]) => `event sink ${name} failing, last error at ${k.last_error!.at_iso}: ${k.last_error!.message}`),
-  ]
-    .filter(Boolean)
-    .join('\n\n');
+  const folded = last?.checks && last.checks > 1 ? ` ×${last.checks}` : '';
+  return panelMarkdown([
+    `**${st.replicas ?? '?'} replica(s)** (${st.min_replicas}..${st.max_replicas}), ${mode}${st.applying ? `, applying ${st.applying.from}→${st.applying.to} since ${second(st.applying.since_iso)}` : ''}`,
+    `${st.checks} check(s) as of ${second(st.as_of_iso ?? st.last_check_at_iso)}${st.next_check_at_iso ? `; next check at ${second(st.next_check_at_iso)}` : ''}`,
+    last ? `last decision \`${last.action}\` ${last.from}→${last.to}${folded}, ${span(last.at_iso, last.last_at_iso)}: ${cut(last.reason, DETAILS_REASON_CHARS)}` : 'no decision yet',
+    f.consecutive > 0 ? `metric failures: ${f.consecutive} in a row, last at ${second(f.last_error_at_iso)}: ${cut(f.last_error ?? '', DETAILS_REASON_CHARS)}` : '',
+    ...failing.map(([name, k]) => `event sink ${name} failing, last error at ${second(k.last_error!.at_iso)}: ${cut(k.last_error!.message, DETAILS_REASON_CHARS)}`),
+  ]);
+}
+
+function cut(text: string, chars: number): string {
+  return text.length > chars ? `${text.slice(0, chars - 1)}…` : text;
 }

@@ -71,7 +71,8 @@ export function applyActivity(service: ServiceConfig, from: number, to: number) 
 
 /** What a watch will do, for the event list of the Temporal UI (its result says what it found). */
 export function watchSummary(interval: number, checkNow: boolean, until: number): string {
-  return `checks every ${interval}s${checkNow ? ', the first at once,' : ''} until ${iso(until)} or a change`;
+  // To the second: the event list shows about 45 characters of it.
+  return `checks every ${interval}s${checkNow ? ', the first at once,' : ''} until ${iso(until)?.replace(/\.\d+Z$/, 'Z')} or a change`;
 }
 
 /** An activity failure's own message (ActivityFailure wraps the cause). */

@@ -324,8 +324,9 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
       if (watched) {
         for (const c of watched.checks) await handle(c);
         state.next_check_at = watched.next_check_at;
-        // Not a record of its own: the read's answer is the next thing the UI and queries show.
-        if (watched.checks.length === 0) publish();
+        // Again after the records (which published the previous watch's next check, before the
+        // checks they list). No command: the search attributes were upserted by the records.
+        publish();
       }
       watchesHandled += 1;
       if (workflowInfo().continueAsNewSuggested) {

@@ -93,6 +93,9 @@ describe('serviceScaler workflow (real dev server, fake plugins)', () => {
     assert.equal(runtime.replicas, 6, 'no scale-down during the cooldown');
     assert.ok(held.every((e) => e.action !== 'scale_down' || !e.applied));
     assert.equal((await scalers.up(c, config))[0]?.outcome, 'unchanged');
+    // The UI's Details panel says what the service is (docktor up set it).
+    const details = await (await h.describe()).staticDetails();
+    assert.match(details ?? '', /^\*\*t\w+\/up\*\*: 1\.\.6 replicas, rules strategy, a check every 0\.3 s {2}\nqueue: nats, stream S, consumer up {2}\n/);
   });
 
   it('checks on its own grid: every interval at the phase of its id, timed from when a check ended', async () => {
@@ -122,6 +125,12 @@ describe('serviceScaler workflow (real dev server, fake plugins)', () => {
     assert.equal(hist.length, 1);
     assert.equal(hist[0]?.checks, status.checks);
     assert.equal(hist[0]?.last_at, status.last_check_at);
+    // The UI's current details name the next check of the watch that runs now, not the one
+    // before the checks they list (a whole stretch, 3 s here, before their "as of").
+    const { currentDetails } = await h.query<{ currentDetails: string }>('__temporal_workflow_metadata');
+    const [, asOf, next] = /check\(s\) as of (\S+); next check at (\S+)/.exec(currentDetails) ?? [];
+    assert.ok(asOf && next, currentDetails);
+    assert.ok(Date.parse(next) >= Date.parse(asOf) - 1000, `next check at ${next}, as of ${asOf}`);
   });
 
   it('records but does not act while paused; resume acts again', async () => {

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isoSpan, isoTime, wrap } from '../../src/cli/format';
+import { EXPLAIN_WIDTH, renderExplain, type ExplainRow } from '../../src/cli/explain-view';
 import { renderStatus, STATUS_WIDTH, type DiscoveryRow, type StatusRow } from '../../src/cli/status-view';
 
 const NOW = Date.UTC(2026, 11, 7, 1, 2, 3) / 1000;
@@ -82,6 +83,43 @@ describe('docktor status as text', () => {
   });
 });
 
+describe('a folded last decision', () => {
+  it('shows its first and last check and how many, as explain does', () => {
+    const folded: StatusRow = { ...pinned, override: null, last_decision: { at: NOW - 490, last_at: NOW - 5, checks: 99, action: 'hold', from: 8, to: 8, reason: 'capped at max_replicas 8' } };
+    const text = renderStatus([folded], [], NOW);
+    assert.match(text, /\n {2}last decision 2026-12-07T00:53:53Z–01:01:58Z: hold ×99 8→8: capped at max_replicas 8\n/);
+  });
+});
+
+describe('docktor explain as text', () => {
+  const entry = (o: Partial<ExplainRow>): ExplainRow => ({ service: 'consumer', at: NOW, action: 'hold', from: 8, to: 8, reason: 'no rule holds', limited_by: null, ...o });
+  const rows = [
+    entry({ at: NOW - 60, last_at: NOW - 5, checks: 12, reason: REASON, limited_by: 'max_replicas' }),
+    entry({ action: 'scale_up', from: 3, to: 5, reason: 'queue.backlog 628 > 300' }),
+  ];
+
+  it(`fits ${EXPLAIN_WIDTH} columns and loses no word: a long reason goes on under the row`, () => {
+    const text = renderExplain(rows);
+    const lines = text.trimEnd().split('\n');
+    for (const l of lines) assert.ok(l.length <= EXPLAIN_WIDTH, `${l.length} columns: ${l}`);
+    assert.match(lines[0] ?? '', /^SERVICE\s+TIME\s+ACTION\s+FROM→TO\s+REASON$/);
+    assert.match(lines[1] ?? '', /^consumer\s+2026-12-07T01:01:03Z–01:01:58Z\s+hold ×12\s+8→8\s+predictive: /);
+    // The REASON column starts 64 columns in: too narrow to continue in (36 columns).
+    assert.ok(lines.length > 3, 'the long reason is continued');
+    assert.match(lines[2] ?? '', /^ {4}\S/);
+    assert.match(lines[lines.length - 1] ?? '', /^consumer\s+2026-12-07T01:02:03Z\s+scale_up\s+3→5\s+queue\.backlog 628 > 300$/);
+    const words = (t: string) => t.split(/\s+/).filter(Boolean).join(' ');
+    assert.ok(words(text).includes(words(`${REASON} [max_replicas]`)));
+  });
+
+  it('continues under the REASON column when it is wide enough', () => {
+    const lines = renderExplain(rows, 120).trimEnd().split('\n');
+    for (const l of lines) assert.ok(l.length <= 120, `${l.length} columns: ${l}`);
+    const column = (lines[0] ?? '').indexOf('REASON');
+    assert.match(lines[2] ?? '', new RegExp(`^ {${column}}\\S`));
+  });
+});
+
 describe('times and wrapping', () => {
   it('writes ISO-8601 UTC to the second; a span drops the end date on the same day', () => {
     assert.equal(isoTime(NOW + 0.9), '2026-12-07T01:02:03Z');
@@ -93,5 +131,6 @@ describe('times and wrapping', () => {
     assert.deepEqual(wrap('  aaa bbb ccc', 9), ['  aaa bbb', '    ccc']);
     assert.deepEqual(wrap('x'.repeat(12), 5), ['xxxxx', '  xxx', '  xxx', '  x']);
     assert.deepEqual(wrap('short', 100), ['short']);
+    assert.deepEqual(wrap('ab cd ef gh', 6, 3), ['ab cd', '   ef', '   gh']);
   });
 });

@@ -6,7 +6,8 @@ import * as scalers from '../../control/scalers';
 import { replicaCeiling } from '../../decide/safety/bounds';
 import { UsageError } from '../../errors';
 import type { OverrideArgs } from '../../model/scaler-state';
-import { isoSpan, isoTime, table } from '../format';
+import { isoTime } from '../format';
+import { renderExplain } from '../explain-view';
 import { renderStatus } from '../status-view';
 import { queueProblems } from './config';
 import type { CliIO } from '../io';
@@ -87,16 +88,7 @@ export function explainCommand(io: CliIO, name: string | undefined, o: ConfigOpt
       io.out(JSON.stringify(entries, null, 2) + '\n');
       return 0;
     }
-    // A folded entry (several identical checks in a row, CONTRACT §6) is one row: its first and
-    // last time, and the count.
-    const rows = entries.map((e) => [
-      e.service,
-      e.last_at !== undefined && (e.checks ?? 1) > 1 ? isoSpan(e.at, e.last_at) : isoTime(e.at),
-      e.action + ((e.checks ?? 1) > 1 ? ` ×${e.checks}` : ''),
-      `${e.from}→${e.to}`,
-      e.reason + (e.limited_by ? ` [${e.limited_by}]` : '') + (e.errors?.length ? ` (errors: ${e.errors.join('; ')})` : ''),
-    ]);
-    io.out(table(['SERVICE', 'TIME', 'ACTION', 'FROM→TO', 'REASON'], rows));
+    io.out(renderExplain(entries));
     return 0;
   });
 }
