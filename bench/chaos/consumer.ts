@@ -40,7 +40,7 @@ async function main(): Promise<void> {
       continue;
     }
     await sleep(workMs);
-    fs.writeSync(ledger, `${m.string()}\n`);
+    fs.writeSync(ledger, `${m.string()} ${Date.now()}\n`);
     m.ack();
   }
   fs.closeSync(ledger);

@@ -18,7 +18,9 @@ export function readLedger(dir: string): LedgerCount {
   for (const f of fs.readdirSync(dir)) {
     if (!f.endsWith('.log')) continue;
     const pid = Number(f.slice(0, -4));
-    for (const id of fs.readFileSync(path.join(dir, f), 'utf8').split('\n')) {
+    // A line is `<id> <unix ms>` (the time, for reading duplicates against the fault log).
+    for (const line of fs.readFileSync(path.join(dir, f), 'utf8').split('\n')) {
+      const id = line.split(' ')[0];
       if (!id) continue;
       lines++;
       const n = (seen.get(id) ?? 0) + 1;
