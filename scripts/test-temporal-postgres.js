@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Opt-in durability tests against the production Temporal server (go.temporal.io/server at the
 // version docker-compose.temporal.yaml pins) on the local PostgreSQL, instead of the dev server:
-//   1. test/e2e/nats-multi-process.test.ts (worker killed with SIGKILL mid scale-out) on it;
+//   1. test/temporal-postgres/nats-multi-process.e2e.ts (worker killed with SIGKILL mid scale-out) on it;
 //   2. test/temporal-postgres/server-restart.e2e.ts (worker AND server killed with SIGKILL).
 // The first run builds the server from source through the Go module proxy into
 // ~/.cache/docktor/temporal-server-v<version>/ (long: see docs/operations.md); later runs reuse it.
@@ -35,7 +35,7 @@ async function main() {
   const nats = await findNats();
   try {
     const env = { ...process.env, DOCKTOR_TEST_TEMPORAL_ADDRESS: server.address, DOCKTOR_TEST_TEMPORAL_NAMESPACE: server.namespace, NATS_URL: nats.url };
-    const files = ['test/e2e/nats-multi-process.test.js', 'test/temporal-postgres/server-restart.e2e.js'].map((f) => path.join(DIST, f));
+    const files = ['test/temporal-postgres/nats-multi-process.e2e.js', 'test/temporal-postgres/server-restart.e2e.js'].map((f) => path.join(DIST, f));
     const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], { stdio: 'inherit', env });
     return r.status ?? 1;
   } finally {

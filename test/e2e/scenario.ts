@@ -12,7 +12,9 @@
 //   6. `docktor explain --json` and `temporal workflow query --name history` show the same
 //      decisions, with their reasons.
 // The runtime-specific parts (starting the first replica, counting replicas and creations) are a
-// `Variant`; nats-multi-process.test.ts and nats-multi-compose.test.ts provide one each.
+// `Variant`; test/temporal-postgres/nats-multi-process.e2e.ts (the opt-in run on the production
+// server; the chaos soak covers the process runtime in the suite) and nats-multi-compose.test.ts
+// provide one each.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

@@ -231,7 +231,7 @@ const at = Number(process.argv[2]);
 while (Date.now() < at) {}
 process.stdout.write(String(acquireOwnership(process.argv[1]).owned));
 // Alive until every racer has tried: a winner that exited would leave a stale lock again.
-setTimeout(() => {}, 1500);
+setTimeout(() => {}, 700);
 `;
   const outcome = (child: ChildProcess) =>
     new Promise<string>((resolve) => {
@@ -239,11 +239,11 @@ setTimeout(() => {}, 1500);
       child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
       child.on('exit', () => resolve(out));
     });
-  for (let round = 0; round < 15; round++) {
+  for (let round = 0; round < 8; round++) {
     // Owned by a process that is gone (pid 1's start time is never 1).
     fs.mkdirSync(f.stateDir, { recursive: true });
     fs.writeFileSync(lock, `${JSON.stringify({ pid: 1, start_time: 1 })}\n`);
-    const at = Date.now() + 400;
+    const at = Date.now() + 300;
     const racers = Array.from({ length: 4 }, () => spawn(process.execPath, ['-e', racer, lock, String(at)], { stdio: ['ignore', 'pipe', 'inherit'] }));
     const owned = await Promise.all(racers.map(outcome));
     assert.equal(owned.filter((o) => o === 'true').length, 1, `round ${round}: ${owned.join(', ')}`);

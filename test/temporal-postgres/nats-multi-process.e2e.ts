@@ -1,4 +1,4 @@
-// The NATS example's end-to-end scenario (scenario.ts) with `runtime: process`: the example
+// The NATS example's end-to-end scenario (test/e2e/scenario.ts) with `runtime: process`: the example
 // consumer runs as local Node processes supervised by the docktor worker, which adopts them again
 // after it is killed. Creations and graceful stops are counted from the replicas' own log lines.
 import fs from 'node:fs';
@@ -10,7 +10,7 @@ import { ProcessRuntime } from '../../src/runtimes/process';
 import { readState, serviceKey, stateFilePath } from '../../src/runtimes/process-state';
 import type { RuntimeTarget } from '../../src/runtimes/runtime';
 import { stopTestServices } from '../harness/services';
-import { EXAMPLE_DIST, POLICY, runScenario, type ScenarioContext, type Variant } from './scenario';
+import { EXAMPLE_DIST, POLICY, runScenario, type ScenarioContext, type Variant } from '../e2e/scenario';
 
 after(stopTestServices);
 
