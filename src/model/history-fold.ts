@@ -3,6 +3,7 @@
 // deterministic: used by the workflow (recording) and by the watch activity (which folds the
 // checks of a quiet stretch before it returns them), so both agree on what "identical" means.
 import type { CheckResult } from './check';
+import type { WatchProgress } from './watch';
 import { HISTORY_LIMIT, iso, timedEntry, type HistoryEntry, type ScalerStatus, type TimedEntry } from './scaler-state';
 
 /**
@@ -62,12 +63,7 @@ export function needsApply(c: CheckResult, paused: boolean, dryRun: boolean): bo
 }
 
 /** The part of a running watch's heartbeat a status needs (src/activities/watch-service.ts WatchProgress). */
-export interface RunningWatch {
-  checks: Array<{ at: number; last_at: number; checks: number; result: CheckResult }>;
-  next_check_at: number | null;
-  /** The workflow's check count when the watch started (absent from watches of older workers). */
-  base_checks?: number;
-}
+export type RunningWatch = Pick<WatchProgress, 'checks' | 'next_check_at' | 'base_checks'>;
 
 /** The entry of a watch's (possibly folded) checks, before anything is applied. */
 function watchedEntry(c: RunningWatch['checks'][number], knownReplicas: number | null): HistoryEntry {

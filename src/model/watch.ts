@@ -52,6 +52,6 @@ export interface WatchProgress {
   next_check_at: number | null;
   /** Why it returned (`running` in heartbeats). */
   ended: 'running' | 'change' | 'until' | 'event' | 'stopped';
-  /** WatchInput.base_checks, for readers of the heartbeat. */
+  /** WatchInput.base_checks, for readers of the heartbeat (absent from watches of older workers: never added then). */
   base_checks?: number;
 }
