@@ -11,6 +11,7 @@ import type { TemporalConfig } from './config/file';
 import { freePort } from './dev/free-port';
 import { docktorMetrics } from './metrics/docktor-metrics';
 import { serveMetrics } from './metrics/metrics-server';
+import { hostTaskQueue } from './model/host-routing';
 import { connectOptions } from './temporal-connection';
 
 export const WORKFLOWS_PATH = path.join(__dirname, 'workflows', 'index.js');
@@ -84,34 +85,49 @@ export interface ScalerWorkerOptions {
   secrets?: SecretStore;
   /** Another build of the workflows (a benchmark's baseline, bench/fleet.bench.ts); default this one's. */
   workflowsPath?: string;
+  /**
+   * The hosts whose replicas this worker observes and changes (`docktor worker --host`, issue:
+   * machines): it also polls each one's task queue (src/model/host-routing.ts) for the watches
+   * and applies of services with that `runtime.host`.
+   */
+  hosts?: string[];
 }
 
-export async function createScalerWorker(o: ScalerWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection; ownsConnection: boolean }> {
+export async function createScalerWorker(o: ScalerWorkerOptions): Promise<{ worker: Worker; hostWorkers: Worker[]; connection: NativeConnection; ownsConnection: boolean }> {
   // First: a bad encryption key is bad input, before anything is started.
   const dataConverter = dataConverterFor(o.temporal, o.env);
   if (o.temporal.metrics_port !== undefined) await installMetrics(o.temporal.metrics_port);
   const plugins = o.plugins ?? (await defaultPlugins());
   const connection = o.connection ?? (await NativeConnection.connect(connectOptions(o.temporal, o.address)));
-  const worker = await Worker.create({
+  const scalerActivities = createScalerActivities(plugins, { ...(o.secrets ? { secrets: o.secrets } : {}), metrics: docktorMetrics() });
+  const activityOptions = {
     connection,
     namespace: o.temporal.namespace,
+    dataConverter,
+    maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities ?? DEFAULT_MAX_CONCURRENT_ACTIVITIES,
+    // A cancelled apply (pause, resume, override) learns of it from a heartbeat's answer: send
+    // them every second, not every 0.8 x the heartbeat timeout.
+    maxHeartbeatThrottleInterval: '1s',
+  };
+  const worker = await Worker.create({
+    ...activityOptions,
     taskQueue: o.temporal.task_queue,
     ...(o.workflowsPath
       ? { workflowsPath: o.workflowsPath }
       : { workflowBundle: await workflowBundle(dataConverter?.failureConverterPath) }),
-    dataConverter,
     activities: {
-      ...createScalerActivities(plugins, { ...(o.secrets ? { secrets: o.secrets } : {}), metrics: docktorMetrics() }),
+      ...scalerActivities,
       ...createDiscoveryActivities(plugins, o.secrets ? { secrets: o.secrets } : {}),
       ...createDeliverEventsActivities({ ...(o.secrets ? { secrets: o.secrets } : {}), metrics: docktorMetrics() }),
     },
-    maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities ?? DEFAULT_MAX_CONCURRENT_ACTIVITIES,
     workflowThreadPoolSize: o.temporal.workflow_threads ?? DEFAULT_WORKFLOW_THREADS,
-    // A cancelled apply (pause, resume, override) learns of it from a heartbeat's answer: send
-    // them every second, not every 0.8 x the heartbeat timeout.
-    maxHeartbeatThrottleInterval: '1s',
   });
-  return { worker, connection, ownsConnection: o.connection === undefined };
+  // One activity-only worker per owned host, on its task queue: the host-bound work of its services.
+  const hostWorkers: Worker[] = [];
+  for (const host of new Set(o.hosts ?? [])) {
+    hostWorkers.push(await Worker.create({ ...activityOptions, taskQueue: hostTaskQueue(o.temporal.task_queue, host), activities: scalerActivities }));
+  }
+  return { worker, hostWorkers, connection, ownsConnection: o.connection === undefined };
 }
 
 async function defaultPlugins(): Promise<PluginLookup> {
@@ -130,11 +146,14 @@ export async function closePlugins(): Promise<void> {
  * running activities finish, then plugins are closed (replicas stay as they are).
  */
 export async function runWorkerUntil(o: ScalerWorkerOptions, signal: AbortSignal): Promise<void> {
-  const { worker, connection, ownsConnection } = await createScalerWorker(o);
+  const { worker, hostWorkers, connection, ownsConnection } = await createScalerWorker(o);
   // run() first: it makes the worker RUNNING at once, so a stop requested while the worker was
   // being created (bundling takes seconds) can shut it down; shutdown() throws before that.
-  const running = worker.run();
-  const onAbort = () => worker.shutdown();
+  const all = [worker, ...hostWorkers];
+  // The host workers live and die with the main one: one that fails stops them all.
+  const stopAll = () => all.forEach((w) => w.getState() === 'RUNNING' && w.shutdown());
+  const running = Promise.all(all.map((w) => w.run().catch((e: unknown) => (stopAll(), Promise.reject(e)))));
+  const onAbort = stopAll;
   if (signal.aborted) onAbort();
   else signal.addEventListener('abort', onAbort, { once: true });
   try {

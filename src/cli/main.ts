@@ -19,7 +19,7 @@ import { decideCommand } from './commands/decide';
 import { mcpCommand, type McpCommandOptions } from './commands/mcp';
 import { metricsCommand, type MetricsOptions } from './commands/metrics';
 import { runSimulate, type SimulateOptions } from './commands/simulate';
-import { devCommand, workerCommand } from './commands/worker';
+import { devCommand, workerCommand, type WorkerOptions } from './commands/worker';
 import { parseDuration } from './duration';
 import { processIO, type CliIO } from './io';
 
@@ -65,7 +65,9 @@ export function buildProgram(io: CliIO, run: (work: () => Promise<number> | numb
   program.command('dev').description('start a local Temporal dev server (unless temporal.address is set), a worker and one scaler per service')
     .addOption(configOption()).action((o: ConfigOption) => run(() => devCommand(io, o)));
   program.command('worker').description('run only the Temporal worker (production: many may run)')
-    .addOption(configOption()).action((o: ConfigOption) => run(() => workerCommand(io, o)));
+    .addOption(configOption())
+    .option('--host <name>', "a host whose replicas this worker observes and changes (services' runtime.host), repeatable (default: this machine's hostname)", (v: string, all: string[] | undefined) => [...(all ?? []), v])
+    .action((o: WorkerOptions) => run(() => workerCommand(io, o)));
   program.command('codec-server').description('decrypt payloads for the Temporal UI (temporal.encryption; POST /encode, /decode)')
     .addOption(configOption()).option('--port <n>', 'port (default 8888)', positiveInt('--port'))
     .option('--host <ip>', 'address to listen on; it serves plaintext, keep it private', '127.0.0.1')

@@ -4,6 +4,7 @@
 // `--json` is the full status, unchanged.
 import type { ServiceStatus } from '../control/scalers';
 import type { DiscoveryStatus } from '../model/discovery';
+import { LIVE_POLLER_SECONDS } from '../model/host-routing';
 import { isoSpan, isoTime, relative, table, wrap } from './format';
 
 export const STATUS_WIDTH = 100;
@@ -18,7 +19,8 @@ export type StatusRow =
       override: { replicas: number; until: number | null; reason?: string } | null;
       last_decision: { at: number; last_at?: number; checks?: number; action: string; from: number; to: number; reason: string } | null;
       failures: { consecutive: number; last_error?: string };
-      // Older scalers (before events) answer without `events`.
+      // Older scalers (before hosts, before events) answer without `host`, `events`.
+      host?: { name: string; missing_since: number | null; workers?: number | null } | null;
       events?: { sinks?: Record<string, { dropped: number; last_error: { at_iso: string; message: string; cleared_at: number | null } | null }> };
     });
 
@@ -55,6 +57,7 @@ export function renderStatus(all: StatusRow[], discoveries: DiscoveryRow[], now:
 /** The lines under a running service's row. */
 function details(s: Extract<StatusRow, { running: true }>): string[] {
   const out: string[] = [];
+  if (s.host) out.push(hostLine(s.host));
   if (s.pause?.reason) out.push(`paused: ${s.pause.reason}`);
   if (s.override) {
     const until = s.override.until ? `until ${isoTime(s.override.until)}` : 'until `docktor resume`';
@@ -75,4 +78,14 @@ function details(s: Extract<StatusRow, { running: true }>): string[] {
     }
   }
   return out;
+}
+
+/** Where the replicas live and whether a worker serves that host (issue: machines). */
+function hostLine(h: { name: string; missing_since: number | null; workers?: number | null }): string {
+  const workers = h.workers === undefined || h.workers === null ? '' : h.workers === 0 ? 'no live worker polls it' : `${h.workers} worker(s) polled it in the last ${LIVE_POLLER_SECONDS} s`;
+  if (h.missing_since !== null) {
+    // (What to run is in the last decision's reason, on the next line.)
+    return `host ${h.name}: NOT SERVED since ${isoTime(h.missing_since)}, holding${workers ? ` (${workers})` : ''}`;
+  }
+  return `host ${h.name}${workers ? `: ${workers}` : ''}`;
 }

@@ -2,7 +2,9 @@
 import { Client, Connection, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { dataConverterFor } from '../codec/data-converter';
 import type { TemporalConfig } from '../config/file';
+import { temporal } from '@temporalio/proto';
 import { UnavailableError } from '../errors';
+import { LIVE_POLLER_SECONDS, hostTaskQueue } from '../model/host-routing';
 import { connectOptions } from '../temporal-connection';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 
@@ -50,5 +52,23 @@ export async function isRunning(h: WorkflowHandle): Promise<boolean> {
   } catch (e) {
     if (e instanceof WorkflowNotFoundError) return false;
     throw e;
+  }
+}
+
+/**
+ * How many live workers poll `host`'s task queue (src/model/host-routing.ts): workers started
+ * with `--host` that name it. Null when Temporal cannot tell.
+ */
+export async function hostWorkers(c: ControlClient, host: string, now = Date.now()): Promise<number | null> {
+  try {
+    const res = await c.client.workflowService.describeTaskQueue({
+      namespace: c.namespace,
+      taskQueue: { name: hostTaskQueue(c.taskQueue, host), kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+    });
+    const live = (res.pollers ?? []).filter((p) => p.lastAccessTime?.seconds != null && now - Number(p.lastAccessTime.seconds) * 1000 < LIVE_POLLER_SECONDS * 1000);
+    return new Set(live.map((p) => p.identity)).size;
+  } catch {
+    return null;
   }
 }

@@ -13,7 +13,7 @@ import { historyWithWatch, withWatchProgress, type RunningWatch } from '../model
 import type { ScalerInput, ScalerStatus, TimedEntry } from '../model/scaler-state';
 import { DocktorProject, DocktorService } from '../workflows/search-attributes';
 import { redactSecrets } from '../sources/secrets';
-import { hasSearchAttributes, isRunning, type ControlClient } from './client';
+import { hasSearchAttributes, hostWorkers, isRunning, type ControlClient } from './client';
 import { discoveredScalers } from './discovery';
 import { staticDetailsMarkdown } from './static-details';
 
@@ -144,8 +144,10 @@ async function readPresent(c: ControlClient, h: WorkflowHandle, tail: number | u
   }
 }
 
+/** The status as of the last check; on a host (`runtime.host`), with how many workers serve it now. */
 async function currentStatus(c: ControlClient, h: WorkflowHandle): Promise<ScalerStatus> {
-  return (await readPresent(c, h, 0)).status;
+  const st = (await readPresent(c, h, 0)).status;
+  return st.host ? { ...st, host: { ...st.host, workers: await hostWorkers(c, st.host.name) } } : st;
 }
 
 export async function status(c: ControlClient, config: Config, name?: string): Promise<ServiceStatus[]> {

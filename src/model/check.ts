@@ -13,12 +13,13 @@ export interface ServiceRef {
   service: ServiceConfig;
 }
 
-export type SourceName = 'queue' | 'runtime' | 'check' | 'module' | `external.${string}`;
+export type SourceName = 'queue' | 'runtime' | 'check' | 'module' | 'host' | `external.${string}`;
 
 export interface SourceFailure {
   /**
    * `check`: the check activity itself failed (a bug or a stuck worker), after its retry.
    * `module`: a custom strategy or policy module failed (src/extend); the check held.
+   * `host`: no worker of the service's `runtime.host` took the check (src/model/host-routing.ts).
    */
   source: SourceName;
   error: string;

@@ -50,6 +50,9 @@ export function checkEntry(at: number, c: CheckResult, knownReplicas: number | n
   const tail = { applied: false, ...(errors.length ? { errors } : {}) };
   if (c.replicas === null || c.decision === null) {
     const known = knownReplicas ?? 0;
+    // No worker of its host ran the check: hold, and say which host (src/model/host-routing.ts).
+    const host = c.failures.find((f) => f.source === 'host');
+    if (host) return { at, action: 'hold', from: known, to: known, reason: host.error, limited_by: 'host', observations: c.observations, details: {}, applied: false };
     const reason = c.replicas === null ? 'replica count unknown: the runtime could not be read' : 'the check failed: nothing decided';
     return { at, action: 'hold', from: known, to: known, reason, limited_by: 'missing_metrics', observations: c.observations, details: {}, ...tail };
   }

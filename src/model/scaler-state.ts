@@ -92,6 +92,8 @@ export interface ScalerState {
   apply_seq?: number;
   /** Event delivery (src/model/events-state.ts); absent in state carried from older runs. */
   events?: EventsState;
+  /** Since when no worker of the service's `runtime.host` has taken its work (src/model/host-routing.ts). */
+  host_missing_since?: number | null;
 }
 
 export interface ScalerInput {
@@ -139,6 +141,12 @@ export interface ScalerStatus {
   override: (OverrideState & { since_iso: Iso; until_iso: Iso }) | null;
   dry_run: boolean;
   failures: FailureCounters & { last_error_at_iso: Iso; cleared_at_iso: Iso };
+  /**
+   * Where the replicas live (`runtime.host`, issue: machines), and since when no worker of that
+   * host has taken the scaler's work (null: the last one was taken). `docktor status` adds how
+   * many workers poll the host's task queue now (`workers`).
+   */
+  host: { name: string; missing_since: number | null; missing_since_iso: Iso; workers?: number | null } | null;
   events: EventsStatus;
   strategy: ServiceConfig['strategy'];
   min_replicas: number;
@@ -277,6 +285,7 @@ export function statusOf(input: ScalerInput, state: ScalerState, live?: LiveFact
     override: override && { ...override, since_iso: iso(override.since), until_iso: iso(override.until) },
     dry_run: s.dry_run,
     failures: { ...failures, last_error_at_iso: iso(failures.last_error_at), cleared_at_iso: iso(failures.cleared_at) },
+    host: s.runtime.host ? { name: s.runtime.host, missing_since: state.host_missing_since ?? null, missing_since_iso: iso(state.host_missing_since) } : null,
     events: eventsStatus(state.events),
     strategy: s.strategy,
     min_replicas: s.min_replicas,
@@ -324,6 +333,7 @@ export function detailsMarkdown(st: ScalerStatus): string {
     `**${st.replicas ?? '?'} replica(s)** (${st.min_replicas}..${st.max_replicas}), ${mode}${st.applying ? `, applying ${st.applying.from}→${st.applying.to} since ${second(st.applying.since_iso)}` : ''}`,
     `${st.checks} check(s) as of ${second(st.as_of_iso ?? st.last_check_at_iso)}${st.next_check_at_iso ? `; next check at ${second(st.next_check_at_iso)}` : ''}`,
     last ? `last decision \`${last.action}\` ${last.from}→${last.to}${folded}, ${span(last.at_iso, last.last_at_iso)}: ${cut(last.reason, DETAILS_REASON_CHARS)}` : 'no decision yet',
+    st.host ? (st.host.missing_since ? `host **${st.host.name}: no worker** since ${second(st.host.missing_since_iso)} (holding)` : `host ${st.host.name}`) : '',
     f.consecutive > 0 ? `metric failures: ${f.consecutive} in a row, last at ${second(f.last_error_at_iso)}: ${cut(f.last_error ?? '', DETAILS_REASON_CHARS)}` : '',
     ...failing.map(([name, k]) => `event sink ${name} failing, last error at ${second(k.last_error!.at_iso)}: ${cut(k.last_error!.message, DETAILS_REASON_CHARS)}`),
   ]);

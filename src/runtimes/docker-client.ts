@@ -1,12 +1,50 @@
 // The Docker Engine client shared by the compose and swarm runtimes, and how its failures map to
 // docktor's typed errors. Like the docker CLI it honours DOCKER_HOST (unix:///path, tcp://host:port,
 // with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH), else the default socket.
+import fs from 'node:fs';
+import path from 'node:path';
 import Dockerode from 'dockerode';
+import { parseDockerHost } from '../config/docker-host';
 import { ConfigurationError, DocktorError, UnavailableError } from '../errors';
 
 /** A new client configured from the environment, as the docker CLI would be. */
 export function dockerFromEnv(): Dockerode {
   return new Dockerode();
+}
+
+/**
+ * A client for `runtime.docker_host` (issue: machines). TLS as the docker CLI does it: tcp with
+ * DOCKER_TLS_VERIFY=1 or port 2376 is https, with ca/cert/key.pem from DOCKER_CERT_PATH; ssh uses
+ * the ssh agent (SSH_AUTH_SOCK) and runs `docker system dial-stdio` on the far side.
+ */
+export function dockerFor(dockerHost: string, env: NodeJS.ProcessEnv = process.env): Dockerode {
+  const parsed = parseDockerHost(dockerHost);
+  if (typeof parsed === 'string') throw new ConfigurationError(parsed, 'runtime.docker_host');
+  switch (parsed.protocol) {
+    case 'unix':
+      return new Dockerode({ socketPath: parsed.socketPath });
+    case 'ssh':
+      return new Dockerode({
+        protocol: 'ssh',
+        host: parsed.host,
+        port: parsed.port,
+        ...(parsed.username ? { username: parsed.username } : {}),
+        sshOptions: env['SSH_AUTH_SOCK'] ? { agent: env['SSH_AUTH_SOCK'] } : {},
+      });
+    case 'tcp': {
+      const tls = env['DOCKER_TLS_VERIFY'] === '1' || parsed.port === 2376;
+      const certs = tls && env['DOCKER_CERT_PATH'] ? certificates(env['DOCKER_CERT_PATH']) : {};
+      return new Dockerode({ protocol: tls ? 'https' : 'http', host: parsed.host, port: parsed.port, ...certs });
+    }
+  }
+}
+
+function certificates(dir: string): { ca: Buffer; cert: Buffer; key: Buffer } {
+  try {
+    return { ca: fs.readFileSync(path.join(dir, 'ca.pem')), cert: fs.readFileSync(path.join(dir, 'cert.pem')), key: fs.readFileSync(path.join(dir, 'key.pem')) };
+  } catch (e) {
+    throw new ConfigurationError(`DOCKER_CERT_PATH ${dir}: ${(e as Error).message} (it must hold ca.pem, cert.pem and key.pem)`, 'runtime.docker_host');
+  }
 }
 
 /** Where the client connects, for messages: `unix:///var/run/docker.sock` or `tcp://host:port`. */

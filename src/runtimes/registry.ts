@@ -3,6 +3,7 @@
 import type Dockerode from 'dockerode';
 import type { RuntimeConfig } from '../config/runtime';
 import { ComposeRuntime } from './compose';
+import { dockerFor } from './docker-client';
 import { ProcessRuntime, type ProcessRuntimeOptions } from './process';
 import type { ProcessEvent } from './process-pool';
 import type { Runtime, RuntimeTarget } from './runtime';
@@ -41,15 +42,34 @@ function logProcessEvent(e: ProcessEvent): void {
   process.stderr.write(`docktor process ${replica}: ${type} ${JSON.stringify(rest)}\n`);
 }
 
-/** The runtime for a target's `runtime.kind`, from the process's registry (or the one given). */
+/** Compose and swarm runtimes per `runtime.docker_host` (issue: machines), made on first use. */
+type EngineRuntimes = Pick<RuntimeRegistry, 'compose' | 'swarm'>;
+const byEngine = new Map<string, EngineRuntimes>();
+
+function engineRuntimes(dockerHost: string): EngineRuntimes {
+  let found = byEngine.get(dockerHost);
+  if (!found) {
+    const docker = dockerFor(dockerHost);
+    found = { compose: new ComposeRuntime({ docker }), swarm: new SwarmRuntime({ docker }) };
+    byEngine.set(dockerHost, found);
+  }
+  return found;
+}
+
+/**
+ * The runtime for a target's `runtime.kind`, from the process's registry (or the one given); a
+ * compose or swarm service with its own `docker_host` gets runtimes bound to that Engine.
+ */
 export function runtimeFor(target: RuntimeTarget, registry: RuntimeRegistry = runtimes()): Runtime {
-  return registry[target.runtime.kind];
+  const rt = target.runtime;
+  if ((rt.kind === 'compose' || rt.kind === 'swarm') && rt.docker_host) return engineRuntimes(rt.docker_host)[rt.kind];
+  return registry[rt.kind];
 }
 
 /** Releases the shared runtimes' connections (replicas stay); the next use makes new ones. */
 export async function closeRuntimes(): Promise<void> {
-  const current = shared;
+  const current = [...(shared ? Object.values(shared) : []), ...[...byEngine.values()].flatMap((e) => Object.values(e))];
   shared = undefined;
-  if (!current) return;
-  await Promise.all(Object.values(current).map((r: Runtime) => r.close()));
+  byEngine.clear();
+  await Promise.all(current.map((r: Runtime) => r.close()));
 }

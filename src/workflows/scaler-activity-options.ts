@@ -1,7 +1,8 @@
 // How the scaler workflow calls its activities: the watch's stretches and heartbeats, the apply's
 // timeouts and retries, and what each shows in the Temporal UI's event list. Deterministic: workflow
 // code (src/workflows/service-scaler.ts).
-import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
+import { TimeoutType } from '@temporalio/common';
+import { ActivityCancellationType, ActivityFailure, TimeoutFailure, proxyActivities } from '@temporalio/workflow';
 import type { ScalerActivities } from '../activities/scaler-activities';
 import type { ServiceConfig } from '../config/service';
 import { iso } from '../model/scaler-state';
@@ -34,9 +35,28 @@ export const WATCH_CHECK_ALLOWANCE_S = 60;
  */
 export const WATCH_WAKE_GRACE_MS = 2000;
 
-export function watchActivity(summary: string, startToCloseS: number, heartbeatS: number) {
+/**
+ * Where a host-bound activity runs (issue: machines): its host's task queue, waiting at most
+ * `pickupS` for a worker there (src/model/host-routing.ts). Absent: the workflow's own task queue.
+ */
+export interface HostRoute {
+  taskQueue: string;
+  pickupS: number;
+}
+
+/** An activity that no worker picked up in time (on a host route: the host has no live worker). */
+export function isPickupTimeout(e: unknown): boolean {
+  return e instanceof ActivityFailure && e.cause instanceof TimeoutFailure && e.cause.timeoutType === TimeoutType.SCHEDULE_TO_START;
+}
+
+function routed(route: HostRoute | undefined): { taskQueue?: string; scheduleToStartTimeout?: string } {
+  return route ? { taskQueue: route.taskQueue, scheduleToStartTimeout: `${route.pickupS}s` } : {};
+}
+
+export function watchActivity(summary: string, startToCloseS: number, heartbeatS: number, route?: HostRoute) {
   return proxyActivities<ScalerActivities>({
     summary,
+    ...routed(route),
     startToCloseTimeout: `${Math.ceil(startToCloseS)}s`,
     heartbeatTimeout: `${Math.ceil(heartbeatS * 1.5)}s`,
     // Waiting for the cancellation to be confirmed would wait out a dead worker's heartbeat timeout.
@@ -56,12 +76,13 @@ export function watchActivity(summary: string, startToCloseS: number, heartbeatS
  */
 export const APPLY_HEARTBEAT_TIMEOUT = '5s';
 
-export function applyActivity(service: ServiceConfig, from: number, to: number) {
+export function applyActivity(service: ServiceConfig, from: number, to: number, route?: HostRoute) {
   const rt = service.runtime;
   const grace = 'grace_period' in rt ? rt.grace_period : undefined;
   const timeoutS = grace === undefined ? 600 : Math.max(60, Math.ceil(grace * 2 + 60));
   return proxyActivities<ScalerActivities>({
-    summary: `apply replicas ${from}→${to} (${rt.kind})`,
+    summary: `apply replicas ${from}→${to} (${rt.kind}${rt.host ? ` on ${rt.host}` : ''})`,
+    ...routed(route),
     startToCloseTimeout: `${timeoutS}s`,
     heartbeatTimeout: APPLY_HEARTBEAT_TIMEOUT,
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,

@@ -45,6 +45,7 @@ import {
   type ScalerStatus,
 } from '../model/scaler-state';
 import { checkPhase } from '../model/check-schedule';
+import { HOST_MISSING_PICKUP_SECONDS, HOST_PICKUP_SECONDS, hostMissingError, hostTaskQueue, serviceHost } from '../model/host-routing';
 import {
   ACTIVE_HEARTBEAT_SHARE,
   ACTIVE_QUIET_SHARE,
@@ -55,7 +56,9 @@ import {
   WATCH_WAKE_GRACE_MS,
   applyActivity,
   failureMessage,
+  isPickupTimeout,
   watchActivity,
+  type HostRoute,
   watchSummary,
 } from './scaler-activity-options';
 import { ScalerEvents } from './event-emitter';
@@ -123,7 +126,8 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
     async (args) => {
       // Returns once the running watch's checks are recorded (it hands them over within
       // milliseconds, or is given up after WATCH_WAKE_GRACE_MS), or at once while applying.
-      if (watching) {
+      // (A watch waiting for a missing host's worker has nothing to hand over: answer at once.)
+      if (watching && !state.host_missing_since) {
         const seen = watchesHandled;
         refreshWanted = true;
         await condition(() => watchesHandled > seen || applying !== undefined || !watching);
@@ -185,13 +189,24 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
     published = now;
   };
 
+  /** The task queue of the service's host and how long to wait for its worker; none without `runtime.host`. */
+  function hostRoute(): HostRoute | undefined {
+    const host = serviceHost(service);
+    if (!host) return undefined;
+    return { taskQueue: hostTaskQueue(workflowInfo().taskQueue, host), pickupS: state.host_missing_since ? HOST_MISSING_PICKUP_SECONDS : HOST_PICKUP_SECONDS };
+  }
+
   /** One watch: the checks it ran, or null when it was abandoned (its worker is gone). */
   async function watch(checkNow: boolean, plannedNext: number | null): Promise<WatchProgress | null> {
     const now = nowS();
     const last = state.history[state.history.length - 1];
     const stretchS = active ? quietS * ACTIVE_QUIET_SHARE : quietS;
     const beatS = active ? Math.max(heartbeatS * ACTIVE_HEARTBEAT_SHARE, Math.min(heartbeatS, MIN_HEARTBEAT_SECONDS)) : heartbeatS;
-    const until = Math.min(now + stretchS, state.override?.until ?? Infinity);
+    const route = hostRoute();
+    // While the host is missing the watch may wait for its worker: it checks at once when picked up.
+    const waitS = route && state.host_missing_since ? route.pickupS : 0;
+    if (waitS) checkNow = true;
+    const until = Math.min(now + waitS + stretchS, state.override?.until ?? Infinity);
     const args: WatchInput = {
       ...ref(),
       queue_state: state.queue_state,
@@ -215,7 +230,7 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
     type Outcome = { ok: WatchProgress } | { error: unknown };
     let outcome: Outcome | undefined;
     const running = scope
-      .run(() => watchActivity(watchSummary(service.check_interval, checkNow, until), until - now + WATCH_CHECK_ALLOWANCE_S, beatS)(args))
+      .run(() => watchActivity(watchSummary(service.check_interval, checkNow, until), until - now + WATCH_CHECK_ALLOWANCE_S, beatS, route)(args))
       .then((ok): Outcome => (outcome = { ok }), (error: unknown): Outcome => (outcome = { error }));
     watching = true;
     await condition(() => outcome !== undefined || wake || refreshWanted);
@@ -228,15 +243,24 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
     }
     const settled = await running;
     watching = false;
-    if ('ok' in settled) return settled.ok;
+    if ('ok' in settled) {
+      if (route) state.host_missing_since = null;
+      return settled.ok;
+    }
     const e = settled.error;
     // Abandoned above (not the workflow's own cancellation): the next watch checks at once.
     if (isCancellation(e) && !CancellationScope.current().consideredCancelled && scope.consideredCancelled) return null;
     if (isCancellation(e)) throw e;
-    // A bug or a worker that keeps dying: recorded as a failed check, as a failed check was.
-    const failure = { source: 'check' as const, error: failureMessage(e), configuration: false };
     const at = nowS();
-    const result: CheckResult = { observations: {}, queue_state: state.queue_state, failures: [failure], replicas: state.replicas, decision: null, metric_failures: state.failures.consecutive + 1, finished_at: at };
+    // No worker of the host took it: hold (limited_by host) and never check or apply elsewhere.
+    const hostMissing = route && isPickupTimeout(e);
+    if (hostMissing) state.host_missing_since ??= at;
+    // Otherwise a bug or a worker that keeps dying: recorded as a failed check, as a failed check was.
+    const failure = hostMissing
+      ? { source: 'host' as const, error: hostMissingError(serviceHost(service) ?? '?', route.pickupS, 'check'), configuration: false }
+      : { source: 'check' as const, error: failureMessage(e), configuration: false };
+    const failures = hostMissing ? state.failures.consecutive : state.failures.consecutive + 1;
+    const result: CheckResult = { observations: {}, queue_state: state.queue_state, failures: [failure], replicas: state.replicas, decision: null, metric_failures: failures, finished_at: at };
     return { checks: [{ at, last_at: at, checks: 1, result }], state: { queue_state: state.queue_state, last_replicas: state.replicas, metric_failures: result.metric_failures }, next_check_at: null, ended: 'change' };
   }
 
@@ -263,8 +287,9 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
       const scope = new CancellationScope();
       const mine: NonNullable<typeof applying> = { scope, from: replicas, to, since: nowS() };
       applying = mine;
+      const route = hostRoute();
       try {
-        const apply = applyActivity(service, replicas, to);
+        const apply = applyActivity(service, replicas, to, route);
         // The fence (EnsureOptions.seq): workflow time, but always above the last one. Workflow time
         // alone can go back: a workflow task retried after its worker died ran with the time of
         // the task before it, 20 s behind an apply already scheduled (found by the chaos soak).
@@ -288,7 +313,8 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
           // The engine counted the change as made (cooldowns, rate limits); it was not.
           state.engine = engineBefore;
           state.failures.apply_failures += 1;
-          errors.push(`apply: ${failureMessage(e)}`);
+          const host = serviceHost(service);
+          errors.push(`apply: ${route && host && isPickupTimeout(e) ? hostMissingError(host, route.pickupS, 'apply') : failureMessage(e)}`);
         }
       } finally {
         applying = undefined;

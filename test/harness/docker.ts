@@ -56,6 +56,22 @@ export function dockerHarness(): Promise<DockerHarness> {
   return shared;
 }
 
+/**
+ * A second private Engine (its own socket, data and containerd), for a service whose
+ * `runtime.docker_host` names another Engine than the first (issue: machines). Root only.
+ */
+export const SECOND_DOCKERD_DIR = '/tmp/docktor-dockerd-2';
+let second: Promise<DockerHarness> | undefined;
+export function secondDockerHarness(): Promise<DockerHarness> {
+  second ??= (async () => {
+    const h = unixHarness(`${SECOND_DOCKERD_DIR}/docker.sock`);
+    if (!(await answers(h.docker))) await startPrivateDockerd(h.docker, SECOND_DOCKERD_DIR);
+    await ensureBaseImage(h.docker);
+    return h;
+  })();
+  return second;
+}
+
 async function answers(docker: Dockerode): Promise<boolean> {
   try {
     await docker.ping();
@@ -95,47 +111,50 @@ function processName(pid: number): string {
 }
 
 /** Start-up under a lock file so two test processes never start two daemons on one socket. */
-async function startPrivateDockerd(docker: Dockerode): Promise<void> {
+async function startPrivateDockerd(docker: Dockerode, dir = DOCKERD_DIR): Promise<void> {
   if (process.getuid?.() !== 0) {
     throw new Error(
       'no Docker engine: DOCKER_HOST is unset and /var/run/docker.sock does not answer; the tests start their own ' +
         'dockerd only as root. Start Docker (or run the tests as root), or set DOCKER_HOST',
     );
   }
-  mkdirSync(DOCKERD_DIR, { recursive: true });
-  await withPidLock(`${DOCKERD_DIR}/start.lock`, async () => {
+  mkdirSync(dir, { recursive: true });
+  await withPidLock(`${dir}/start.lock`, async () => {
     if (await answers(docker)) return; // started by whoever held the lock
-    await launchDockerd(docker);
+    await launchDockerd(docker, dir);
   });
 }
 
 const DAEMON_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-async function launchDockerd(docker: Dockerode): Promise<void> {
-  let running = readPid(DOCKERD_PIDFILE);
+async function launchDockerd(docker: Dockerode, dir: string): Promise<void> {
+  const socket = `${dir}/docker.sock`;
+  const pidfile = `${dir}/docker.pid`;
+  const logFile = `${dir}/dockerd.log`;
+  let running = readPid(pidfile);
   // A pidfile left by a daemon that died may name a pid now reused by something else.
   if (running !== undefined && !(pidAlive(running) && processName(running) === 'dockerd')) running = undefined;
   if (running === undefined) {
     const dockerd = whichSync('dockerd', DAEMON_PATH) ?? (await installDockerIo());
     // An unclean stop can leave the socket behind; dockerd refuses to start over it.
-    rmSync(DOCKERD_SOCKET, { force: true });
-    const logFd = openSync(DOCKERD_LOG, 'a');
+    rmSync(socket, { force: true });
+    const logFd = openSync(logFile, 'a');
     const child = spawn(
       dockerd,
       [
-        '--host', `unix://${DOCKERD_SOCKET}`,
+        '--host', `unix://${socket}`,
         '--iptables=false', // no NAT rules on the host; containers use the host network
         '--bridge=none',
-        '--data-root', `${DOCKERD_DIR}/data`,
-        '--exec-root', `${DOCKERD_DIR}/exec`,
-        '--pidfile', DOCKERD_PIDFILE,
+        '--data-root', `${dir}/data`,
+        '--exec-root', `${dir}/exec`,
+        '--pidfile', pidfile,
       ],
       { detached: true, stdio: ['ignore', logFd, logFd], env: { ...process.env, PATH: DAEMON_PATH } },
     );
     child.unref();
     closeSync(logFd);
     running = child.pid;
-    process.stderr.write(`docktor tests: started dockerd (pid ${running}) on ${DOCKERD_SOCKET}, log ${DOCKERD_LOG}; it is left running for later test runs\n`);
+    process.stderr.write(`docktor tests: started dockerd (pid ${running}) on ${socket}, log ${logFile}; it is left running for later test runs\n`);
   }
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
@@ -143,8 +162,8 @@ async function launchDockerd(docker: Dockerode): Promise<void> {
     if (running !== undefined && !pidAlive(running)) break;
     await sleep(100);
   }
-  const log = existsSync(DOCKERD_LOG) ? readFileSync(DOCKERD_LOG, 'utf8').split('\n').slice(-15).join('\n') : '';
-  throw new Error(`dockerd did not answer on ${DOCKERD_SOCKET} (log ${DOCKERD_LOG}):\n${log}`);
+  const log = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n') : '';
+  throw new Error(`dockerd did not answer on ${socket} (log ${logFile}):\n${log}`);
 }
 
 /** Debian's docker.io brings dockerd, containerd and runc. */

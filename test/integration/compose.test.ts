@@ -17,7 +17,8 @@ import { ConfigurationError } from '../../src/errors';
 import { ComposeRuntime } from '../../src/runtimes/compose';
 import { COMPOSE_LABELS } from '../../src/runtimes/compose-spec';
 import type { RuntimeTarget } from '../../src/runtimes/runtime';
-import { dockerHarness, followEngineEvents, nodeContainerBinds, nodeInContainer, TEST_LABEL, type DockerHarness } from '../harness/docker';
+import { closeRuntimes, runtimeFor } from '../../src/runtimes/registry';
+import { dockerHarness, followEngineEvents, nodeContainerBinds, nodeInContainer, secondDockerHarness, TEST_LABEL, type DockerHarness } from '../harness/docker';
 
 // A tiny worker: exits 0 on SIGTERM, or ignores it (STOP_MODE=ignore); BUSY=<s> keeps ~80 % of a
 // core busy for that long (then idles), so no loop outlives the test.
@@ -346,5 +347,29 @@ describe('compose runtime', () => {
     const down = await unreachable.check(target('worker'));
     assert.equal(down[0].ok, false);
     assert.match(down[0].detail ?? '', /cannot reach the Docker Engine at unix:\/\/.*no\.sock/);
+  });
+
+  it('runtime.docker_host: the replicas are made on that Engine, never on the default one (issue: machines)', async () => {
+    const other = await secondDockerHarness();
+    const t = target('worker', { docker_host: other.dockerHost });
+    const onOther = (docker: Dockerode) =>
+      docker.listContainers({ all: true, filters: { label: [`${COMPOSE_LABELS.project}=${project}`, `${COMPOSE_LABELS.service}=worker`] } });
+    try {
+      // The registry's lookup, as the activities do it: a runtime bound to the named Engine.
+      const rt = runtimeFor(t);
+      const before = (await onOther(h.docker)).length;
+      assert.deepEqual(await rt.ensure(t, 2).then((r) => r.after), 2);
+      assert.equal((await onOther(other.docker)).length, 2, 'two replicas on the named Engine');
+      assert.equal((await onOther(h.docker)).length, before, 'none added on the default Engine');
+      assert.equal((await rt.observe(t))['replicas.current'], 2);
+      const [reachable] = await rt.check(t);
+      assert.match(reachable?.detail ?? '', new RegExp(`at ${other.dockerHost.replace(/[/.]/g, '\\$&')}`));
+      await rt.ensure(t, 0);
+      assert.equal((await onOther(other.docker)).filter((c) => c.State === 'running').length, 0);
+    } finally {
+      const left = await onOther(other.docker);
+      await Promise.all(left.map((c) => other.docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)));
+      await closeRuntimes();
+    }
   });
 });

@@ -25,6 +25,7 @@ import { markerEnv, poolId } from '../../src/runtimes/process-marker';
 import { readState, serviceKey, stateFilePath, writeState } from '../../src/runtimes/process-state';
 import { overrideUpdate, scalerWorkflowId } from '../../src/workflows/definitions';
 import { runCli } from '../harness/cli';
+import { pidsWithEnv } from '../harness/proc-scan';
 import { testTemporal } from '../harness/services';
 import { docktorArgv } from '../e2e/cli';
 import { until } from '../e2e/scenario';
@@ -33,21 +34,7 @@ import { makeFixture, makeTarget } from './process-fixtures';
 const TAG = 'DOCKTOR_TEST_TAG';
 
 /** Live (not zombie) processes whose environment carries `DOCKTOR_TEST_TAG=tag`. */
-function tagged(tag: string): number[] {
-  const out: number[] = [];
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
-      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-      if (state === 'Z' || state === 'X') continue;
-      if (fs.readFileSync(`/proc/${name}/environ`, 'utf8').split('\0').includes(`${TAG}=${tag}`)) out.push(Number(name));
-    } catch {
-      // gone, or not ours to read
-    }
-  }
-  return out;
-}
+const tagged = (tag: string): number[] => pidsWithEnv(TAG, tag);
 
 const tags: string[] = [];
 const workers: ChildProcess[] = [];

@@ -6,7 +6,10 @@ import { FileSchema } from '../../config/file';
 import { loadConfig, type Config } from '../../config/load';
 import type { QueueConfig } from '../../config/queue';
 import { matchesGlob, type DiscoverConfig } from '../../config/discovered-service';
+import { connectClient, hostWorkers, type ControlClient } from '../../control/client';
 import { moduleChecks } from '../../extend/module-checks';
+import { hostTaskQueue } from '../../model/host-routing';
+import { DEFAULT_TEMPORAL_ADDRESS } from '../../temporal-connection';
 import { ModuleHost } from '../../extend/module-host';
 import type { CheckResult } from '../../observations';
 import type { QueueSource } from '../../sources/queue-source';
@@ -35,7 +38,7 @@ export function configShow(io: CliIO, file: string | undefined, o: { json?: bool
 export async function configValidate(io: CliIO, file: string | undefined): Promise<number> {
   const config = loadConfig(file, io.cwd, io.env);
   io.out(`✓ Config ${path.relative(io.cwd, config.file) || config.file} is valid (${config.services.length} service(s), project '${config.project}')\n`);
-  const results = await liveChecks(config);
+  const results = [...(await liveChecks(config)), ...(await hostChecks(config, io.env))];
   for (const r of results) io.out(`${r.ok ? '✓' : '✗'} ${r.label}${r.detail ? `: ${r.detail}` : ''}\n`);
   const failed = results.filter((r) => !r.ok).length;
   io.out(failed === 0 ? 'All checks passed!\n' : `${failed} check(s) failed.\n`);
@@ -69,6 +72,34 @@ export async function liveChecks(config: Config): Promise<CheckResult[]> {
   } finally {
     modules.close();
     await Promise.all([closeRuntimes(), closeQueueSources(), closeExternalSources()]);
+  }
+}
+
+/**
+ * Each `runtime.host` a service names: whether a live worker polls its task queue (issue:
+ * machines). Without one, that service's scaler holds (`limited_by: host`).
+ */
+export async function hostChecks(config: Config, env: NodeJS.ProcessEnv): Promise<CheckResult[]> {
+  const hosts = [...new Set(config.services.flatMap((s) => (s.runtime.host ? [s.runtime.host] : [])))];
+  if (hosts.length === 0) return [];
+  const label = (host: string) => `Workers of host ${host} (${config.services.filter((s) => s.runtime.host === host).map((s) => s.name).join(', ')})`;
+  let c: ControlClient;
+  try {
+    c = await connectClient(config.temporal, env['DOCKTOR_TEMPORAL_ADDRESS'] ?? config.temporal.address ?? DEFAULT_TEMPORAL_ADDRESS, env);
+  } catch (e) {
+    return hosts.map((host) => ({ ok: false, label: label(host), detail: `cannot tell: ${(e as Error).message}` }));
+  }
+  try {
+    return await Promise.all(
+      hosts.map(async (host): Promise<CheckResult> => {
+        const n = await hostWorkers(c, host);
+        if (n === null) return { ok: false, label: label(host), detail: 'cannot tell: Temporal did not describe the task queue' };
+        if (n === 0) return { ok: false, label: label(host), detail: `no live worker: run \`docktor worker --host ${host}\` on that machine (until then these scalers hold)` };
+        return { ok: true, label: label(host), detail: `${n} live worker(s) on task queue ${hostTaskQueue(config.temporal.task_queue, host)}` };
+      }),
+    );
+  } finally {
+    await c.close();
   }
 }
 

@@ -1,9 +1,12 @@
 // `docktor worker` and `docktor dev`.
+import os from 'node:os';
 import path from 'node:path';
 import { startCodecServer, type CodecServer } from '../../codec/codec-server';
 import { EncryptionCodec } from '../../codec/encryption-codec';
 import { loadKeyRing } from '../../codec/keys';
 import { loadConfig, type Config } from '../../config/load';
+import { HOST_NAME, HOST_NAME_RULE } from '../../config/runtime';
+import { hostTaskQueue } from '../../model/host-routing';
 import { UsageError } from '../../errors';
 import { connectClient } from '../../control/client';
 import { upDiscovery } from '../../control/discovery';
@@ -28,11 +31,17 @@ export function stopSignal(io: CliIO): AbortSignal {
   return ac.signal;
 }
 
-export async function workerCommand(io: CliIO, o: ConfigOption): Promise<number> {
+export interface WorkerOptions extends ConfigOption {
+  host?: string[];
+}
+
+export async function workerCommand(io: CliIO, o: WorkerOptions): Promise<number> {
+  const hosts = workerHosts(o.host);
   const config = loadConfig(o.config, io.cwd, io.env);
   const address = io.env.DOCKTOR_TEMPORAL_ADDRESS ?? config.temporal.address ?? DEFAULT_TEMPORAL_ADDRESS;
   io.out(`docktor worker: ${address}, namespace ${config.temporal.namespace}, task queue ${config.temporal.task_queue}\n`);
-  await runWorkerUntil({ temporal: config.temporal, address, env: io.env, secrets: workerSecrets(config) }, stopSignal(io));
+  printOwnership(io, config, hosts);
+  await runWorkerUntil({ temporal: config.temporal, address, env: io.env, secrets: workerSecrets(config), hosts }, stopSignal(io));
   io.out('docktor worker: stopped\n');
   return 0;
 }
@@ -76,7 +85,7 @@ export async function devCommand(io: CliIO, o: ConfigOption): Promise<number> {
     }
     const serverAddress = address; // (for the closures: `address` is reassigned above)
     await workerThen(
-      (stop) => runWorkerUntil({ temporal: config.temporal, address: serverAddress, env: io.env, secrets: workerSecrets(config) }, stop),
+      (stop) => runWorkerUntil({ temporal: config.temporal, address: serverAddress, env: io.env, secrets: workerSecrets(config), hosts: workerHosts(undefined) }, stop),
       async () => {
         const c = await connectClient(config.temporal, serverAddress, io.env);
         try {
@@ -118,6 +127,27 @@ export async function workerThen(worker: (stop: AbortSignal) => Promise<void>, s
     throw err;
   }
   await running;
+}
+
+/** `--host` names (checked like `runtime.host`), default this machine's hostname. */
+export function workerHosts(given: string[] | undefined): string[] {
+  const hosts = given?.length ? given : [os.hostname()];
+  for (const h of hosts) {
+    if (!HOST_NAME.test(h)) throw new UsageError(`--host: "${h}" is not ${HOST_NAME_RULE}${given?.length ? '' : " (this machine's hostname: give --host NAME)"}`);
+  }
+  return [...new Set(hosts)];
+}
+
+/** What this worker owns: its hosts, and the services of its config that live there. */
+function printOwnership(io: CliIO, config: Config, hosts: string[]): void {
+  for (const host of hosts) {
+    const mine = config.services.filter((s) => s.runtime.host === host).map((s) => s.name);
+    io.out(`  host ${host} (task queue ${hostTaskQueue(config.temporal.task_queue, host)}): ${mine.length ? `services ${mine.join(', ')}` : 'no service of this config names it'}\n`);
+  }
+  const elsewhere = config.services.filter((s) => s.runtime.host !== undefined && !hosts.includes(s.runtime.host));
+  for (const s of elsewhere) io.out(`  ${s.name}: on host ${s.runtime.host}, served by that host's worker, not this one\n`);
+  const anywhere = config.services.filter((s) => s.runtime.host === undefined).map((s) => s.name);
+  if (anywhere.length) io.out(`  any worker: ${anywhere.join(', ')} (no runtime.host)\n`);
 }
 
 /** The dev server's ports can be moved (0: any free port) when 7233/8233 are taken. */
