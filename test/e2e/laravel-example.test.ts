@@ -143,7 +143,7 @@ describe('examples/laravel-redis', () => {
 
   it('docktor scales the PHP workers to at most 4 on each burst of 120 jobs, and no job waits more than 30 s', { timeout: 420_000 }, async () => {
     // The example's own docktor.yaml, pointed at the test Redis and Temporal server. Steady 1 job/s
-    // and a burst of 120 jobs every 90 s, the first 20 s after the producer starts (run.sh's
+    // and a burst of 120 jobs every 60 s, the first 20 s after the producer starts (run.sh's
     // scenario, with the bursts closer together): two bursts.
     await r.del(key('queues:orders'), key('queues:orders:notify'), key('done'), key('waits'));
     const temporal = await testTemporal();
@@ -181,10 +181,10 @@ describe('examples/laravel-redis', () => {
       assert.equal(await replicas(), 1, `docktor runs min_replicas (1) worker\n${context()}`);
       say('1 worker runs; producer starts');
 
-      const producer = php('producer.php', { RATE: '1', BURST: '120', BURST_AFTER: '20', BURST_EVERY: '90' }, (kill) => (stopProducer = kill), 300_000);
-      // Both bursts (at 20 s and 110 s) and the second one's drain.
+      const producer = php('producer.php', { RATE: '1', BURST: '120', BURST_AFTER: '20', BURST_EVERY: '60' }, (kill) => (stopProducer = kill), 300_000);
+      // Both bursts (at 20 s and 80 s) and the second one's drain.
       let peak = 1;
-      const until = Date.now() + 170_000;
+      const until = Date.now() + 110_000;
       while (Date.now() < until) {
         peak = Math.max(peak, (await replicas().catch(() => null)) ?? 0);
         await sleep(1000);
