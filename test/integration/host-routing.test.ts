@@ -45,9 +45,9 @@ describe('host routing (issue: machines)', () => {
     const id = randomBytes(4).toString('hex');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'docktor-hosts-'));
     const project = `hosts-${id}`;
-    const tagOf = { a: `a-${id}`, b: `b-${id}` };
+    const tagOf = { a: `a-${id}`, b: `b-${id}`, c: `c-${id}` };
     tags.push(tagOf.a, tagOf.b);
-    const service = (name: 'a' | 'b', host: string) => ({
+    const service = (name: 'a' | 'b' | 'c', host: string) => ({
       name,
       min_replicas: 1,
       max_replicas: 4,
@@ -57,7 +57,7 @@ describe('host routing (issue: machines)', () => {
       runtime: { kind: 'process', host, command: ['/bin/sleep', '600'], env: { [TAG]: tagOf[name] }, grace_period: 1 },
     });
     const configFile = path.join(dir, 'docktor.yaml');
-    fs.writeFileSync(configFile, stringify({ version: '1', project, temporal: { namespace: t.namespace, task_queue: project }, services: [service('a', 'alpha'), service('b', 'beta')] }));
+    fs.writeFileSync(configFile, stringify({ version: '1', project, temporal: { namespace: t.namespace, task_queue: project }, services: [service('a', 'alpha'), service('b', 'beta'), service('c', 'gamma')] }));
     const config = loadConfig(configFile);
     const c = (client = await connectClient(config.temporal, t.address));
     const stateDir = { alpha: path.join(dir, 'alpha'), beta: path.join(dir, 'beta') };
@@ -82,13 +82,19 @@ describe('host routing (issue: machines)', () => {
     let alpha = worker('alpha');
     worker('beta');
     // Short watches and heartbeats, so a dead worker is noticed in seconds (the default steady state takes up to 90 s).
-    for (const s of config.services) {
+    // (c's host, gamma, has no worker: only `config validate` looks at it.)
+    for (const s of config.services.filter((x) => x.name !== 'c')) {
       const input: ScalerInput = { project, service: s, watch: { quiet_seconds: 5, heartbeat_seconds: 2 } };
       await c.client.workflow.start(WORKFLOW_TYPE, { workflowId: scalerWorkflowId(project, s.name), taskQueue: config.temporal.task_queue, args: [input] });
     }
     await until('one replica of each', 120_000, async () => [replicas('a').length, replicas('b').length], ([a, b]) => a === 1 && b === 1, said);
     assert.match(logs.get('alpha') ?? '', /host alpha \(task queue .*\/host\/alpha\): services a\b/);
     assert.match(logs.get('alpha') ?? '', /b: on host beta, served by that host's worker, not this one/);
+    const validated = await runCli(['config', 'validate', '-c', configFile], { cwd: dir, env });
+    assert.equal(validated.code, 1, validated.out);
+    assert.match(validated.out, /✓ Workers of host alpha \(a\): 1 live worker\(s\) on task queue hosts-\w+\/host\/alpha/);
+    assert.match(validated.out, /✓ Workers of host beta \(b\): 1 live worker/);
+    assert.match(validated.out, /✗ Workers of host gamma \(c\): no live worker: run `docktor worker --host gamma` on that machine/);
 
     await scalers.override(c, config, 'a', { replicas: 3 });
     await until('3 replicas of a', 30_000, async () => replicas('a').length, (n) => n === 3, said);
