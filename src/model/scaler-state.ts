@@ -107,7 +107,7 @@ export interface ScalerInput {
   /** State carried over by continue-as-new. */
   carried?: ScalerState;
   /** How checks are batched into watch activities (defaults in service-scaler.ts; tests shorten them). */
-  watch?: { quiet_seconds?: number; heartbeat_seconds?: number };
+  watch?: { quiet_seconds?: number; heartbeat_seconds?: number; host_pickup_seconds?: number };
 }
 
 /** Unix seconds in status are followed by the same time as ISO-8601 (`<field>_iso`). */

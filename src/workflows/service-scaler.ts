@@ -193,7 +193,7 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
   function hostRoute(): HostRoute | undefined {
     const host = serviceHost(service);
     if (!host) return undefined;
-    return { taskQueue: hostTaskQueue(workflowInfo().taskQueue, host), pickupS: state.host_missing_since ? HOST_MISSING_PICKUP_SECONDS : HOST_PICKUP_SECONDS };
+    return { taskQueue: hostTaskQueue(workflowInfo().taskQueue, host), pickupS: state.host_missing_since ? HOST_MISSING_PICKUP_SECONDS : (input.watch?.host_pickup_seconds ?? HOST_PICKUP_SECONDS) };
   }
 
   /** One watch: the checks it ran, or null when it was abandoned (its worker is gone). */

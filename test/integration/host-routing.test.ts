@@ -79,12 +79,15 @@ describe('host routing (issue: machines)', () => {
       return st;
     };
 
+    const t0 = Date.now();
+    const say = (what: string) => process.stderr.write(`hosts: +${((Date.now() - t0) / 1000).toFixed(1)}s ${what}\n`);
     let alpha = worker('alpha');
     worker('beta');
-    // Short watches and heartbeats, so a dead worker is noticed in seconds (the default steady state takes up to 90 s).
-    // (c's host, gamma, has no worker: only `config validate` looks at it.)
+    // Short watches, heartbeats and pickup wait, so a dead worker is noticed in seconds (by default
+    // up to 90 s, plus 15 s for a worker of the host). (c's host, gamma, has no worker: only
+    // `config validate` looks at it.)
     for (const s of config.services.filter((x) => x.name !== 'c')) {
-      const input: ScalerInput = { project, service: s, watch: { quiet_seconds: 5, heartbeat_seconds: 2 } };
+      const input: ScalerInput = { project, service: s, watch: { quiet_seconds: 5, heartbeat_seconds: 2, host_pickup_seconds: 4 } };
       await c.client.workflow.start(WORKFLOW_TYPE, { workflowId: scalerWorkflowId(project, s.name), taskQueue: config.temporal.task_queue, args: [input] });
     }
     await until('one replica of each', 120_000, async () => [replicas('a').length, replicas('b').length], ([a, b]) => a === 1 && b === 1, said);
@@ -98,6 +101,7 @@ describe('host routing (issue: machines)', () => {
 
     await scalers.override(c, config, 'a', { replicas: 3 });
     await until('3 replicas of a', 30_000, async () => replicas('a').length, (n) => n === 3, said);
+    say('a at 3 replicas, b at 1');
     // Each pool is recorded in its own host's state directory only: the other worker never touched it.
     assert.deepEqual([recorded('alpha', 'a'), recorded('beta', 'a'), recorded('beta', 'b'), recorded('alpha', 'b')], [3, 0, 1, 0]);
     assert.equal((await statusOf('a')).host?.workers, 1, 'one live worker polls alpha');
@@ -107,8 +111,8 @@ describe('host routing (issue: machines)', () => {
     const killedAt = Date.now();
     alpha.kill('SIGKILL');
     const held = await until('a holds for want of host alpha', 60_000, () => statusOf('a'), (st) => st.host?.missing_since !== null && st.last_decision?.limited_by === 'host', said);
-    process.stderr.write(`hosts: a held ${((Date.now() - killedAt) / 1000).toFixed(1)} s after alpha's worker was killed\n`);
-    assert.match(held.last_decision?.reason ?? '', /^host alpha: no worker serves it/);
+    say(`a held ${((Date.now() - killedAt) / 1000).toFixed(1)} s after alpha's worker was killed`);
+    assert.match(held.last_decision?.reason ?? '', /^host alpha: no worker serves it \(none took the check within 4 s\)/);
     const shown = await runCli(['status', 'a', '-c', configFile], { cwd: dir, env });
     assert.equal(shown.code, 0, shown.err);
     assert.match(shown.out, /host alpha: NOT SERVED since .*holding/);
@@ -117,6 +121,7 @@ describe('host routing (issue: machines)', () => {
     await scalers.override(c, config, 'b', { replicas: 2 });
     await scalers.override(c, config, 'a', { replicas: 1 });
     await until('2 replicas of b', 30_000, async () => replicas('b').length, (n) => n === 2, said);
+    say('b at 2 replicas');
     await sleep(3000);
     assert.deepEqual(replicas('a'), before, "a's replicas are untouched while alpha has no worker");
     assert.equal(recorded('beta', 'a'), 0);
@@ -125,6 +130,7 @@ describe('host routing (issue: machines)', () => {
     alpha = worker('alpha');
     await until('a down to 1 after alpha is back', 60_000, async () => replicas('a'), (pids) => pids.length === 1, said);
     assert.ok(before.includes(replicas('a')[0]!), 'the one left is one of the adopted replicas, not a new one');
+    say('a at 1 replica after alpha is back');
     const back = await statusOf('a');
     assert.equal(back.host?.missing_since, null);
     assert.equal(back.replicas, 1);
