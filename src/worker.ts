@@ -1,4 +1,5 @@
 // The Temporal worker: hosts the `serviceScaler` workflows and their activities.
+import fs from 'node:fs';
 import path from 'node:path';
 import { NativeConnection, Runtime, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createDiscoveryActivities } from './activities/discovery-activities';
@@ -13,6 +14,7 @@ import { docktorMetrics } from './metrics/docktor-metrics';
 import { serveMetrics } from './metrics/metrics-server';
 import { hostTaskQueue } from './model/host-routing';
 import { connectOptions } from './temporal-connection';
+import { buildHash, bundleCacheDir, cachedBundle } from './workflow-bundle-cache';
 
 export const WORKFLOWS_PATH = path.join(__dirname, 'workflows', 'index.js');
 
@@ -33,17 +35,30 @@ export const DEFAULT_MAX_CONCURRENT_ACTIVITIES = 2000;
 const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
 
 /**
- * Bundled once per process and failure converter (the encoded one goes into the bundle when
- * encryption is on): several workers (tests, the fleet benchmark) share it.
+ * Bundled once per build and failure converter (the encoded one goes into the bundle when
+ * encryption is on), kept on disk between starts (src/workflow-bundle-cache.ts): several workers
+ * (tests, the fleet benchmark) and later starts share it.
  */
 export function workflowBundle(failureConverterPath?: string): Promise<WorkflowBundleWithSourceMap> {
   const key = failureConverterPath ?? '';
   let bundle = bundles.get(key);
   if (!bundle) {
-    bundle = bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, failureConverterPath, logger: quietBundlerLogger });
+    const make = () => bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, failureConverterPath, logger: quietBundlerLogger });
+    bundle = cachedBundle(bundleCacheDir(), buildHash(__dirname, [dependenciesVersion(), key]), make);
     bundles.set(key, bundle);
   }
   return bundle;
+}
+
+/** What the bundle takes from node_modules: npm's record of the installed tree, else the SDK's version. */
+function dependenciesVersion(): string {
+  const sdk = require.resolve('@temporalio/workflow/package.json');
+  const installed = path.join(sdk, '..', '..', '..', '.package-lock.json');
+  try {
+    return fs.readFileSync(installed, 'utf8');
+  } catch {
+    return fs.readFileSync(sdk, 'utf8');
+  }
 }
 
 const quietBundlerLogger = {
