@@ -98,6 +98,10 @@ describe('host routing (issue: machines)', () => {
     assert.match(validated.out, /✓ Workers of host alpha \(a\): 1 live worker\(s\) on task queue hosts-\w+\/host\/alpha/);
     assert.match(validated.out, /✓ Workers of host beta \(b\): 1 live worker/);
     assert.match(validated.out, /✗ Workers of host gamma \(c\): no live worker: run `docktor worker --host gamma` on that machine/);
+    const upC = await runCli(['up', 'c', '-c', configFile], { cwd: dir, env });
+    assert.equal(upC.code, 0, upC.err);
+    assert.match(upC.err, /warning: no live worker serves host gamma: c hold until `docktor worker --host gamma` runs there/);
+    assert.equal((await runCli(['down', 'c', '-c', configFile], { cwd: dir, env })).code, 0);
 
     await scalers.override(c, config, 'a', { replicas: 3 });
     await until('3 replicas of a', 30_000, async () => replicas('a').length, (n) => n === 3, said);

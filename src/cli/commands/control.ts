@@ -1,6 +1,6 @@
 // `docktor up/down/status/explain/pause/resume/override`: a client of the scaler workflows.
 import { loadConfig, type Config } from '../../config/load';
-import { connectClient, type ControlClient } from '../../control/client';
+import { connectClient, hostWorkers, type ControlClient } from '../../control/client';
 import { discoveryStatuses, downDiscovery, upDiscovery } from '../../control/discovery';
 import * as scalers from '../../control/scalers';
 import { replicaCeiling } from '../../decide/safety/bounds';
@@ -43,9 +43,17 @@ export function upCommand(io: CliIO, names: string[], o: ConfigOption): Promise<
     for (const r of await scalers.up(c, config, names)) io.out(`${r.service}: ${r.outcome} (${r.workflowId})\n`);
     // Named services only: the discoveries are left as they are.
     if (names.length === 0) printDiscoveryUp(io, await upDiscovery(c, config));
-    const problems = await queueProblems(scalers.selectServices(config, names));
+    const selected = scalers.selectServices(config, names);
+    const problems = await queueProblems(selected);
     for (const p of problems) io.err(`docktor: warning: ${p}\n`);
     if (problems.length > 0) io.err('docktor: warning: those scalers hold until it is fixed (`docktor config validate` fails on it)\n');
+    // A named host that no live worker polls: its scalers hold (limited_by host) until one does.
+    for (const host of [...new Set(selected.flatMap((s) => (s.runtime.host ? [s.runtime.host] : [])))]) {
+      if ((await hostWorkers(c, host)) === 0) {
+        const on = selected.filter((s) => s.runtime.host === host).map((s) => s.name).join(', ');
+        io.err(`docktor: warning: no live worker serves host ${host}: ${on} hold until \`docktor worker --host ${host}\` runs there\n`);
+      }
+    }
     return 0;
   });
 }
