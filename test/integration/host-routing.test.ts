@@ -135,8 +135,8 @@ describe('host routing (issue: machines)', () => {
     await until('a down to 1 after alpha is back', 60_000, async () => replicas('a'), (pids) => pids.length === 1, said);
     assert.ok(before.includes(replicas('a')[0]!), 'the one left is one of the adopted replicas, not a new one');
     say('a at 1 replica after alpha is back');
-    const back = await statusOf('a');
+    // (The processes are gone before the workflow has recorded the apply's result.)
+    const back = await until("a's status at 1", 10_000, () => statusOf('a'), (st) => st.replicas === 1, said);
     assert.equal(back.host?.missing_since, null);
-    assert.equal(back.replicas, 1);
   });
 });
