@@ -18,8 +18,8 @@ const DAY_FILE = /^(\d{4})-(\d{2})-(\d{2})\.jsonl$/;
 const TAIL_BYTES = 16 * 1024;
 
 /** The default root: `recordings` in the state directory of this machine (DOCKTOR_STATE_DIR). */
-export function defaultRecordingRoot(env: NodeJS.ProcessEnv = process.env): string {
-  return path.join(defaultStateDir(env), 'recordings');
+export function defaultRecordingRoot(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
+  return path.join(defaultStateDir(env, cwd), 'recordings');
 }
 
 /** A name as a safe path segment: letters, digits, `_`, `.`, `-` kept, anything else %-encoded. */
