@@ -17,6 +17,7 @@ export const RecordingSchema = z.strictObject({
   retention: z
     .string()
     .refine((r) => durationSeconds(r) > 0, 'a duration like 14d, 12h')
+    .describe('a duration: 14d, 12h, 1d12h (days, hours, minutes, seconds)')
     .optional(),
 });
 export type RecordingConfig = z.infer<typeof RecordingSchema>;

@@ -114,10 +114,39 @@ export function parseRow(line: string): Row | null {
   } catch {
     return null;
   }
-  if (typeof json === 'object' && json !== null && (json as { k?: unknown }).k === 'apply') {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return null;
+  const o = json as Record<string, unknown>;
+  if (o.k === 'apply') {
     const a = ApplyRowSchema.safeParse(json);
     return a.success ? a.data : null;
   }
-  const c = CheckRowSchema.safeParse(json);
-  return c.success ? c.data : null;
+  // A row kind this version does not know.
+  if (o.k !== undefined) return null;
+  // A week of 1 s checks is 600,000 rows: checked by hand, as CheckRowSchema says (the unit test
+  // holds the two to the same answers), about 20 times faster than the schema.
+  return isCheckRow(o) ? o : null;
+}
+
+const NUMBER_KEYS = new Set(['dt', 'ci', 'co', 'ri', 'ro', 'rs', 'b', 'ip', 'age', 'rc', 'rr', 'to']);
+
+function isCheckRow(o: Record<string, unknown>): o is CheckRow {
+  if (o.v !== ROW_VERSION || typeof o.t !== 'number' || !Number.isFinite(o.t)) return false;
+  for (const k in o) {
+    const v = o[k];
+    if (NUMBER_KEYS.has(k)) {
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) return false;
+    } else if (k === 'cid') {
+      if (typeof v !== 'string' || v.length > 16) return false;
+    } else if (k === 'a') {
+      if (v !== 'u' && v !== 'd' && v !== 'h') return false;
+    } else if (k === 'na') {
+      if (v !== 1) return false;
+    } else if (k === 'e') {
+      if (!Array.isArray(v) || v.length > 16 || !v.every((x) => typeof x === 'string' && x.length <= 80)) return false;
+    } else if (k !== 'v' && k !== 't') {
+      // Another key: a later version's; the schema strips it, and so does this.
+      delete o[k];
+    }
+  }
+  return true;
 }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { defaultStateDir } from '../runtimes/process-state';
 import { parseRow, type ApplyRow, type CheckRow } from './row';
 
-/** Per service: a week of 1 s checks (~150 bytes each) is about 90 MB; the oldest days go first. */
+/** Per service: a week of 1 s checks (~150 bytes each) is about 100 MB; the oldest days go first. */
 export const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 /** How often a service's files are pruned, at most (and on the first row of a day). */
 export const PRUNE_EVERY_SECONDS = 600;

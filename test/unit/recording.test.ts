@@ -17,7 +17,7 @@ import { managementRates, ManagementQueueSchema } from '../../src/queues/rabbitm
 import { countersOf } from '../../src/recording/counters';
 import { readRecordedTraffic } from '../../src/recording/recorded-traffic';
 import { TrafficRecorder } from '../../src/recording/recorder';
-import { checkRow, parseRow, type CheckRow } from '../../src/recording/row';
+import { checkRow, CheckRowSchema, parseRow, type CheckRow } from '../../src/recording/row';
 import { dayFileName, pruneRecordings, RecordingStore, serviceRecordingDir } from '../../src/recording/store';
 import { arrivalsOf, serviceTimeOf, startupDelayOf, trafficModel } from '../../src/recording/traffic-model';
 import { FakeQueueSource, FakeRuntime, fakePlugins } from '../harness/fake-plugins';
@@ -83,6 +83,22 @@ describe('recording rows', () => {
     assert.doesNotMatch(JSON.stringify(row), /secret|reason/);
     assert.deepEqual(parseRow(JSON.stringify(row)), row);
     for (const bad of ['{"v":1,"t":17000', '{"v":2,"t":1}', '{"v":1,"t":"x"}', 'garbage', '{"v":1,"k":"apply","t":1}']) assert.equal(parseRow(bad), null, bad);
+  });
+
+  it('checks a line by hand exactly as CheckRowSchema does', () => {
+    const good: Record<string, unknown> = { v: 1, t: 1e9, dt: 1, ci: 2, co: 3, cid: 'abc', ri: 0.5, ro: 0, rs: 5, b: 1, ip: 0, age: 0.5, rc: 2, rr: 2, a: 'h', to: 2, na: 1, e: ['queue'] };
+    const variants: Array<Record<string, unknown>> = [good, { v: 1, t: 5 }, { ...good, later: 'ignored' }];
+    const values: unknown[] = [-1, 'x', null, NaN, Infinity, 2, [], ['x'.repeat(81)], 'u', 1.5, 'z'.repeat(17), {}];
+    for (const key of Object.keys(good)) for (const value of values) variants.push({ ...good, [key]: value });
+    for (const key of Object.keys(good)) {
+      const { [key]: _left, ...rest } = good;
+      variants.push(rest);
+    }
+    for (const v of variants) {
+      const line = JSON.stringify(v);
+      const schema = CheckRowSchema.safeParse(JSON.parse(line));
+      assert.deepEqual(parseRow(line), schema.success ? schema.data : null, line);
+    }
   });
 
   it('reads the cumulative counters of the NATS and RabbitMQ sources from their kept state', () => {
