@@ -52,6 +52,14 @@ describe('recording config', () => {
     assert.deepEqual(c.services[1]!.recording, { dir: '/srv/shop/rec', retention: '7d' });
   });
 
+  it('discovered services carry it too', () => {
+    const c = parseConfig(
+      `version: "1"\nrecording: { enabled: false }\ndiscover:\n  - queue: { kind: redis, url: "redis://127.0.0.1:6379", format: list }\n    template: { max_replicas: 3, recording: { dir: rec }, rules: { scale_up_when: [{ metric: queue.backlog, op: ">", value: 1 }], scale_down_when: [{ metric: queue.backlog, op: "<", value: 1 }] }, runtime: { kind: process, command: [w, "{queue}"] } }\n`,
+      FILE,
+    );
+    assert.deepEqual(c.discover?.[0]?.template.recording, { enabled: false, dir: '/srv/shop/rec' });
+  });
+
   it('defaults on, in the state directory, 14 days', () => {
     const c = parseConfig(`version: "1"\nservices:${SERVICE}\n`, FILE);
     assert.equal(c.services[0]!.recording, undefined);
