@@ -115,7 +115,7 @@ export function createScalerActivities(plugins: PluginLookup, o: ScalerActivityO
         recorder.recordApply(input, result.before, finished_at);
         return { ...result, finished_at };
       } catch (e) {
-        // A superseded apply changed nothing and decided nothing: only real failures are recorded.
+        // A superseded apply, or one on a worker that does not own the replicas, changed nothing: not recorded.
         if (!(e instanceof SupersededError) && !(e instanceof NotOwnerError)) recorder.recordApply(input, null, Date.now() / 1000);
         if (e instanceof ConfigurationError) throw ApplicationFailure.nonRetryable(e.message, 'ConfigurationError');
         if (e instanceof SupersededError) throw ApplicationFailure.nonRetryable(e.message, 'SupersededError');
