@@ -21,6 +21,7 @@ import { ModuleHost } from '../extend/module-host';
 import type { DocktorMetrics, ScalerRef } from '../metrics/docktor-metrics';
 import { collectObservations, SOURCE_TIMEOUT_MS, targetOf, type PluginLookup } from '../sources/collect';
 import type { ApplyInput, ApplyResult, CheckInput, CheckResult, CollectResult, ServiceRef } from '../model/check';
+import { TrafficRecorder } from '../recording/recorder';
 import { SecretStore } from '../sources/secrets';
 import { withHeartbeat } from './heartbeat';
 import { createWatchService } from './watch-service';
@@ -46,12 +47,18 @@ export interface ScalerActivityOptions {
   modules?: ModuleHost;
   /** docktor's Prometheus metrics, updated by every check and apply. */
   metrics?: DocktorMetrics;
+  /**
+   * Where each check's row of traffic goes (src/recording; default: a recorder of this worker's,
+   * writing under the state directory). Recording is on unless a service sets `recording.enabled: false`.
+   */
+  recorder?: TrafficRecorder;
 }
 
 export function createScalerActivities(plugins: PluginLookup, o: ScalerActivityOptions = {}) {
   const timeoutMs = o.sourceTimeoutMs ?? SOURCE_TIMEOUT_MS;
   const secrets = o.secrets ?? new SecretStore();
   const modules = o.modules ?? new ModuleHost();
+  const recorder = o.recorder ?? new TrafficRecorder();
   /** The input with its service's secrets restored (ConfigurationError when this worker has none). */
   const unmasked = <T extends ServiceRef>(ref: T): T => ({ ...ref, service: secrets.restore(ref.project, ref.service) });
   const activities = {
@@ -88,7 +95,10 @@ export function createScalerActivities(plugins: PluginLookup, o: ScalerActivityO
         if (step.failure) collected.failures.push({ source: 'module', error: `${step.failure.role} ${step.failure.module}: ${step.failure.error}`, configuration: false });
       }
       o.metrics?.check(metricsRef(input), { ...collected, replicas, decision });
-      return { ...collected, replicas, decision, metric_failures, finished_at: Date.now() / 1000 };
+      const result = { ...collected, replicas, decision, metric_failures, finished_at: Date.now() / 1000 };
+      // In the background, never failing the check (src/recording/recorder.ts).
+      recorder.recordCheck(input, result);
+      return result;
     },
 
     /** Idempotent: makes the count `replicas`, so a retry after a crash never scales twice. Heartbeats. */
@@ -101,8 +111,12 @@ export function createScalerActivities(plugins: PluginLookup, o: ScalerActivityO
         const target = targetOf(unmasked(input));
         const result = await withHeartbeat((signal) => plugins.runtimeFor(target).ensure(target, input.replicas, { ...(signal ? { signal } : {}), ...(input.seq !== undefined ? { seq: input.seq } : {}) }));
         o.metrics?.applied(metricsRef(input), result.before, result.after);
-        return { ...result, finished_at: Date.now() / 1000 };
+        const finished_at = Date.now() / 1000;
+        recorder.recordApply(input, result.before, finished_at);
+        return { ...result, finished_at };
       } catch (e) {
+        // A superseded apply, or one on a worker that does not own the replicas, changed nothing: not recorded.
+        if (!(e instanceof SupersededError) && !(e instanceof NotOwnerError)) recorder.recordApply(input, null, Date.now() / 1000);
         if (e instanceof ConfigurationError) throw ApplicationFailure.nonRetryable(e.message, 'ConfigurationError');
         if (e instanceof SupersededError) throw ApplicationFailure.nonRetryable(e.message, 'SupersededError');
         if (e instanceof NotOwnerError) {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { DiscoverSchema } from './discover';
 import { EventsSchema } from './events';
 import { TlsSchema } from './queue';
+import { RecordingSchema } from './recording';
 import { ServiceSchema } from './service';
 
 /**
@@ -69,6 +70,8 @@ export const FileSchema = z
     llm: LlmSchema.optional(),
     /** CloudEvents sinks of every service that sets none of its own. */
     events: EventsSchema.optional(),
+    /** Traffic recording of every service that does not set its own fields (src/config/recording.ts). */
+    recording: RecordingSchema.optional(),
     services: z.array(ServiceSchema).optional(),
     /** One scaler per queue found (docs/discovery.md). */
     discover: z.array(DiscoverSchema).optional(),

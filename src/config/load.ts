@@ -11,6 +11,7 @@ import { FileSchema, LegacyScalingSchema, type FileConfig, type TemporalConfig }
 import { toFieldIssues } from './issues';
 import type { EventsConfig, SinkConfig } from './events';
 import { QueueSchema, type QueueConfig, type Tls } from './queue';
+import { mergeRecording, type RecordingConfig } from './recording';
 import { ServiceSchema, type ServiceConfig } from './service';
 
 export interface Config {
@@ -24,6 +25,8 @@ export interface Config {
   llm?: FileConfig['llm'];
   /** The top-level `events:` (each service carries it too, unless it sets its own). */
   events?: FileConfig['events'];
+  /** The top-level `recording:` (each service carries it too, merged under its own fields). */
+  recording?: RecordingConfig;
   /** `services:` of the file, then the compose file's `x-docktor:` services it does not name. */
   services: ServiceConfig[];
   /** `discover:` entries, when the file has them. */
@@ -84,19 +87,28 @@ function normalize(f: FileConfig, file: string, label: string, env: NodeJS.Proce
   // Each scaler carries its sinks (src/config/events.ts): the top-level block where it has none.
   const events = f.events ? resolveEventPaths(f.events, dir) : undefined;
   const withEvents = (s: ServiceConfig): ServiceConfig => (s.events || !events ? s : { ...s, events });
+  // And its recording settings: the top-level ones under its own (src/config/recording.ts).
+  const recording = f.recording ? resolveRecordingDir(f.recording, dir) : undefined;
+  const withRecording = <S extends { recording?: unknown }>(s: S): S => {
+    const merged = mergeRecording(recording, s.recording as RecordingConfig | undefined);
+    return merged ? { ...s, recording: merged } : s;
+  };
   const services = [
     ...own.map((s) => resolveServicePaths(s, dir)),
     ...fromCompose.map((s) => resolveServicePaths(s, path.dirname(compose_file!))),
-  ].map(withEvents);
+  ].map((s) => withRecording(withEvents(s)));
   if (services.length === 0 && !f.discover?.length) {
     const what = f.services ? 'must list at least one service' : 'required: a list of services to scale';
     throw new InputError(label, [{ path: 'services', message: `${what} (none here${compose_file ? ` nor as x-docktor: in ${compose_file}` : ''})` }]);
   }
-  const discover = f.discover?.map((d, i) => normalizeDiscover(d, i, dir, events));
+  const discover = f.discover?.map((d, i) => normalizeDiscover(d, i, dir, events)).map((d) => {
+    const own = d.template.recording as RecordingConfig | undefined;
+    return { ...d, template: withRecording(own ? { ...d.template, recording: resolveRecordingDir(own, dir) } : d.template) };
+  });
   let temporal = f.temporal.tls ? { ...f.temporal, tls: resolveTls(f.temporal.tls, dir) } : f.temporal;
   const keyFile = temporal.encryption?.key_file;
   if (keyFile) temporal = { ...temporal, encryption: { ...temporal.encryption, key_file: path.resolve(dir, keyFile) } };
-  return { file, version: f.version, temporal, compose_file, project, llm: f.llm, ...(events ? { events } : {}), services, ...(discover ? { discover } : {}) };
+  return { file, version: f.version, temporal, compose_file, project, llm: f.llm, ...(events ? { events } : {}), ...(recording ? { recording } : {}), services, ...(discover ? { discover } : {}) };
 }
 
 function normalizeDiscover(d: DiscoverEntry, index: number, dir: string, events: EventsConfig | undefined): DiscoverConfig {
@@ -130,7 +142,13 @@ function resolveServicePaths(s: ServiceConfig, dir: string): ServiceConfig {
   if (s.policies) out = { ...out, policies: s.policies.map((p) => ({ ...p, module: path.resolve(dir, p.module) })) };
   if (s.queue) out = { ...out, queue: resolveQueuePaths(s.queue, dir) as QueueConfig };
   if (s.events) out = { ...out, events: resolveEventPaths(s.events, dir) };
+  if (s.recording) out = { ...out, recording: resolveRecordingDir(s.recording, dir) };
   return out;
+}
+
+/** A recording `dir` is relative to the file that names it, like compose_file. */
+function resolveRecordingDir(r: RecordingConfig, dir: string): RecordingConfig {
+  return typeof r.dir === 'string' ? { ...r, dir: path.resolve(dir, r.dir) } : r;
 }
 
 /** The file paths of a queue config (NATS creds, TLS files, password_file), relative to `dir`. */

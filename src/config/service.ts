@@ -16,6 +16,7 @@ import { CustomStrategySchema, PolicySchema } from './extension';
 import { EventsSchema } from './events';
 import { ExternalListSchema } from './external';
 import { QueueSchema } from './queue';
+import { RecordingSchema } from './recording';
 import { RuntimeSchema } from './runtime';
 import { ScheduleSchema } from './schedule';
 
@@ -58,6 +59,8 @@ const ServiceObjectSchema = z
     runtime: RuntimeSchema.default({ kind: 'compose' }),
     /** Where this scaler sends its CloudEvents; default: the top-level `events:` (src/config/events.ts). */
     events: EventsSchema.optional(),
+    /** What each check saw, for `docktor tune`; default: the top-level `recording:` (src/config/recording.ts). */
+    recording: RecordingSchema.optional(),
   })
   .superRefine((s, ctx) => {
     if (s.max_replicas < s.min_replicas) {

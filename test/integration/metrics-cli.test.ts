@@ -95,8 +95,10 @@ describe('docktor config show', () => {
     const r = await runCli(['config', 'show', '--json'], { cwd: dir });
     assert.equal(r.code, 0, r.err);
     for (const secret of ['hunter2', 'tok-secret', 'env-secret']) assert.ok(!r.out.includes(secret), `${secret} masked`);
-    const shown = JSON.parse(r.out) as { services: Array<{ check_interval: number; runtime: { cwd: string; env: Record<string, string> } }> };
+    const shown = JSON.parse(r.out) as { services: Array<{ check_interval: number; runtime: { cwd: string; env: Record<string, string> }; recording: { enabled: boolean; dir: string; retention: string } }> };
     assert.equal(shown.services[0]?.check_interval, 10, 'defaults applied');
+    const recording = shown.services[0]?.recording;
+    assert.deepEqual([recording?.enabled, recording?.retention, path.basename(recording?.dir ?? '')], [true, '14d', 'recordings'], 'the recording settings, defaults filled in');
     assert.equal(shown.services[0]?.runtime.cwd, dir, 'paths resolved');
     assert.equal(shown.services[0]?.runtime.env.API_TOKEN, '***');
     const yaml = await runCli(['config', 'show'], { cwd: dir });

@@ -1,5 +1,6 @@
 // The check activity on its own (a plain function; the workflow tests run it inside Temporal):
 // collect then decide, failures recorded rather than thrown, a silent source timed out.
+import '../harness/temp-state-dir';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createScalerActivities } from '../../src/activities/scaler-activities';

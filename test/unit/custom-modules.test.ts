@@ -1,6 +1,7 @@
 // Custom strategy and policy modules (CONTRACT §2) through `docktor decide`, the check activity
 // and `docktor simulate`: real modules (test/fixtures/modules) in real worker threads, ESM and
 // CommonJS, good ones and ones that throw, hang or return garbage.
+import '../harness/temp-state-dir';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';

@@ -2,6 +2,7 @@
 // it runs real checks (checkService with the FAKE plugins) on the grid, folds the ones that repeat
 // the scaler's newest entry, and returns at a change, at `until`, or when its workflow's history
 // gets an event, dropping a check still in progress then.
+import '../harness/temp-state-dir';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createScalerActivities } from '../../src/activities/scaler-activities';

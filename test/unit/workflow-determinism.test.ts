@@ -14,7 +14,7 @@ const ENTRY = path.join(ROOT, 'src/workflows/index.ts');
 // them; a paused Cron has no timers and reads no clock.
 const ALLOWED_PACKAGES = new Set(['@temporalio/workflow', '@temporalio/common', 'zod', 'croner']);
 /** Source folders and files that are pure by design. */
-const ALLOWED_SOURCES = ['src/workflows/', 'src/model/', 'src/decide/', 'src/config/service.ts', 'src/config/policy.ts', 'src/config/queue.ts', 'src/config/runtime.ts', 'src/config/docker-host.ts', 'src/config/external.ts', 'src/config/schedule.ts', 'src/config/extension.ts', 'src/config/events.ts', 'src/config/secret-fields.ts', 'src/config/issues.ts', 'src/observations.ts', 'src/errors.ts', 'src/events/scaling-events.ts', 'src/events/sla-breach.ts', 'src/config/sink-name.ts'];
+const ALLOWED_SOURCES = ['src/workflows/', 'src/model/', 'src/decide/', 'src/config/service.ts', 'src/config/policy.ts', 'src/config/queue.ts', 'src/config/runtime.ts', 'src/config/docker-host.ts', 'src/config/external.ts', 'src/config/schedule.ts', 'src/config/extension.ts', 'src/config/events.ts', 'src/config/secret-fields.ts', 'src/config/issues.ts', 'src/observations.ts', 'src/errors.ts', 'src/events/scaling-events.ts', 'src/events/sla-breach.ts', 'src/config/sink-name.ts', 'src/config/recording.ts'];
 
 function runtimeImports(file: string): string[] {
   const sf = ts.createSourceFile(file, fs.readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true);

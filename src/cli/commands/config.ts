@@ -4,6 +4,8 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import { FileSchema } from '../../config/file';
 import { loadConfig, type Config } from '../../config/load';
+import { effectiveRecording } from '../../config/recording';
+import { defaultRecordingRoot } from '../../recording/store';
 import type { QueueConfig } from '../../config/queue';
 import { matchesGlob, type DiscoverConfig } from '../../config/discovered-service';
 import { connectClient, hostWorkers, type ControlClient } from '../../control/client';
@@ -27,7 +29,17 @@ export function configSchema(io: CliIO): number {
  * normalized, paths resolved) with every secret masked.
  */
 export function configShow(io: CliIO, file: string | undefined, o: { json?: boolean }): number {
-  const { file: path_, ...config } = loadConfig(file, io.cwd, io.env);
+  const { file: path_, ...loaded } = loadConfig(file, io.cwd, io.env);
+  // Each service's recording settings with the defaults filled in; the default dir is where a
+  // worker started here would record (DOCKTOR_STATE_DIR, else the state directory).
+  const root = defaultRecordingRoot(io.env, io.cwd);
+  const config = {
+    ...loaded,
+    services: loaded.services.map((s) => {
+      const { retention_s: _seconds, ...recording } = effectiveRecording(s.recording, root);
+      return { ...s, recording };
+    }),
+  };
   const shown = redactSecrets(config);
   if (o.json) io.out(JSON.stringify(shown, null, 2) + '\n');
   else io.out(`# ${path_} (effective: defaults applied, secrets masked)\n${YAML.stringify(shown, { lineWidth: 0 })}`);
