@@ -11,7 +11,8 @@
 'use strict';
 
 const { spawnSync } = require('node:child_process');
-const { existsSync, readdirSync } = require('node:fs');
+const { existsSync, mkdtempSync, readdirSync, rmSync } = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
@@ -204,6 +205,10 @@ async function main() {
     return 1;
   }
   const env = { ...process.env };
+  // Process pools and traffic recordings of tests that name no state directory of their own go
+  // to one of this run, removed at the end, never to the machine's (/var/lib/docktor as root).
+  let stateDir;
+  if (!env.DOCKTOR_STATE_DIR) env.DOCKTOR_STATE_DIR = stateDir = mkdtempSync(path.join(os.tmpdir(), 'docktor-test-state-'));
   const needsServices = selected.some((t) => !t.source.startsWith('test/unit/'));
   const t0 = Date.now();
   try {
@@ -215,6 +220,7 @@ async function main() {
   } finally {
     await stopServices();
     if (needsServices) await removeLeftoverContainers();
+    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
   }
 }
 
