@@ -42,8 +42,9 @@ export interface BenchResults {
 const n0 = (v: number) => Math.round(v).toLocaleString('en-US');
 const s = (v: number | null) => (v === null ? 'n/a' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 const pct = (v: number) => `${(v * 100).toFixed(0)}%`;
-/** A figure that may be missing (NaN becomes null in the parts' JSON): n/a. */
-const f3 = (v: number | null | undefined) => (v === null || v === undefined || Number.isNaN(v) ? 'n/a' : v.toFixed(3));
+/** A figure that may be missing (NaN becomes null in the parts' JSON: a percentile of no checks): n/a. */
+const fx = (v: number | null | undefined, digits: number) => (v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(digits));
+const f3 = (v: number | null | undefined) => fx(v, 3);
 
 function table(header: string[], rows: string[][]): string {
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
@@ -430,17 +431,17 @@ function fleet(r: BenchResults, out: string[]): void {
       runs.map((x) => [
         String(x.services),
         `${n0(x.ticks)} / ${n0(x.expectedTicks)}`,
-        x.latenessP50.toFixed(3),
-        x.latenessP99.toFixed(3),
-        x.latenessMax.toFixed(3),
-        x.driftP50.toFixed(3),
-        x.driftP99.toFixed(3),
-        x.workerRssMiB.toFixed(0),
-        x.serverRssMiB === null ? 'n/a' : x.serverRssMiB.toFixed(0),
-        x.workerCpuPct.toFixed(0),
-        x.serverCpuPct === null ? 'n/a' : x.serverCpuPct.toFixed(0),
-        x.loadAverage.toFixed(1),
-        x.startSeconds.toFixed(1) + (x.failures ? ` (${x.failures} failed)` : ''),
+        fx(x.latenessP50, 3),
+        fx(x.latenessP99, 3),
+        fx(x.latenessMax, 3),
+        fx(x.driftP50, 3),
+        fx(x.driftP99, 3),
+        fx(x.workerRssMiB, 0),
+        fx(x.serverRssMiB, 0),
+        fx(x.workerCpuPct, 0),
+        fx(x.serverCpuPct, 0),
+        fx(x.loadAverage, 1),
+        fx(x.startSeconds, 1) + (x.failures ? ` (${x.failures} failed)` : ''),
       ]),
     ),
   );
@@ -448,7 +449,7 @@ function fleet(r: BenchResults, out: string[]): void {
   out.push(
     table(
       ['services', 'actions/check', 'actions/s', 'events/check', 'history bytes/check', 'history KiB/s'],
-      runs.map((x) => [String(x.services), x.actionsPerCheck?.toFixed(3) ?? 'n/a', x.actionsPerSecond?.toFixed(2) ?? 'n/a', x.eventsPerCheck.toFixed(2), x.historyBytesPerCheck.toFixed(0), (x.historyBytesPerSecond / 1024).toFixed(1)]),
+      runs.map((x) => [String(x.services), fx(x.actionsPerCheck, 3), fx(x.actionsPerSecond, 2), fx(x.eventsPerCheck, 2), fx(x.historyBytesPerCheck, 0), fx(x.historyBytesPerSecond / 1024, 1)]),
     ),
   );
   out.push('');
@@ -468,11 +469,12 @@ function fleet(r: BenchResults, out: string[]): void {
       'Checks that did not begin inside the window are in no percentile: where far fewer checks ran than expected, the real lateness is worse than the figures.',
   );
   const worst = runs[runs.length - 1];
-  if (worst && worst.workflowTaskWaitP99 > 2 * worst.timerLateP99 && worst.latenessP99 >= FLEET_GOAL.p99) {
+  // Only when timers drive the checks (the watch design has none: its timer p99 is n/a).
+  if (worst && Number.isFinite(worst.timerLateP99) && worst.workflowTaskWaitP99 > 2 * worst.timerLateP99 && worst.latenessP99 >= FLEET_GOAL.p99) {
     out.push('');
     out.push(
-      `At ${worst.services} services workflow tasks wait ${worst.workflowTaskWaitP99.toFixed(1)} s (p99) to be picked up by the worker, while the server fires timers ${worst.timerLateP99.toFixed(3)} s late (p99): ` +
-        `the limit is the one worker's workflow-task throughput (its process used ${worst.workerCpuPct.toFixed(0)}% of one core; workflow code runs on ${DEFAULT_WORKFLOW_THREADS} threads) on this shared machine, not the server. ` +
+      `At ${worst.services} services workflow tasks wait ${fx(worst.workflowTaskWaitP99, 1)} s (p99) to be picked up by the worker, while the server fires timers ${fx(worst.timerLateP99, 3)} s late (p99): ` +
+        `the limit is the one worker's workflow-task throughput (its process used ${fx(worst.workerCpuPct, 0)}% of one core; workflow code runs on ${DEFAULT_WORKFLOW_THREADS} threads) on this shared machine, not the server. ` +
         'More workers (`docktor worker`, CONTRACT §1: many may run) or fewer workflow tasks per check would move it.',
     );
   }
@@ -483,8 +485,8 @@ function fleet(r: BenchResults, out: string[]): void {
     const ok = goal.latenessP99 < FLEET_GOAL.p99 && goal.ticks >= 0.8 * goal.expectedTicks;
     out.push(
       `Goal (${FLEET_GOAL.services} services at ${FLEET_GOAL.interval} s with p99 lateness < ${FLEET_GOAL.p99} s on this ${r.machine.cpus}-CPU machine): ` +
-        (ok ? `**met**: p99 ${goal.latenessP99.toFixed(3)} s` : `**not met**: p99 ${goal.latenessP99.toFixed(3)} s over ${n0(goal.ticks)} of ${n0(goal.expectedTicks)} expected checks`) +
-        ` (interval drift p99 ${goal.driftP99.toFixed(3)} s${goal.driftP99 < FLEET_GOAL.p99 ? ', also under the goal' : ', above the goal'}).`,
+        (ok ? `**met**: p99 ${fx(goal.latenessP99, 3)} s` : `**not met**: p99 ${fx(goal.latenessP99, 3)} s over ${n0(goal.ticks)} of ${n0(goal.expectedTicks)} expected checks`) +
+        ` (interval drift p99 ${fx(goal.driftP99, 3)} s${goal.driftP99 < FLEET_GOAL.p99 ? ', also under the goal' : ', above the goal'}).`,
     );
   }
   out.push('');
@@ -516,9 +518,9 @@ function cost(r: BenchResults, out: string[]): void {
       runs.map((x) => [
         String(x.checkInterval),
         n0(x.ticks),
-        x.actionsPerCheck?.toFixed(3) ?? 'n/a',
-        x.eventsPerCheck.toFixed(2),
-        x.historyBytesPerCheck.toFixed(0),
+        fx(x.actionsPerCheck, 3),
+        fx(x.eventsPerCheck, 2),
+        fx(x.historyBytesPerCheck, 0),
         Object.entries(x.actions?.byType ?? {}).map(([k, v]) => `${k} ${v}`).join(', ') || '-',
         x.actionsPerCheck !== null && x.actionsPerCheck <= 0.25 && x.eventsPerCheck <= 1 ? '**met**' : '**not met**',
       ]),
