@@ -12,6 +12,7 @@ import { freePort } from './dev/free-port';
 import { docktorMetrics } from './metrics/docktor-metrics';
 import { serveMetrics } from './metrics/metrics-server';
 import { connectOptions } from './temporal-connection';
+import { watchCapacity } from './worker-capacity';
 
 export const WORKFLOWS_PATH = path.join(__dirname, 'workflows', 'index.js');
 
@@ -111,6 +112,7 @@ export async function createScalerWorker(o: ScalerWorkerOptions): Promise<{ work
     // them every second, not every 0.8 x the heartbeat timeout.
     maxHeartbeatThrottleInterval: '1s',
   });
+  watchCapacity(worker, o.maxConcurrentActivities ?? DEFAULT_MAX_CONCURRENT_ACTIVITIES);
   return { worker, connection, ownsConnection: o.connection === undefined };
 }
 
