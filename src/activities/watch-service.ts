@@ -243,7 +243,11 @@ export function createWatchService(check: (input: CheckInput) => Promise<CheckRe
       for (;;) {
         progress.next_check_at = nextAt;
         if (nextAt >= input.until) {
-          await sleepUntil(input.until);
+          // Right after the stretch's last check, not at `until`: the next watch then has a whole
+          // interval to start before its first check, where waiting for `until` left it anything
+          // from nothing to an interval (issue 27: at 2,000 scalers the checks after a stretch's
+          // end were late). A stretch without a check still waits (else it would return at once, again and again).
+          if (progress.checks.length === 0) await sleepUntil(input.until);
           progress.ended = stop ?? 'until';
           return withFound(progress);
         }

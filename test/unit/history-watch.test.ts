@@ -14,6 +14,11 @@ type Event = temporal.api.history.v1.IHistoryEvent;
 const scheduled: Event = { eventType: T.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, activityTaskScheduledEventAttributes: { activityId: '7' } };
 const signaled: Event = { eventType: T.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED };
 
+/** Waits (up to 10 s, the machine may be busy) until `ok`. */
+async function until(ok: () => boolean): Promise<void> {
+  for (const deadline = Date.now() + 10_000; !ok() && Date.now() < deadline; ) await sleep(5);
+}
+
 /** A FAKE workflow service: long polls return after 5 ms with nothing new; counts the calls. */
 function fakeService(o: { exhausted?: boolean; newest?: () => Event[] } = {}) {
   const calls = { long: 0, reverse: 0 };
@@ -38,10 +43,13 @@ describe('historyWatch', () => {
     const budget = new LongPollBudget(10);
     const done = new AbortController();
     const w = historyWatch(client, 'ns', 'wf', 'run', '7', 1000, budget)(done.signal);
-    await sleep(60);
-    assert.ok(calls.long > 3, `it long-polls: ${calls.long}`);
-    assert.equal(budget.inUse, 1);
-    done.abort();
+    try {
+      await until(() => calls.long > 3);
+      assert.ok(calls.long > 3, `it long-polls: ${calls.long}`);
+      assert.equal(budget.inUse, 1);
+    } finally {
+      done.abort();
+    }
     assert.equal(await Promise.race([w, sleep(1000).then(() => 'still polling')]), 'event');
     const after = calls.long;
     await sleep(60);
@@ -55,20 +63,26 @@ describe('historyWatch', () => {
     const budget = new LongPollBudget(0);
     const done = new AbortController();
     const w = historyWatch(client, 'ns', 'wf', 'run', '7', 20, budget)(done.signal);
-    await sleep(110);
-    assert.equal(calls.long, 0, 'no long poll');
-    assert.ok(calls.reverse >= 3, `glances: ${calls.reverse}`);
-    newest = [signaled, scheduled];
-    assert.equal(await Promise.race([w, sleep(1000).then(() => 'asleep')]), 'event');
-    done.abort();
+    try {
+      await until(() => calls.reverse >= 3);
+      assert.equal(calls.long, 0, 'no long poll');
+      assert.ok(calls.reverse >= 3, `glances: ${calls.reverse}`);
+      newest = [signaled, scheduled];
+      assert.equal(await Promise.race([w, sleep(5000).then(() => 'asleep')]), 'event');
+    } finally {
+      done.abort();
+    }
   });
 
   it('a signal from before its schedule does not wake it', async () => {
     const { client } = fakeService({ newest: () => [scheduled, signaled] });
     const done = new AbortController();
     const w = historyWatch(client, 'ns', 'wf', 'run', '7', 10, new LongPollBudget(0))(done.signal);
-    assert.equal(await Promise.race([w, sleep(80).then(() => 'asleep')]), 'asleep');
-    done.abort();
+    try {
+      assert.equal(await Promise.race([w, sleep(80).then(() => 'asleep')]), 'asleep');
+    } finally {
+      done.abort();
+    }
     assert.equal(await w, 'event');
   });
 
@@ -77,11 +91,15 @@ describe('historyWatch', () => {
     const budget = new LongPollBudget(10);
     const done = new AbortController();
     const w = historyWatch(client, 'ns', 'wf', 'run', '7', 20, budget)(done.signal);
-    assert.equal(await Promise.race([w, sleep(100).then(() => 'asleep')]), 'asleep', 'not woken by the error');
-    assert.equal(calls.long, 1);
-    assert.ok(calls.reverse >= 2);
-    assert.equal(budget.inUse, 0);
-    done.abort();
+    try {
+      await until(() => calls.reverse >= 2);
+      assert.equal(await Promise.race([w, sleep(50).then(() => 'asleep')]), 'asleep', 'not woken by the error');
+      assert.equal(calls.long, 1);
+      assert.ok(calls.reverse >= 2);
+      assert.equal(budget.inUse, 0);
+    } finally {
+      done.abort();
+    }
     await w;
   });
 });

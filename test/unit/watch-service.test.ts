@@ -41,16 +41,18 @@ async function keyOf(check: (i: CheckInput) => Promise<CheckResult>): Promise<st
 }
 
 describe('watch activity', () => {
-  it('folds checks that repeat the newest entry and returns at `until` with the state after the last', async () => {
+  it('folds checks that repeat the newest entry and returns right after the last check before `until`, with the state after it', async () => {
     const { queue, checkService } = setup(50);
     const beats: WatchProgress[] = [];
     const watch = createWatchService(checkService, { watch: () => new Promise(() => undefined), heartbeat: (p) => beats.push(structuredClone(p)) });
     const last_key = await keyOf(checkService);
     const readsBefore = queue.reads;
-    const started = Date.now();
-    const r = await watch(watchInput({ last_key }));
+    const until = Date.now() / 1000 + 0.6;
+    const r = await watch(watchInput({ last_key, until }));
     assert.equal(r.ended, 'until');
-    assert.ok(Date.now() - started >= 550, 'it waits until `until`');
+    const last = r.checks[r.checks.length - 1]?.last_at ?? 0;
+    assert.ok(last >= until - 0.1 && Date.now() / 1000 < until, `it returns right after the last check before \`until\` (${(until - last).toFixed(3)} s before it), not at \`until\``);
+    assert.ok(r.next_check_at !== null && r.next_check_at >= until, 'the next check is the next watch\'s');
     assert.equal(r.checks.length, 1);
     const [fold] = r.checks;
     assert.ok(fold && fold.checks >= 8, `about 12 checks at 0.05 s in 0.6 s, got ${fold?.checks}`);
@@ -135,8 +137,10 @@ describe('watch activity', () => {
     const { queue, checkService } = setup(50);
     const watch = createWatchService(checkService, { watch: () => new Promise(() => undefined) });
     const slow = ServiceSchema.parse({ ...service, check_interval: 10 });
+    const started = Date.now();
     const r = await watch(watchInput({ service: slow, check_now: false, not_before: Date.now() / 1000, until: Date.now() / 1000 + 0.3 }));
     assert.deepEqual([r.ended, r.checks.length, queue.reads], ['until', 0, 0]);
+    assert.ok(Date.now() - started >= 250, 'a stretch without a check waits until `until` (it does not return at once, again and again)');
     assert.ok(r.next_check_at !== null && r.next_check_at > Date.now() / 1000 + 1);
   });
 
