@@ -100,6 +100,8 @@ export interface FleetOptions {
    * one task queue, or 0 for one worker in this process (the default).
    */
   workers?: number[];
+  /** Per size (the last one for the sizes after it): the check interval; default checkInterval. */
+  intervals?: number[];
   log?: (line: string) => void;
 }
 
@@ -557,7 +559,8 @@ export async function benchFleet(o: FleetOptions): Promise<{ runs: FleetRun[]; s
       const target = workers > 0 ? await fleetWorkers(workers, server.address, server.namespace, taskQueue, server.metricsUrl) : await fleetWorker(server.address, server.namespace, taskQueue, server.metricsUrl);
       if (workers > 0) log(`fleet: ${workers} worker processes (pids ${target.workerPids.join(', ')})`);
       try {
-        runs.push(await runOne(target, o.sizes[i]!, o, i));
+        const checkInterval = o.intervals?.[Math.min(i, o.intervals.length - 1)] ?? o.checkInterval;
+        runs.push(await runOne(target, o.sizes[i]!, { ...o, checkInterval }, i));
       } finally {
         await target.stop();
       }

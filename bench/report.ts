@@ -423,7 +423,7 @@ function fleet(r: BenchResults, out: string[]): void {
   out.push(
     `N \`serviceScaler\` workflows on ONE worker (\`workers\` 1: in the benchmark's process, \`createScalerWorker\` with its defaults: ${DEFAULT_WORKFLOW_THREADS} workflow threads, ${n0(DEFAULT_MAX_CONCURRENT_ACTIVITIES)} activity slots) or on several worker PROCESSES polling one task queue (bench/fleet-worker.ts, \`--fleet-workers\`; each the same worker with its own fake plugins, as \`docktor worker\` on several machines), and the real Temporal dev server (${r.fleet.serverKind === 'cli' ? '`temporal server start-dev`, in memory, its default limits' : "the SDK's test server"}), all on this machine, ` +
       'with the in-memory FAKE runtime and queue source of test/harness/fake-plugins.ts (one per service; steady metrics, so decisions hold). ' +
-      `Each workflow checks every ${runs[0]?.checkInterval ?? 5} s on the scaler's grid (every interval, at a phase hashed from its id, so the N scalers do not check at once), inside a \`watchService\` activity that runs the checks and returns when a decision changes or after a quiet stretch (docs/architecture.md, "Durable cost"; the apply activity runs only when the replica count changes, and search attributes are upserted only when they change: here, after the first check, neither). All N are started at once (as \`docktor up\` does), then measured in steady state: the window begins after every scaler's short stretches, two intervals into its first quiet one (or \`--fleet-settle\` seconds after the last start), so the start-up burst is not part of the figures.`,
+      `Each workflow checks every ${[...new Set(runs.map((x) => x.checkInterval))].join(' or ')} s (the \`interval\` column) on the scaler's grid (every interval, at a phase hashed from its id, so the N scalers do not check at once), inside a \`watchService\` activity that runs the checks and returns when a decision changes or after a quiet stretch (docs/architecture.md, "Durable cost"; the apply activity runs only when the replica count changes, and search attributes are upserted only when they change: here, after the first check, neither). All N are started at once (as \`docktor up\` does), then measured in steady state: the window begins after every scaler's short stretches, two intervals into its first quiet one (or \`--fleet-settle\` seconds after the last start), so the start-up burst is not part of the figures.`,
   );
   out.push('');
   out.push(
@@ -434,9 +434,10 @@ function fleet(r: BenchResults, out: string[]): void {
   out.push('');
   out.push(
     table(
-      ['services', 'workers', 'checks measured / expected', 'lateness p50 s', 'p99 s', 'max s', 'drift p50 s', 'drift p99 s', 'worker RSS MiB', 'server RSS MiB', 'worker CPU %', 'server CPU %', 'load average', 'start all s'],
+      ['services', 'interval s', 'workers', 'checks measured / expected', 'lateness p50 s', 'p99 s', 'max s', 'drift p50 s', 'drift p99 s', 'worker RSS MiB', 'server RSS MiB', 'worker CPU %', 'server CPU %', 'load average', 'start all s'],
       runs.map((x) => [
         String(x.services),
+        String(x.checkInterval),
         x.workers > 0 ? `${x.workers} process${x.workers > 1 ? 'es' : ''}` : '1 (in the bench process)',
         `${n0(x.ticks)} / ${n0(x.expectedTicks)}`,
         fx(x.latenessP50, 3),

@@ -40,8 +40,8 @@ describe('bench report of a fleet run with missing figures', () => {
     const fleet = JSON.parse(JSON.stringify({ runs: [run, { ...run, latenessP99: NaN, driftP99: NaN, workerRssMiB: NaN, workerRssMiBEach: [NaN] }], serverKind: 'cli' })) as { runs: FleetRun[]; serverKind: string };
     const md = benchmarksMarkdown({ machine: { date: '2026-12-07T00:00:00Z', cpus: 2, cpuModel: 'x', memoryGiB: 4, node: 'v20', os: 'linux' }, totalSeconds: 1, parts: ['fleet'], fleet });
     const section = md.slice(md.indexOf('## 3.'), md.indexOf('## 4.'));
-    assert.match(section, /\| 2000 \| 1 \(in the bench process\) \| 9,405 \/ 12,000 \| 0\.100 \| 3\.990 \|/);
-    assert.match(section, /\| 2000 \| 1 \(in the bench process\) \| 9,405 \/ 12,000 \| 0\.100 \| n\/a \|/, 'a missing p99 is n/a');
+    assert.match(section, /\| 2000 \| 10 \| 1 \(in the bench process\) \| 9,405 \/ 12,000 \| 0\.100 \| 3\.990 \|/);
+    assert.match(section, /\| 2000 \| 10 \| 1 \(in the bench process\) \| 9,405 \/ 12,000 \| 0\.100 \| n\/a \|/, 'a missing p99 is n/a');
     assert.doesNotMatch(section, /NaN|null|undefined/);
   });
 });
