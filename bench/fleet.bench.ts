@@ -62,6 +62,8 @@ export interface FleetRun {
   /** p99 of: how late the server fired the timer; how long workflow tasks waited for the worker; how long the worker held one (its local activities included). */
   timerLateP99: number;
   workflowTaskWaitP99: number;
+  /** p99 of how long activities (the watches) waited to be picked up by a worker (schedule-to-start). */
+  activityWaitP99: number;
   workflowTaskRunP99: number;
   /** Worker processes; 0: one worker in the benchmark's own process, beside its client. */
   workers: number;
@@ -216,6 +218,8 @@ const WORKFLOW_TASK_SCHEDULED = 5;
 const WORKFLOW_TASK_STARTED = 6;
 const WORKFLOW_TASK_COMPLETED = 7;
 const TIMER_STARTED = 17;
+const ACTIVITY_TASK_SCHEDULED = 10;
+const ACTIVITY_TASK_STARTED = 11;
 const TIMER_FIRED = 18;
 
 type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
@@ -235,19 +239,21 @@ interface HistoryTimes {
   /** Where lateness comes from when timers drive the checks. */
   timerLate: number[];
   workflowTaskWait: number[];
+  activityWait: number[];
   workflowTaskRun: number[];
   /** Events inside the window, and their encoded size. */
   events: number;
   bytes: number;
 }
 
-const HISTORY_TIME_KEYS = ['timerLate', 'workflowTaskWait', 'workflowTaskRun'] as const;
+const HISTORY_TIME_KEYS = ['timerLate', 'workflowTaskWait', 'workflowTaskRun', 'activityWait'] as const;
 
 function historyTimes(history: History, from: number, to: number): HistoryTimes {
-  const out: HistoryTimes = { timerLate: [], workflowTaskWait: [], workflowTaskRun: [], events: 0, bytes: 0 };
+  const out: HistoryTimes = { timerLate: [], workflowTaskWait: [], workflowTaskRun: [], activityWait: [], events: 0, bytes: 0 };
   let lastTaskStart = NaN;
   let taskScheduled = NaN;
   const timerFireAt = new Map<string, number>();
+  const activityScheduledAt = new Map<string, number>();
   for (const e of history.events ?? []) {
     const type = Number(e.eventType);
     const at = seconds(e.eventTime);
@@ -257,6 +263,11 @@ function historyTimes(history: History, from: number, to: number): HistoryTimes 
       out.bytes += temporal.api.history.v1.HistoryEvent.encode(e).finish().length;
     }
     if (type === WORKFLOW_TASK_SCHEDULED) taskScheduled = at;
+    else if (type === ACTIVITY_TASK_SCHEDULED) activityScheduledAt.set(String(e.eventId ?? ''), at);
+    else if (type === ACTIVITY_TASK_STARTED) {
+      const scheduledAt = activityScheduledAt.get(String(e.activityTaskStartedEventAttributes?.scheduledEventId ?? ''));
+      if (scheduledAt !== undefined && scheduledAt >= from && scheduledAt <= to) out.activityWait.push(Math.max(0, at - scheduledAt));
+    }
     else if (type === WORKFLOW_TASK_COMPLETED && inWindow && !Number.isNaN(lastTaskStart)) out.workflowTaskRun.push(Math.max(0, at - lastTaskStart));
     if (type === WORKFLOW_TASK_STARTED) {
       // Tasks scheduled inside the window only: the first task of every workflow waits out the start-up burst.
@@ -374,7 +385,7 @@ export async function runOne(t: FleetTarget, n: number, o: FleetOptions, round: 
     drift.push(...c.drift);
   }
   const histories = await pool(ids, QUERY_CONCURRENCY, (id) => client.workflow.getHandle(id).fetchHistory());
-  const all: HistoryTimes = { timerLate: [], workflowTaskWait: [], workflowTaskRun: [], events: 0, bytes: 0 };
+  const all: HistoryTimes = { timerLate: [], workflowTaskWait: [], workflowTaskRun: [], activityWait: [], events: 0, bytes: 0 };
   for (const h of histories) {
     if (h === null) continue;
     const x = historyTimes(h, windowStart, windowEnd);
@@ -400,6 +411,7 @@ export async function runOne(t: FleetTarget, n: number, o: FleetOptions, round: 
     driftMax: drift.length ? drift[drift.length - 1]! : NaN,
     timerLateP99: percentile(all.timerLate, 99),
     workflowTaskWaitP99: percentile(all.workflowTaskWait, 99),
+    activityWaitP99: percentile(all.activityWait, 99),
     workflowTaskRunP99: percentile(all.workflowTaskRun, 99),
     workers: pids.includes(process.pid) ? 0 : pids.length,
     workerRssMiB: Math.max(...workerRss),
@@ -420,7 +432,7 @@ export async function runOne(t: FleetTarget, n: number, o: FleetOptions, round: 
   };
   log(
     `fleet: ${n} services at ${o.checkInterval} s: ${run.ticks} checks, lateness p50 ${run.latenessP50.toFixed(3)} s, p99 ${run.latenessP99.toFixed(3)} s ` +
-      `(drift p99 ${run.driftP99.toFixed(3)} s; p99 timer late ${run.timerLateP99.toFixed(3)} s, workflow task wait ${run.workflowTaskWaitP99.toFixed(3)} s, workflow task run ${run.workflowTaskRunP99.toFixed(3)} s), worker RSS ${run.workerRssMiBEach.map((x) => x.toFixed(0)).join(' + ')} MiB, worker CPU ${run.workerCpuPctEach.map((x) => x.toFixed(0)).join(' + ')}%, load average ${run.loadAverage.toFixed(1)}; ` +
+      `(drift p99 ${run.driftP99.toFixed(3)} s; p99 timer late ${run.timerLateP99.toFixed(3)} s, workflow task wait ${run.workflowTaskWaitP99.toFixed(3)} s, workflow task run ${run.workflowTaskRunP99.toFixed(3)} s, activity wait ${run.activityWaitP99.toFixed(3)} s), worker RSS ${run.workerRssMiBEach.map((x) => x.toFixed(0)).join(' + ')} MiB, worker CPU ${run.workerCpuPctEach.map((x) => x.toFixed(0)).join(' + ')}%, load average ${run.loadAverage.toFixed(1)}; ` +
       `cost: ${run.actionsPerCheck?.toFixed(3) ?? 'n/a'} actions/check (${run.actionsPerSecond?.toFixed(2) ?? 'n/a'}/s; ${JSON.stringify(actions?.byType ?? {})}), ` +
       `${run.eventsPerCheck.toFixed(2)} events/check, ${run.historyBytesPerCheck.toFixed(0)} history bytes/check (${(run.historyBytesPerSecond / 1024).toFixed(1)} KiB/s)`,
   );

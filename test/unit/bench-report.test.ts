@@ -32,7 +32,7 @@ describe('bench report of a fleet run with missing figures', () => {
     const run: FleetRun = {
       services: 2000, checkInterval: 10, measuredSeconds: 60, startSeconds: 30, ticks: 9405, expectedTicks: 12000,
       latenessP50: 0.1, latenessP99: 3.99, latenessMax: 5, driftP50: 0, driftP99: 1.97, driftMax: 3,
-      timerLateP99: NaN, workflowTaskWaitP99: 0.5, workflowTaskRunP99: NaN,
+      timerLateP99: NaN, workflowTaskWaitP99: 0.5, activityWaitP99: NaN, workflowTaskRunP99: NaN,
       workers: 0, workerRssMiB: 1363, workerRssMiBEach: [1363], workerCpuPctEach: [90], serverRssMiB: null, workerCpuPct: 90, serverCpuPct: null, loadAverage: NaN, failures: 0,
       actions: null, actionsPerCheck: null, actionsPerSecond: null, historyEvents: 0, eventsPerCheck: NaN, historyBytesPerCheck: NaN, historyBytesPerSecond: NaN,
     };
