@@ -501,9 +501,23 @@ function fleet(r: BenchResults, out: string[]): void {
         'More workers (`docktor worker`, CONTRACT §1: many may run) or fewer workflow tasks per check would move it.',
     );
   }
+  // Where the time went: workers that were mostly idle while checks were late waited for the server or the machine.
+  const starved = runs.filter((x) => x.latenessP99 >= FLEET_P99 && x.loadAverage > r.machine.cpus);
+  if (starved.length > 0) {
+    out.push('');
+    out.push(
+      starved
+        .map(
+          (x) =>
+            `At ${n0(x.services)} services the machine's load average was ${fx(x.loadAverage, 1)} on ${r.machine.cpus} CPUs (other work on it included) while the workers used ${each(x.workerCpuPctEach, x.workerCpuPct)}% of a core and the server ${fx(x.serverCpuPct, 0)}%: ` +
+            `the checks waited for CPU (workflow tasks ${fx(x.workflowTaskWaitP99, 1)} s at p99 before a worker had them), and ${n0(x.expectedTicks - x.ticks)} of the checks expected did not begin in the window. These figures measure that contention, not what the workers can carry.`,
+        )
+        .join(' '),
+    );
+  }
   out.push('');
   for (const g of FLEET_GOALS) {
-    const what = `${n0(g.services)} services at ${g.interval} s on ${g.several ? 'several worker processes' : 'one worker'}, p99 lateness < ${g.p99} s, on this ${r.machine.cpus}-CPU machine`;
+    const what = `${n0(g.services)} services at ${g.interval} s${g.several ? ' or longer' : ''} on ${g.several ? 'several worker processes' : 'one worker'}, p99 lateness < ${g.p99} s, on this ${r.machine.cpus}-CPU machine`;
     // At the goal's interval or a longer one (several workers on 2 cores compete for them).
     const goal = runs.find((x) => x.services === g.services && x.checkInterval >= g.interval && (g.several ? x.workers > 1 : x.workers <= 1));
     if (!goal) {
