@@ -94,6 +94,8 @@ export function historyWatch(client: Client, namespace: string, workflowId: stri
     const res = await client.workflowService.getWorkflowExecutionHistoryReverse({ namespace, execution, maximumPageSize: GLANCE_EVENTS });
     for (const e of res.history?.events ?? []) {
       if (ours(e)) return undefined;
+      // The workflow is closed (a long poll learns it from the missing page token).
+      if (e.eventType != null && CLOSED.has(e.eventType)) return 'event';
       const kind = wakes(e);
       if (kind) return kind;
     }
@@ -138,6 +140,15 @@ export function historyWatch(client: Client, namespace: string, workflowId: stri
     }
   };
 }
+
+const CLOSED = new Set<number>([
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
+]);
 
 /** Events a glance reads: the newest ones, which hold any input that came during one interval. */
 const GLANCE_EVENTS = 50;

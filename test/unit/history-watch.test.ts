@@ -74,6 +74,17 @@ describe('historyWatch', () => {
     }
   });
 
+  it('glancing, a closed workflow ends it', async () => {
+    const { client } = fakeService({ newest: () => [{ eventType: T.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED }, scheduled] });
+    const done = new AbortController();
+    const w = historyWatch(client, 'ns', 'wf', 'run', '7', 10_000, new LongPollBudget(0))(done.signal);
+    try {
+      assert.equal(await Promise.race([w, sleep(5000).then(() => 'asleep')]), 'event');
+    } finally {
+      done.abort();
+    }
+  });
+
   it('a signal from before its schedule does not wake it', async () => {
     const { client } = fakeService({ newest: () => [scheduled, signaled] });
     const done = new AbortController();
