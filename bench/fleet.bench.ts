@@ -4,7 +4,9 @@
 // worker memory, and what the fleet costs Temporal (issue 15). Goal on this 2-core machine: 500
 // services at a 5 s interval, p99 < 1 s.
 //
-// Measured over a window after every workflow has run (two intervals, or `settleSeconds`):
+// Measured over a window in steady state (`settleSeconds` after the last start; by default the
+// first quiet stretch of every scaler, after its short ones, and two intervals: the start-up
+// burst of N first checks, records and short stretches is not what a fleet does the rest of the day):
 // - tick lateness: how late a check began against its schedule. Each scaler checks on its own
 //   grid (src/model/check-schedule.ts: every check_interval at a phase fixed by its id); a
 //   check begins when it reads its queue source, whose time the bench's fake source records. So
@@ -17,8 +19,10 @@
 // The histories are read after the workflows are terminated (from the server alone), so reading
 // them neither needs nor disturbs the worker. The event histories also say where lateness comes
 // from when timers drive the checks (timer fired late, workflow task wait and run).
+import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
@@ -29,10 +33,12 @@ import { startDevServer, type DevServer } from '../src/dev/temporal-server';
 import { createScalerWorker } from '../src/worker';
 import { checkPhase } from '../src/model/check-schedule';
 import { WORKFLOW_TYPE, scalerWorkflowId } from '../src/workflows/definitions';
+import { ACTIVE_QUIET_SHARE, WATCH_QUIET_SECONDS } from '../src/workflows/scaler-activity-options';
 import type { ScalerInput } from '../src/model/scaler-state';
 import { FakeQueueSource, FakeRuntime } from '../test/harness/fake-plugins';
 import { actionsBetween, scrapeActions, type ActionCount } from '../test/harness/temporal-actions';
 import { readProcStat, readVmRssKb, ticksPerSecond, type ProcStat } from '../src/runtimes/proc-stats';
+import { FLEET_WORKER_ENV, FleetWorkerReply, type FleetWorkerArgs, type FleetWorkerRequest } from './fleet-ipc';
 
 export interface FleetRun {
   services: number;
@@ -56,13 +62,19 @@ export interface FleetRun {
   /** p99 of: how late the server fired the timer; how long workflow tasks waited for the worker; how long the worker held one (its local activities included). */
   timerLateP99: number;
   workflowTaskWaitP99: number;
+  /** p99 of how long activities (the watches) waited to be picked up by a worker (schedule-to-start). */
+  activityWaitP99: number;
   workflowTaskRunP99: number;
-  /** Largest RSS of the benchmark process (the worker and its client), MiB. */
+  /** Worker processes; 0: one worker in the benchmark's own process, beside its client. */
+  workers: number;
+  /** Largest RSS of a worker process over the window, MiB (one figure per worker in workerRssMiBEach). */
   workerRssMiB: number;
+  workerRssMiBEach: number[];
   /** Largest RSS of the dev server process(es), MiB; null when not found. */
   serverRssMiB: number | null;
-  /** CPU of the worker process, % of one core, averaged over the window. */
+  /** CPU of the worker processes together, % of one core, averaged over the window (each in workerCpuPctEach). */
   workerCpuPct: number;
+  workerCpuPctEach: number[];
   serverCpuPct: number | null;
   /** Mean 1-minute load average of the machine over the window (other work on it included). */
   loadAverage: number;
@@ -83,8 +95,15 @@ export interface FleetOptions {
   sizes: number[];
   checkInterval: number;
   measureSeconds: number;
-  /** Seconds between starting the workflows and the window (default two intervals + 1 s). */
+  /** Seconds between starting the workflows and the window (default: steadySettleSeconds). */
   settleSeconds?: number;
+  /**
+   * Per size (the last one for the sizes after it): worker processes (bench/fleet-worker.ts) on
+   * one task queue, or 0 for one worker in this process (the default).
+   */
+  workers?: number[];
+  /** Per size (the last one for the sizes after it): the check interval; default checkInterval. */
+  intervals?: number[];
   log?: (line: string) => void;
 }
 
@@ -124,6 +143,8 @@ function fleetService(i: number, checkInterval: number): ServiceConfig {
 export interface FleetPlugins extends PluginLookup {
   /** Per service name, when its checks began (unix seconds): when they read the fake queue. */
   readTimes(service: string): number[];
+  /** Every service's check starts at or after `from`. */
+  readsSince(from: number): Record<string, number[]>;
 }
 
 /** One FakeRuntime and FakeQueueSource per service: steady traffic, so decisions hold. */
@@ -148,6 +169,7 @@ export function fleetPlugins(): FleetPlugins {
     },
     // The consumer is the service's name (fleetService).
     readTimes: (service) => queues.get(service)?.readAt ?? [],
+    readsSince: (from) => Object.fromEntries([...queues].map(([name, q]) => [name, q.readAt.filter((t) => t >= from)])),
   };
 }
 
@@ -161,8 +183,8 @@ interface ProcTimes {
   cpuTicks: number;
 }
 
-/** RSS and CPU ticks of this process's descendants (the dev server), from /proc; null off Linux. */
-function descendants(): ProcTimes | null {
+/** RSS and CPU ticks of this process's descendants but `workers` and theirs (the dev server), from /proc; null off Linux. */
+function descendants(workers: number[]): ProcTimes | null {
   try {
     const stats = new Map<number, ProcStat>();
     for (const name of fs.readdirSync('/proc')) {
@@ -171,10 +193,11 @@ function descendants(): ProcTimes | null {
       if (st) stats.set(st.pid, st);
     }
     const mine = new Set<number>([process.pid]);
+    const skip = new Set(workers);
     let grew = true;
     while (grew) {
       grew = false;
-      for (const st of stats.values()) if (!mine.has(st.pid) && mine.has(st.ppid)) (mine.add(st.pid), (grew = true));
+      for (const st of stats.values()) if (!mine.has(st.pid) && !skip.has(st.pid) && mine.has(st.ppid)) (mine.add(st.pid), (grew = true));
     }
     mine.delete(process.pid);
     if (mine.size === 0) return null;
@@ -195,6 +218,8 @@ const WORKFLOW_TASK_SCHEDULED = 5;
 const WORKFLOW_TASK_STARTED = 6;
 const WORKFLOW_TASK_COMPLETED = 7;
 const TIMER_STARTED = 17;
+const ACTIVITY_TASK_SCHEDULED = 10;
+const ACTIVITY_TASK_STARTED = 11;
 const TIMER_FIRED = 18;
 
 type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
@@ -214,19 +239,21 @@ interface HistoryTimes {
   /** Where lateness comes from when timers drive the checks. */
   timerLate: number[];
   workflowTaskWait: number[];
+  activityWait: number[];
   workflowTaskRun: number[];
   /** Events inside the window, and their encoded size. */
   events: number;
   bytes: number;
 }
 
-const HISTORY_TIME_KEYS = ['timerLate', 'workflowTaskWait', 'workflowTaskRun'] as const;
+const HISTORY_TIME_KEYS = ['timerLate', 'workflowTaskWait', 'workflowTaskRun', 'activityWait'] as const;
 
 function historyTimes(history: History, from: number, to: number): HistoryTimes {
-  const out: HistoryTimes = { timerLate: [], workflowTaskWait: [], workflowTaskRun: [], events: 0, bytes: 0 };
+  const out: HistoryTimes = { timerLate: [], workflowTaskWait: [], workflowTaskRun: [], activityWait: [], events: 0, bytes: 0 };
   let lastTaskStart = NaN;
   let taskScheduled = NaN;
   const timerFireAt = new Map<string, number>();
+  const activityScheduledAt = new Map<string, number>();
   for (const e of history.events ?? []) {
     const type = Number(e.eventType);
     const at = seconds(e.eventTime);
@@ -236,6 +263,11 @@ function historyTimes(history: History, from: number, to: number): HistoryTimes 
       out.bytes += temporal.api.history.v1.HistoryEvent.encode(e).finish().length;
     }
     if (type === WORKFLOW_TASK_SCHEDULED) taskScheduled = at;
+    else if (type === ACTIVITY_TASK_SCHEDULED) activityScheduledAt.set(String(e.eventId ?? ''), at);
+    else if (type === ACTIVITY_TASK_STARTED) {
+      const scheduledAt = activityScheduledAt.get(String(e.activityTaskStartedEventAttributes?.scheduledEventId ?? ''));
+      if (scheduledAt !== undefined && scheduledAt >= from && scheduledAt <= to) out.activityWait.push(Math.max(0, at - scheduledAt));
+    }
     else if (type === WORKFLOW_TASK_COMPLETED && inWindow && !Number.isNaN(lastTaskStart)) out.workflowTaskRun.push(Math.max(0, at - lastTaskStart));
     if (type === WORKFLOW_TASK_STARTED) {
       // Tasks scheduled inside the window only: the first task of every workflow waits out the start-up burst.
@@ -274,9 +306,21 @@ function checkTimes(reads: number[], interval: number, phase: number, from: numb
 export interface FleetTarget {
   client: Client;
   taskQueue: string;
-  plugins: FleetPlugins;
+  /** The worker processes (this one when the worker runs in it). */
+  workerPids: number[];
+  /** When each service's checks began, at or after `from`, on whichever worker ran them. */
+  readTimes(from: number): Promise<(service: string) => number[]>;
   /** The server's metrics (for its action counter), when it serves them. */
   metricsUrl?: string;
+}
+
+/**
+ * Until a fleet started at once is in steady state: a scaler's first watch returns at its first
+ * check, a short stretch follows (ACTIVE_QUIET_SHARE of a quiet one), then quiet stretches; the
+ * window begins two intervals into the first of those.
+ */
+export function steadySettleSeconds(checkInterval: number): number {
+  return Math.ceil(WATCH_QUIET_SECONDS * ACTIVE_QUIET_SHARE + 2 * checkInterval + 1);
 }
 
 export async function runOne(t: FleetTarget, n: number, o: FleetOptions, round: number): Promise<FleetRun> {
@@ -293,13 +337,16 @@ export async function runOne(t: FleetTarget, n: number, o: FleetOptions, round: 
   });
   const startSeconds = (Date.now() - startedAt) / 1000;
   const startFailures = started.filter((h) => h === null).length;
-  const settle = o.settleSeconds ?? 2 * o.checkInterval + 1;
+  const settle = o.settleSeconds ?? steadySettleSeconds(o.checkInterval);
   log(`fleet: ${n} workflows at ${o.checkInterval} s started in ${startSeconds.toFixed(1)} s${startFailures ? ` (${startFailures} failed to start)` : ''}; settling for ${settle} s`);
   let windowStart = 0;
   let windowEnd = 0;
-  let workerRss = 0;
+  const pids = t.workerPids;
+  const workerRss = pids.map(() => 0);
+  const workerTicks = () => pids.map((pid) => readProcStat(pid)?.ticks ?? NaN);
+  let ticksBefore = pids.map(() => NaN);
+  let ticksAfter = pids.map(() => NaN);
   let serverRss: number | null = null;
-  let cpu = { user: 0, system: 0 };
   let serverBefore: ProcTimes | null = null;
   let serverAfter: ProcTimes | null = null;
   let actions: ActionCount | null = null;
@@ -309,12 +356,12 @@ export async function runOne(t: FleetTarget, n: number, o: FleetOptions, round: 
     await sleep(settle * 1000);
     const actionsBefore = await scrape();
     windowStart = Date.now() / 1000;
-    const cpuBefore = process.cpuUsage();
-    serverBefore = descendants();
+    ticksBefore = workerTicks();
+    serverBefore = descendants(pids);
     const deadline = Date.now() + o.measureSeconds * 1000;
     while (Date.now() < deadline) {
-      workerRss = Math.max(workerRss, process.memoryUsage().rss / 2 ** 20);
-      const d = descendants();
+      for (const [i, pid] of pids.entries()) workerRss[i] = Math.max(workerRss[i]!, (readVmRssKb(pid) ?? 0) / 1024);
+      const d = descendants(pids);
       if (d) serverRss = Math.max(serverRss ?? 0, d.rssMiB);
       loads.push(os.loadavg()[0]!);
       await sleep(Math.min(1000, Math.max(0, deadline - Date.now())));
@@ -322,21 +369,23 @@ export async function runOne(t: FleetTarget, n: number, o: FleetOptions, round: 
     windowEnd = Date.now() / 1000;
     const actionsAfter = await scrape();
     if (actionsBefore && actionsAfter) actions = actionsBetween(actionsBefore, actionsAfter);
-    cpu = process.cpuUsage(cpuBefore);
-    serverAfter = descendants();
+    ticksAfter = workerTicks();
+    serverAfter = descendants(pids);
   } finally {
     await pool(ids, START_CONCURRENCY, (id) => client.workflow.getHandle(id).terminate('fleet benchmark done'));
   }
   const wall = windowEnd - windowStart;
   const lateness: number[] = [];
   const drift: number[] = [];
+  // From one interval before the window: the check before its first, for the drift.
+  const readTimes = await t.readTimes(windowStart - 2 * o.checkInterval);
   for (const [i, s] of services.entries()) {
-    const c = checkTimes(t.plugins.readTimes(s.name), o.checkInterval, checkPhase(ids[i]!), windowStart, windowEnd);
+    const c = checkTimes(readTimes(s.name), o.checkInterval, checkPhase(ids[i]!), windowStart, windowEnd);
     lateness.push(...c.lateness);
     drift.push(...c.drift);
   }
   const histories = await pool(ids, QUERY_CONCURRENCY, (id) => client.workflow.getHandle(id).fetchHistory());
-  const all: HistoryTimes = { timerLate: [], workflowTaskWait: [], workflowTaskRun: [], events: 0, bytes: 0 };
+  const all: HistoryTimes = { timerLate: [], workflowTaskWait: [], workflowTaskRun: [], activityWait: [], events: 0, bytes: 0 };
   for (const h of histories) {
     if (h === null) continue;
     const x = historyTimes(h, windowStart, windowEnd);
@@ -346,6 +395,7 @@ export async function runOne(t: FleetTarget, n: number, o: FleetOptions, round: 
   }
   for (const list of [lateness, drift, ...HISTORY_TIME_KEYS.map((k) => all[k])]) list.sort((a, b) => a - b);
   const checks = lateness.length;
+  const workerCpuEach = pids.map((_, i) => ((ticksAfter[i]! - ticksBefore[i]!) / ticksPerSecond() / wall) * 100);
   const run: FleetRun = {
     services: n,
     checkInterval: o.checkInterval,
@@ -361,10 +411,14 @@ export async function runOne(t: FleetTarget, n: number, o: FleetOptions, round: 
     driftMax: drift.length ? drift[drift.length - 1]! : NaN,
     timerLateP99: percentile(all.timerLate, 99),
     workflowTaskWaitP99: percentile(all.workflowTaskWait, 99),
+    activityWaitP99: percentile(all.activityWait, 99),
     workflowTaskRunP99: percentile(all.workflowTaskRun, 99),
-    workerRssMiB: workerRss,
+    workers: pids.includes(process.pid) ? 0 : pids.length,
+    workerRssMiB: Math.max(...workerRss),
+    workerRssMiBEach: workerRss,
     serverRssMiB: serverRss,
-    workerCpuPct: ((cpu.user + cpu.system) / 1e6 / wall) * 100,
+    workerCpuPct: workerCpuEach.reduce((a, b) => a + b, 0),
+    workerCpuPctEach: workerCpuEach,
     serverCpuPct: serverBefore && serverAfter ? ((serverAfter.cpuTicks - serverBefore.cpuTicks) / ticksPerSecond() / wall) * 100 : null,
     loadAverage: loads.length ? loads.reduce((a, b) => a + b, 0) / loads.length : NaN,
     failures: startFailures + histories.filter((h) => h === null).length,
@@ -378,7 +432,7 @@ export async function runOne(t: FleetTarget, n: number, o: FleetOptions, round: 
   };
   log(
     `fleet: ${n} services at ${o.checkInterval} s: ${run.ticks} checks, lateness p50 ${run.latenessP50.toFixed(3)} s, p99 ${run.latenessP99.toFixed(3)} s ` +
-      `(drift p99 ${run.driftP99.toFixed(3)} s; p99 timer late ${run.timerLateP99.toFixed(3)} s, workflow task wait ${run.workflowTaskWaitP99.toFixed(3)} s, workflow task run ${run.workflowTaskRunP99.toFixed(3)} s), worker RSS ${run.workerRssMiB.toFixed(0)} MiB, load average ${run.loadAverage.toFixed(1)}; ` +
+      `(drift p99 ${run.driftP99.toFixed(3)} s; p99 timer late ${run.timerLateP99.toFixed(3)} s, workflow task wait ${run.workflowTaskWaitP99.toFixed(3)} s, workflow task run ${run.workflowTaskRunP99.toFixed(3)} s, activity wait ${run.activityWaitP99.toFixed(3)} s), worker RSS ${run.workerRssMiBEach.map((x) => x.toFixed(0)).join(' + ')} MiB, worker CPU ${run.workerCpuPctEach.map((x) => x.toFixed(0)).join(' + ')}%, load average ${run.loadAverage.toFixed(1)}; ` +
       `cost: ${run.actionsPerCheck?.toFixed(3) ?? 'n/a'} actions/check (${run.actionsPerSecond?.toFixed(2) ?? 'n/a'}/s; ${JSON.stringify(actions?.byType ?? {})}), ` +
       `${run.eventsPerCheck.toFixed(2)} events/check, ${run.historyBytesPerCheck.toFixed(0)} history bytes/check (${(run.historyBytesPerSecond / 1024).toFixed(1)} KiB/s)`,
   );
@@ -405,12 +459,89 @@ export async function fleetWorker(address: string, namespace: string, taskQueue:
   return {
     client,
     taskQueue,
-    plugins,
+    workerPids: [process.pid],
+    readTimes: async () => plugins.readTimes,
     ...(metricsUrl ? { metricsUrl } : {}),
     stop: async () => {
       worker.shutdown();
       await running.catch(() => undefined);
       await workerConnection.close();
+      await connection.close();
+    },
+  };
+}
+
+/** Waits for the next message of `child` that `pick` takes (a `failed` one, or its exit, rejects). */
+function replyOf<T>(child: ChildProcess, pick: (m: FleetWorkerReply) => T | undefined): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (raw: unknown) => {
+      const m = FleetWorkerReply.parse(raw);
+      if (m.type === 'failed') return done(() => reject(new Error(`fleet worker ${child.pid}: ${m.error}`)));
+      const v = pick(m);
+      if (v !== undefined) done(() => resolve(v));
+    };
+    const onExit = (code: number | null) => done(() => reject(new Error(`fleet worker ${child.pid} exited (${code})`)));
+    const done = (then: () => void) => {
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      then();
+    };
+    child.on('message', onMessage);
+    child.on('exit', onExit);
+  });
+}
+
+/**
+ * `n` worker processes (bench/fleet-worker.ts) on one task queue, each with its own fleet
+ * plugins, as `docktor worker` processes on several machines would be; a client in this process.
+ * A scaler's checks may run on different workers over time: its reads are gathered from all.
+ */
+export async function fleetWorkers(n: number, address: string, namespace: string, taskQueue: string, metricsUrl?: string): Promise<FleetTarget & { stop(): Promise<void> }> {
+  const args: FleetWorkerArgs = { address, namespace, taskQueue };
+  const children = Array.from({ length: n }, () =>
+    fork(path.join(__dirname, 'fleet-worker.js'), [], { env: { ...process.env, [FLEET_WORKER_ENV]: JSON.stringify(args) }, execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+  );
+  const stop = async () => {
+    await Promise.all(
+      children.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.exitCode !== null || c.signalCode !== null) return resolve();
+            const kill = setTimeout(() => c.kill('SIGKILL'), 30_000);
+            c.once('exit', () => (clearTimeout(kill), resolve()));
+            c.send({ type: 'stop' } satisfies FleetWorkerRequest);
+          }),
+      ),
+    );
+  };
+  try {
+    await Promise.all(children.map((c) => replyOf(c, (m) => (m.type === 'ready' ? true : undefined))));
+  } catch (e) {
+    for (const c of children) c.kill('SIGKILL');
+    throw e;
+  }
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection, namespace });
+  return {
+    client,
+    taskQueue,
+    workerPids: children.map((c) => c.pid!),
+    readTimes: async (from) => {
+      const all = await Promise.all(
+        children.map((c) => {
+          const reply = replyOf(c, (m) => (m.type === 'reads' ? m.reads : undefined));
+          c.send({ type: 'reads', from } satisfies FleetWorkerRequest);
+          return reply;
+        }),
+      );
+      const merged = new Map<string, number[]>();
+      for (const reads of all) for (const [name, times] of Object.entries(reads)) merged.set(name, [...(merged.get(name) ?? []), ...times]);
+      for (const times of merged.values()) times.sort((a, b) => a - b);
+      return (service) => merged.get(service) ?? [];
+    },
+    ...(metricsUrl ? { metricsUrl } : {}),
+    stop: async () => {
+      await stop();
       await connection.close();
     },
   };
@@ -433,12 +564,18 @@ export async function benchFleet(o: FleetOptions): Promise<{ runs: FleetRun[]; s
   try {
     server = await startDevServer({ port: 0, ui: false, metricsPort: 0, log });
     log(`fleet: Temporal dev server at ${server.address} (${server.kind})`);
-    const target = await fleetWorker(server.address, server.namespace, `bench-fleet-${process.pid}`, server.metricsUrl);
     const runs: FleetRun[] = [];
-    try {
-      for (let i = 0; i < o.sizes.length; i++) runs.push(await runOne(target, o.sizes[i]!, o, i));
-    } finally {
-      await target.stop();
+    for (let i = 0; i < o.sizes.length; i++) {
+      const workers = o.workers?.[Math.min(i, o.workers.length - 1)] ?? 0;
+      const taskQueue = `bench-fleet-${process.pid}-${i}`;
+      const target = workers > 0 ? await fleetWorkers(workers, server.address, server.namespace, taskQueue, server.metricsUrl) : await fleetWorker(server.address, server.namespace, taskQueue, server.metricsUrl);
+      if (workers > 0) log(`fleet: ${workers} worker processes (pids ${target.workerPids.join(', ')})`);
+      try {
+        const checkInterval = o.intervals?.[Math.min(i, o.intervals.length - 1)] ?? o.checkInterval;
+        runs.push(await runOne(target, o.sizes[i]!, { ...o, checkInterval }, i));
+      } finally {
+        await target.stop();
+      }
     }
     return { runs, serverKind: server.kind };
   } finally {

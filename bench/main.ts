@@ -3,7 +3,11 @@
 // docs/benchmarks.md and writes it with the SVG plots in docs/bench/.
 //
 //   node dist/bench/main.js [--parts quality,speed,fleet,redis] [--fleet-sizes 50,200,500]
-//                           [--fleet-seconds 60] [--fleet-interval 5] [--no-write]
+//                           [--fleet-seconds 60] [--fleet-interval 5] [--fleet-settle S]
+//                           [--fleet-workers N,...] [--no-write]
+//   --fleet-workers: per fleet size, that many worker processes on one task queue (0: one worker
+//   in the bench's own process, the default), e.g. --fleet-sizes 2000,5000 --fleet-workers 0,3;
+//   --fleet-interval may list one interval per size too (the last for the rest): 10,30
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -25,7 +29,11 @@ interface Args {
   fleetSizes: number[];
   fleetSeconds: number;
   fleetInterval: number;
+  /** Per fleet size (the last for the rest), when --fleet-interval lists several. */
+  fleetIntervals?: number[];
   fleetSettle?: number;
+  /** Per fleet size: worker processes (bench/fleet-worker.ts), 0 for one worker in the part's process (the default). */
+  fleetWorkers?: number[];
   costServices: number;
   costSettle?: number;
   costSeconds?: number;
@@ -57,15 +65,25 @@ function parseArgs(argv: string[]): Args {
       });
     } else if (flag === '--fleet-sizes') a.fleetSizes = numbers(value());
     else if (flag === '--fleet-seconds') a.fleetSeconds = numbers(value())[0]!;
-    else if (flag === '--fleet-interval') a.fleetInterval = numbers(value())[0]!;
+    else if (flag === '--fleet-interval') {
+      a.fleetIntervals = numbers(value());
+      a.fleetInterval = a.fleetIntervals[0]!;
+    }
     else if (flag === '--fleet-settle') a.fleetSettle = numbers(value())[0]!;
+    else if (flag === '--fleet-workers') {
+      a.fleetWorkers = value().split(',').map((x) => {
+        const n = Number(x);
+        if (!Number.isInteger(n) || n < 0) throw new Error(`--fleet-workers: "${x}" is not a whole number >= 0 (0: the worker in the bench's own process)`);
+        return n;
+      });
+    }
     else if (flag === '--cost-services') a.costServices = numbers(value())[0]!;
     else if (flag === '--cost-settle') a.costSettle = numbers(value())[0]!;
     else if (flag === '--cost-seconds') a.costSeconds = numbers(value())[0]!;
     else if (flag === '--no-write') a.write = false;
     else if (flag === '--part') a.part = value() as Part;
     else if (flag === '--out') a.out = value();
-    else throw new Error(`unknown flag ${flag} (known: --parts, --fleet-sizes, --fleet-seconds, --fleet-interval, --fleet-settle, --cost-services, --cost-settle, --cost-seconds, --no-write)`);
+    else throw new Error(`unknown flag ${flag} (known: --parts, --fleet-sizes, --fleet-seconds, --fleet-interval, --fleet-settle, --fleet-workers, --cost-services, --cost-settle, --cost-seconds, --no-write)`);
   }
   return a;
 }
@@ -123,7 +141,7 @@ async function runPart(part: Part, a: Args): Promise<Partial<BenchResults>> {
       }
     case 'fleet':
       try {
-        return { fleet: await benchFleet({ sizes: a.fleetSizes, checkInterval: a.fleetInterval, measureSeconds: a.fleetSeconds, ...(a.fleetSettle ? { settleSeconds: a.fleetSettle } : {}), log }) };
+        return { fleet: await benchFleet({ sizes: a.fleetSizes, checkInterval: a.fleetInterval, measureSeconds: a.fleetSeconds, ...(a.fleetSettle ? { settleSeconds: a.fleetSettle } : {}), ...(a.fleetWorkers ? { workers: a.fleetWorkers } : {}), ...(a.fleetIntervals ? { intervals: a.fleetIntervals } : {}), log }) };
       } catch (e) {
         log(`fleet failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
         return { fleet: { error: e instanceof Error ? e.message : String(e) } };

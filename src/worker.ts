@@ -15,6 +15,7 @@ import { serveMetrics } from './metrics/metrics-server';
 import { hostTaskQueue } from './model/host-routing';
 import { connectOptions } from './temporal-connection';
 import { buildHash, bundleCacheDir, cachedBundle } from './workflow-bundle-cache';
+import { watchCapacity } from './worker-capacity';
 
 export const WORKFLOWS_PATH = path.join(__dirname, 'workflows', 'index.js');
 
@@ -30,7 +31,7 @@ export const DEFAULT_WORKFLOW_THREADS = 2;
  * src/activities/watch-service.ts), so a worker needs a slot per scaler it carries, plus room for
  * applies: the SDK's default of 100 would leave the 101st scaler unchecked.
  */
-export const DEFAULT_MAX_CONCURRENT_ACTIVITIES = 2000;
+export const DEFAULT_MAX_CONCURRENT_ACTIVITIES = 2500;
 
 const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
 
@@ -142,6 +143,7 @@ export async function createScalerWorker(o: ScalerWorkerOptions): Promise<{ work
   for (const host of new Set(o.hosts ?? [])) {
     hostWorkers.push(await Worker.create({ ...activityOptions, taskQueue: hostTaskQueue(o.temporal.task_queue, host), activities: scalerActivities }));
   }
+  for (const w of [worker, ...hostWorkers]) watchCapacity(w, activityOptions.maxConcurrentActivityTaskExecutions);
   return { worker, hostWorkers, connection, ownsConnection: o.connection === undefined };
 }
 

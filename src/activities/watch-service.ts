@@ -17,6 +17,7 @@ import { secondsToNextCheck } from '../model/check-schedule';
 import { checkEntry, decisionKey, needsApply } from '../model/history-fold';
 import type { CheckInput, CheckResult } from '../model/check';
 import type { WatchInput, WatchProgress } from '../model/watch';
+import { workerLongPolls, type LongPollBudget } from './history-long-polls';
 
 const ENDED: Record<WatchProgress['ended'], string> = {
   running: 'still running',
@@ -49,7 +50,7 @@ function withFound(p: WatchProgress): WatchProgress {
  * so frequent reads cannot keep a slow check from ever completing), `event` for anything else
  * (a signal, another update, a cancellation, an error: the check in hand is dropped).
  */
-export type HistoryWatch = () => Promise<'read' | 'event'>;
+export type HistoryWatch = (done: AbortSignal) => Promise<'read' | 'event'>;
 
 /** The update that only reads (src/workflows/definitions.ts refreshUpdate). */
 const READ_UPDATE = 'refresh';
@@ -72,36 +73,101 @@ const WAKING = new Set<number>([
  * Long-polls the workflow's history (GetWorkflowExecutionHistory with waitNewEvent: no action is
  * billed for it) for a signal, update or cancellation after the ActivityTaskScheduled of
  * `activityId`. One that is already there when the stretch starts (a signal that came while the
- * attempt was starting) counts too. Any error also resolves it: the stretch then ends after its current check, so a
- * signal is never missed for longer than one interval.
+ * attempt was starting) counts too. Any other error resolves it: the stretch then ends after its
+ * current check, so a signal is never missed for longer than one interval. It stops polling once
+ * `done` (the watch has returned): the poll in flight then returns at the watch's own completion
+ * event, and no other follows (each finished watch otherwise left a poll loop behind, woken by
+ * every later event of the workflow: at 2,000 scalers thousands of them, issue 27).
+ *
+ * The frontend limits long polls per namespace (./history-long-polls.ts): without room in the
+ * worker's budget, or once the frontend says RESOURCE_EXHAUSTED, the watch glances at the newest
+ * events instead, every `glanceMs` (its check interval), and so wakes within that.
  */
-export function historyWatch(client: Client, namespace: string, workflowId: string, runId: string, activityId: string): HistoryWatch {
-  return async (): Promise<'read' | 'event'> => {
+export function historyWatch(client: Client, namespace: string, workflowId: string, runId: string, activityId: string, glanceMs: number, budget: LongPollBudget = workerLongPolls): HistoryWatch {
+  const execution = { workflowId, runId };
+  const wakes = (e: temporal.api.history.v1.IHistoryEvent): 'read' | 'event' | undefined =>
+    e.eventType != null && WAKING.has(e.eventType) ? (e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === READ_UPDATE ? 'read' : 'event') : undefined;
+  const ours = (e: temporal.api.history.v1.IHistoryEvent) => e.eventType === ACTIVITY_TASK_SCHEDULED && e.activityTaskScheduledEventAttributes?.activityId === activityId;
+
+  /** The newest events, newest first, down to this activity's schedule: what wakes it, if any. */
+  const glance = async (): Promise<'read' | 'event' | undefined> => {
+    const res = await client.workflowService.getWorkflowExecutionHistoryReverse({ namespace, execution, maximumPageSize: GLANCE_EVENTS });
+    for (const e of res.history?.events ?? []) {
+      if (ours(e)) return undefined;
+      // The workflow is closed (a long poll learns it from the missing page token).
+      if (e.eventType != null && CLOSED.has(e.eventType)) return 'event';
+      const kind = wakes(e);
+      if (kind) return kind;
+    }
+    return undefined;
+  };
+
+  return async (done: AbortSignal): Promise<'read' | 'event'> => {
     let token: Uint8Array | undefined;
     let scheduled = false;
+    let long = budget.take();
     try {
-      for (;;) {
-        const res = await client.workflowService.getWorkflowExecutionHistory({
-          namespace,
-          execution: { workflowId, runId },
-          waitNewEvent: true,
-          maximumPageSize: 1000,
-          ...(token ? { nextPageToken: token } : {}),
-        });
+      while (long && !done.aborted) {
+        let res: temporal.api.workflowservice.v1.IGetWorkflowExecutionHistoryResponse;
+        try {
+          res = await client.workflowService.getWorkflowExecutionHistory({ namespace, execution, waitNewEvent: true, maximumPageSize: 1000, ...(token ? { nextPageToken: token } : {}) });
+        } catch (e) {
+          if (!resourceExhausted(e)) throw e;
+          // Other workers hold the frontend's long polls: glance instead (below).
+          budget.give();
+          long = false;
+          break;
+        }
         for (const e of res.history?.events ?? []) {
-          if (scheduled && e.eventType != null && WAKING.has(e.eventType)) {
-            return e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === READ_UPDATE ? 'read' : 'event';
-          }
-          if (e.eventType === ACTIVITY_TASK_SCHEDULED && e.activityTaskScheduledEventAttributes?.activityId === activityId) scheduled = true;
+          const kind = scheduled ? wakes(e) : undefined;
+          if (kind) return kind;
+          if (ours(e)) scheduled = true;
         }
         // No token: the workflow is closed.
         if (!res.nextPageToken || res.nextPageToken.length === 0) return 'event';
         token = res.nextPageToken;
       }
+      while (!done.aborted) {
+        const kind = await glance();
+        if (kind) return kind;
+        await abortableSleep(glanceMs, done);
+      }
+      return 'event';
     } catch {
       return 'event';
+    } finally {
+      if (long) budget.give();
     }
   };
+}
+
+const CLOSED = new Set<number>([
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
+]);
+
+/** Events a glance reads: the newest ones, which hold any input that came during one interval. */
+const GLANCE_EVENTS = 50;
+
+/** gRPC RESOURCE_EXHAUSTED: the frontend's limit of concurrent long polls (frontend.namespaceCount). */
+function resourceExhausted(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && 'code' in e && e.code === 8;
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 function currentContext(): Context | undefined {
@@ -113,10 +179,10 @@ function currentContext(): Context | undefined {
 }
 
 /** The history watch of the running activity; outside an activity (unit tests), none. */
-function contextWatch(ctx: Context | undefined): HistoryWatch | undefined {
+function contextWatch(ctx: Context | undefined, intervalS: number): HistoryWatch | undefined {
   const i = ctx?.info;
   if (!ctx || !i?.workflowNamespace || !i.workflowExecution) return undefined;
-  return historyWatch(ctx.client, i.workflowNamespace, i.workflowExecution.workflowId, i.workflowExecution.runId, i.activityId);
+  return historyWatch(ctx.client, i.workflowNamespace, i.workflowExecution.workflowId, i.workflowExecution.runId, i.activityId, Math.max(1000, intervalS * 1000));
 }
 
 export interface WatchOptions {
@@ -132,7 +198,7 @@ export function createWatchService(check: (input: CheckInput) => Promise<CheckRe
     const ctx = currentContext();
     const signal = ctx?.cancellationSignal;
     const heartbeat = o.heartbeat ?? (ctx ? (p: WatchProgress) => ctx.heartbeat(p) : () => undefined);
-    const watch = o.watch ?? contextWatch(ctx);
+    const watch = o.watch ?? contextWatch(ctx, input.service.check_interval);
     const resumed = ctx && ctx.info.attempt > 1 ? (ctx.info.heartbeatDetails as WatchProgress | undefined) : undefined;
     const progress: WatchProgress = resumed ?? {
       checks: [],
@@ -158,8 +224,10 @@ export function createWatchService(check: (input: CheckInput) => Promise<CheckRe
     // A read during a check is answered after it (see HistoryWatch).
     let checking = false;
     let readAfterCheck = false;
-    // Never awaited to its end: it may outlive the activity by one long poll (its errors resolve it).
-    void watch?.().then((kind) => {
+    // Never awaited to its end: it may outlive the activity by one long poll (its errors resolve
+    // it), and makes no other once `done` aborts.
+    const done = new AbortController();
+    void watch?.(done.signal).then((kind) => {
       if (kind === 'read' && checking) readAfterCheck = true;
       else stopWith('event');
     });
@@ -186,7 +254,11 @@ export function createWatchService(check: (input: CheckInput) => Promise<CheckRe
       for (;;) {
         progress.next_check_at = nextAt;
         if (nextAt >= input.until) {
-          await sleepUntil(input.until);
+          // Right after the stretch's last check, not at `until`: the next watch then has a whole
+          // interval to start before its first check, where waiting for `until` left it anything
+          // from nothing to an interval (issue 27: at 2,000 scalers the checks after a stretch's
+          // end were late). A stretch without a check still waits (else it would return at once, again and again).
+          if (progress.checks.length === 0) await sleepUntil(input.until);
           progress.ended = stop ?? 'until';
           return withFound(progress);
         }
@@ -238,6 +310,7 @@ export function createWatchService(check: (input: CheckInput) => Promise<CheckRe
       return withFound(progress);
     } finally {
       clearInterval(beat);
+      done.abort();
     }
   };
 }

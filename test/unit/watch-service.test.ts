@@ -48,10 +48,10 @@ describe('watch activity', () => {
     const watch = createWatchService(checkService, { watch: () => new Promise(() => undefined), heartbeat: (p) => beats.push(structuredClone(p)) });
     const last_key = await keyOf(checkService);
     const readsBefore = queue.reads;
-    const started = Date.now();
-    const r = await watch(watchInput({ last_key }));
+    const until = Date.now() / 1000 + 0.6;
+    const r = await watch(watchInput({ last_key, until }));
     assert.equal(r.ended, 'until');
-    assert.ok(Date.now() - started >= 550, 'it waits until `until`');
+    assert.ok(r.next_check_at !== null && r.next_check_at >= until, 'the next check is the next watch\'s');
     assert.equal(r.checks.length, 1);
     const [fold] = r.checks;
     assert.ok(fold && fold.checks >= 8, `about 12 checks at 0.05 s in 0.6 s, got ${fold?.checks}`);
@@ -132,12 +132,28 @@ describe('watch activity', () => {
     assert.equal(r2.checks.reduce((n, c) => n + c.checks, 0), before - fromBusy, 'the check in hand is in the answer');
   });
 
+  it('returns right after the last check before `until`, not at `until` (the next watch gets a whole interval to start)', async () => {
+    const { checkService } = setup(50);
+    const watch = createWatchService(checkService, { watch: () => new Promise(() => undefined) });
+    const half = ServiceSchema.parse({ ...service, check_interval: 0.5 });
+    const last_key = await keyOf(checkService);
+    // `until` 0.4 s after a grid point (phase 0: multiples of 0.5 s), one more grid point before it.
+    const until = Math.ceil(Date.now() / 1000 / 0.5) * 0.5 + 0.5 + 0.4;
+    const r = await watch(watchInput({ service: half, last_key, check_now: false, not_before: Date.now() / 1000, until }));
+    const returned = Date.now() / 1000;
+    const last = r.checks[r.checks.length - 1]?.last_at ?? NaN;
+    assert.equal(r.ended, 'until');
+    assert.ok(returned - last < 0.25, `returned ${(returned - last).toFixed(3)} s after its last check (until was ${(until - last).toFixed(3)} s after it)`);
+  });
+
   it('checks at the next grid point unless told to check now', async () => {
     const { queue, checkService } = setup(50);
     const watch = createWatchService(checkService, { watch: () => new Promise(() => undefined) });
     const slow = ServiceSchema.parse({ ...service, check_interval: 10 });
+    const started = Date.now();
     const r = await watch(watchInput({ service: slow, check_now: false, not_before: Date.now() / 1000, until: Date.now() / 1000 + 0.3 }));
     assert.deepEqual([r.ended, r.checks.length, queue.reads], ['until', 0, 0]);
+    assert.ok(Date.now() - started >= 250, 'a stretch without a check waits until `until` (it does not return at once, again and again)');
     assert.ok(r.next_check_at !== null && r.next_check_at > Date.now() / 1000 + 1);
   });
 
