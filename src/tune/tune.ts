@@ -28,8 +28,12 @@ export const TUNE_DEFAULTS = { holdout: 0.3, budgetS: 60, maxBreach: 0.005 };
 export const MIN_SPAN_S = 20 * 60;
 /** Train's warm-up: its first quarter, at most this long. */
 const MAX_WARMUP_S = 600;
-/** Refinement explores around the best this many qualifying candidates. */
+/**
+ * Refinement explores around the best CENTERS qualifying candidates; once all of them are
+ * explored, around the next CENTERS, up to MAX_CENTERS (what a budget left over is spent on).
+ */
 const CENTERS = 3;
+const MAX_CENTERS = 12;
 /** Finalists replayed on the holdout at least (shown in the table), and at most. */
 const SHOWN = 5;
 const MAX_FINALISTS = 12;
@@ -158,19 +162,36 @@ export async function tune(traffic: Traffic, service: ServiceConfig, o: TuneOpti
 
   // Refinement, best first.
   const explored = new Set<string>([current.key]);
+  let centers = CENTERS;
   while (stoppedBy === 'converged') {
     const all = [...seen.values()];
     const qualified = all.filter((e) => e.qualifies).sort(byCost);
-    const pool = qualified.length > 0 ? qualified.slice(0, CENTERS) : all.sort((a, b) => a.train.breach_seconds - b.train.breach_seconds).slice(0, CENTERS);
+    const pool = qualified.length > 0 ? qualified.slice(0, centers) : all.sort((a, b) => a.train.breach_seconds - b.train.breach_seconds).slice(0, centers);
     const center = pool.find((e) => !explored.has(e.candidate.key) && e.candidate.knobs.family !== 'current');
-    if (!center) break;
+    if (!center) {
+      if (centers >= MAX_CENTERS) break;
+      centers += CENTERS;
+      continue;
+    }
     explored.add(center.candidate.key);
     if (!(await evaluateTrain(neighbours(center.candidate.knobs, service, model), 'refine'))) stoppedBy = 'budget';
   }
   const refined = evaluated - gridCount;
 
-  // Finalists on the holdout, cheapest on train first.
-  const finalists = [...seen.values()].filter((e) => e.qualifies).sort(byCost);
+  // Finalists on the holdout, cheapest on train first; of candidates with the same train figures
+  // (knobs that made no difference there) only the first, so the finalists differ.
+  const sameOnTrain = new Set<string>();
+  const finalists = [...seen.values()]
+    .filter((e) => e.qualifies && e !== currentEval)
+    .sort(byCost)
+    .filter((e) => {
+      const k = `${e.train.worker_seconds}/${e.train.breach_seconds}/${e.train.scale_events}/${e.train.pickup_p99_s}`;
+      if (sameOnTrain.has(k)) return false;
+      sameOnTrain.add(k);
+      return true;
+    });
+  // The current config competes too (its holdout figures are known): cheaper ones go first.
+  if (currentEval.qualifies) finalists.splice(finalists.filter((e) => byCost(e, currentEval) < 0).length, 0, currentEval);
   let recommended: Evaluated | null = null;
   for (let i = 0; i < Math.min(finalists.length, MAX_FINALISTS) && (recommended === null || i < SHOWN); i += BATCH) {
     const batch = finalists.slice(i, Math.min(i + BATCH, MAX_FINALISTS)).filter((e) => e.holdout === null);
@@ -182,6 +203,8 @@ export async function tune(traffic: Traffic, service: ServiceConfig, o: TuneOpti
     }
     recommended ??= finalists.slice(0, Math.min(i + BATCH, MAX_FINALISTS)).find((e) => e.holdout !== null && e.holdout.breach_seconds <= allowHoldout + 1e-9) ?? null;
   }
+  // Nothing cheaper held on the holdout: keeping the current config is the recommendation, if it held.
+  if (recommended === null && currentEval.qualifies && currentEval.holdout!.breach_seconds <= allowHoldout + 1e-9) recommended = currentEval;
   let reason: string | null = null;
   if (recommended === null) {
     reason =
