@@ -185,7 +185,20 @@ export function candidateConfig(base: ServiceConfig, k: Knobs, m: TuneModel): Se
       break;
     }
   }
-  return ServiceSchema.parse(input);
+  return orderLike(base, ServiceSchema.parse(input)) as ServiceConfig;
+}
+
+/** `value` with its keys in `like`'s order (new ones after), at every depth: a diff shows what changed, not a reordering. */
+function orderLike(like: unknown, value: unknown): unknown {
+  if (!isPlainObject(like) || !isPlainObject(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(like)) if (k in value) out[k] = orderLike(like[k], value[k]);
+  for (const k of Object.keys(value)) if (!(k in out)) out[k] = value[k];
+  return out;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** A short description of a point: the family and its knobs as an operator would set them. */

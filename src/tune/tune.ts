@@ -17,7 +17,7 @@
 import type { ServiceConfig } from '../config/service';
 import { OperationError } from '../errors';
 import { ArrivalStream } from '../simulate/arrivals';
-import { arrivalsPerSecond, clairvoyantSchedule } from '../simulate/clairvoyant';
+import { arrivalsPerSecond, clairvoyantSchedule, type ClairvoyantSchedule } from '../simulate/clairvoyant';
 import type { SimulationFigures } from '../simulate/result';
 import { DEFAULT_SLA_SECONDS } from '../simulate/simulator';
 import { coarseGrid, makeCandidate, neighbours, type TuneModel } from './candidates';
@@ -90,6 +90,21 @@ function byCost(a: Evaluated, b: Evaluated): number {
   return a.train.worker_seconds - b.train.worker_seconds || a.train.scale_events - b.train.scale_events;
 }
 
+/** The clairvoyant reference under the service's own limits, over the whole trace. */
+export function referenceSchedule(traffic: Traffic, service: ServiceConfig): ClairvoyantSchedule {
+  const { trace } = traffic;
+  const perSecond = arrivalsPerSecond(((a) => () => a.next())(new ArrivalStream(trace, { scale: 1, start: 0, end: Infinity })), trace.span);
+  return clairvoyantSchedule(perSecond, {
+    slaSeconds: service.sla?.max_pickup_seconds ?? DEFAULT_SLA_SECONDS,
+    serviceTime: traffic.serviceTimeS,
+    startupDelay: traffic.startupDelayS,
+    checkInterval: service.check_interval,
+    minReplicas: service.min_replicas,
+    maxReplicas: service.max_replicas,
+    span: trace.span,
+  });
+}
+
 export async function tune(traffic: Traffic, service: ServiceConfig, o: TuneOptions): Promise<TuneResult> {
   checkTraffic(traffic, service);
   const { trace, serviceTimeS, startupDelayS } = traffic;
@@ -106,17 +121,7 @@ export async function tune(traffic: Traffic, service: ServiceConfig, o: TuneOpti
   const slaS = service.sla?.max_pickup_seconds ?? DEFAULT_SLA_SECONDS;
   const model: TuneModel = { serviceTimeS, startupDelayS, slaS, meanBusy: (trace.total / span) * serviceTimeS };
 
-  // The clairvoyant reference under the service's own limits, over the whole trace.
-  const perSecond = arrivalsPerSecond(((a) => () => a.next())(new ArrivalStream(trace, { scale: 1, start: 0, end: Infinity })), span);
-  const plan = clairvoyantSchedule(perSecond, {
-    slaSeconds: slaS,
-    serviceTime: serviceTimeS,
-    startupDelay: startupDelayS,
-    checkInterval: service.check_interval,
-    minReplicas: service.min_replicas,
-    maxReplicas: service.max_replicas,
-    span,
-  });
+  const plan = referenceSchedule(traffic, service);
   const current = makeCandidate(service, { family: 'current', values: {} }, model);
   const [cvTrain, cvHoldout, curTrain, curHoldout] = await o.evaluate([
     { config: service, part: trainPart, schedule: plan.targets },
@@ -224,7 +229,7 @@ export async function tune(traffic: Traffic, service: ServiceConfig, o: TuneOpti
     model: { service_time_s: serviceTimeS, startup_delay_s: startupDelayS, messages: trace.total },
     clairvoyant: { train: fig(cvTrain!, 'train'), holdout: fig(cvHoldout!, 'holdout'), infeasible: plan.infeasible },
     current: shown(currentEval),
-    recommended: recommended ? shown(recommended) : null,
+    recommended: recommended ? { ...shown(recommended), keeps_current: recommended === currentEval } : null,
     reason,
     search: { evaluated, elapsed_s: r4(elapsedS()), budget_s: o.budgetS, grid: gridCount, refined, stopped_by: stoppedBy },
     candidates: listed.map((e) => ({ label: e.candidate.label, family: e.candidate.knobs.family, config: e.candidate.config, train: e.train, holdout: e.holdout, qualifies: e.qualifies })),

@@ -98,7 +98,7 @@ export interface TuneResult {
   clairvoyant: { train: TuneFigures; holdout: TuneFigures; infeasible: boolean };
   current: { config: ServiceConfig; label: string; figures: TuneFigures; train: TuneFigures };
   /** Null when no candidate met the SLA on both parts (`reason` says why). */
-  recommended: { config: ServiceConfig; label: string; figures: TuneFigures; train: TuneFigures } | null;
+  recommended: { config: ServiceConfig; label: string; figures: TuneFigures; train: TuneFigures; keeps_current: boolean } | null;
   reason: string | null;
   search: { evaluated: number; elapsed_s: number; budget_s: number; grid: number; refined: number; stopped_by: 'budget' | 'converged' };
   candidates: Array<{ label: string; family: Family; config: ServiceConfig; train: TuneFigures; holdout: TuneFigures | null; qualifies: boolean }>;
