@@ -212,3 +212,8 @@ export async function setConfig(c: ControlClient, config: Config, service: strin
     throw e;
   }
 }
+
+/** Throws the usual OperationError when the service's scaler is not running (before a long job that ends in an update). */
+export async function requireRunning(c: ControlClient, config: Config, service: string): Promise<void> {
+  await runningHandle(c, config, service);
+}

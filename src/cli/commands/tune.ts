@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig, type Config } from '../../config/load';
 import type { ServiceConfig } from '../../config/service';
-import { connectClient } from '../../control/client';
-import { setConfig } from '../../control/scalers';
+import { connectClient, type ControlClient } from '../../control/client';
+import { requireRunning, setConfig } from '../../control/scalers';
 import { OperationError, UsageError } from '../../errors';
 import { simulate } from '../../simulate/simulator';
 import { parseTrace, TRACE_FORMATS, type Trace, type TraceFormat } from '../../simulate/trace';
@@ -81,6 +81,23 @@ export async function runTune(io: CliIO, name: string | undefined, o: TuneCliOpt
     startupDelayS: startupFlag ?? service.sla?.startup_seconds ?? 10,
   };
 
+  // --apply: the scaler must be running, checked before the search spends its budget.
+  const client = o.apply ? await connectClient(config.temporal, io.env.DOCKTOR_TEMPORAL_ADDRESS, io.env) : null;
+  try {
+    if (client) await requireRunning(client, config, service.name);
+    return await tuneAndReport(io, o, { config, service, traffic, holdout, budgetS, maxBreach, threads, client });
+  } finally {
+    await client?.close();
+  }
+}
+
+async function tuneAndReport(
+  io: CliIO,
+  o: TuneCliOptions,
+  a: { config: Config; service: ServiceConfig; traffic: Traffic; holdout: number; budgetS: number; maxBreach: number; threads: number | undefined; client: ControlClient | null },
+): Promise<number> {
+  const { config, service, traffic, holdout, budgetS, maxBreach, threads } = a;
+  const trace = traffic.trace;
   const pool = new EvaluationPool({ trace, model: traffic }, threads);
   const progress = process.stderr.isTTY && !o.json;
   let result: TuneResult;
@@ -103,24 +120,19 @@ export async function runTune(io: CliIO, name: string | undefined, o: TuneCliOpt
 
   if (o.plot) writePlot(io.cwd, o.plot, traffic, service, result);
   if (o.json) io.out(JSON.stringify(shown, null, 2) + '\n');
-  else io.out(summary(shown, { trace: o.trace, kind: trace.kind, threads: pool.threads, plot: o.plot }));
+  else io.out(summary(shown, { trace: o.trace ?? 'the trace', kind: trace.kind, threads: pool.threads, plot: o.plot }));
 
   if (!result.recommended) {
     io.err(`docktor: nothing to recommend: ${result.reason}\n`);
     return 1;
   }
-  if (o.apply) {
+  if (a.client) {
     if (result.recommended.keeps_current) {
       io.err(`docktor: --apply: the current config is the recommendation; nothing pushed\n`);
       return 0;
     }
     const reason = applyReason(result);
-    const c = await connectClient(config.temporal, io.env.DOCKTOR_TEMPORAL_ADDRESS, io.env);
-    try {
-      await setConfig(c, config, service.name, redactSecrets(result.recommended.config), { reason });
-    } finally {
-      await c.close();
-    }
+    await setConfig(a.client, config, service.name, redactSecrets(result.recommended.config), { reason });
     io.err(`docktor: applied to the running scaler of ${service.name}: ${reason}\n`);
   }
   return 0;
