@@ -62,7 +62,7 @@ services:
     assert.equal((await docktor('up', 'worker')).code, 0);
     // What the recommendation is (the search is deterministic up to its budget; --apply pushes
     // the one it finds, whatever it is).
-    const r = await docktor('tune', 'worker', '--trace', 'spiky.txt', '--service-time', '1', '--budget', '5', '--apply', '--json');
+    const r = await docktor('tune', 'worker', '--trace', 'spiky.txt', '--service-time', '1', '--budget', '3', '--apply', '--json');
     assert.equal(r.code, 0, r.err);
     const result = JSON.parse(r.out) as TuneResult;
     assert.ok(result.recommended && !result.recommended.keeps_current, 'the rules config is not the cheapest');

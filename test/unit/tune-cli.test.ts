@@ -39,7 +39,7 @@ const trace = spikyTrace({ seed: 11, span: 1800, meanRate: 2 }).trace;
 fs.writeFileSync(path.join(dir, 'spiky.txt'), Array.from(trace.counts).join('\n') + '\n');
 fs.writeFileSync(path.join(dir, 'short.txt'), '2\n'.repeat(600));
 
-const tuneArgs = ['tune', 'worker', '--trace', 'spiky.txt', '--service-time', '1', '--budget', '6'];
+const tuneArgs = ['tune', 'worker', '--trace', 'spiky.txt', '--service-time', '1', '--budget', '4'];
 
 describe('docktor tune (CLI)', () => {
   it('prints the current policy first, the recommendation and its config as a YAML diff', async () => {

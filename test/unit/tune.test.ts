@@ -7,6 +7,7 @@ import { ServiceSchema, type ServiceConfig } from '../../src/config/service';
 import { simulate } from '../../src/simulate/simulator';
 import { spikyTrace } from '../../src/simulate/spiky';
 import type { Trace } from '../../src/simulate/trace';
+import { yamlDiff } from '../../src/tune/config-diff';
 import { inlineEvaluator } from '../../src/tune/evaluate';
 import { EvaluationPool } from '../../src/tune/pool';
 import { checkTraffic, tune, TUNE_DEFAULTS, TuneError } from '../../src/tune/tune';
@@ -106,5 +107,17 @@ describe('tune: the holdout rule', () => {
       assert.notDeepEqual(r.recommended.config, cheapest.config);
       assert.ok(r.recommended.figures.breach_seconds <= r.allowance.holdout_s);
     } else assert.match(r.reason ?? '', /held-out/);
+  });
+});
+
+describe('tune: the config diff', () => {
+  it('shows the changed lines of the service YAML with context, nothing when equal', () => {
+    const a = predictive();
+    assert.equal(yamlDiff(a, a), '');
+    const b = ServiceSchema.parse({ ...a, sla: { ...a.sla, breach_threshold: 0.95 }, min_replicas: 2 });
+    const d = yamlDiff(a, b);
+    assert.match(d, /^- min_replicas: 1\n\+ min_replicas: 2$/m);
+    assert.match(d, /^- {3}breach_threshold: 0\.8\n\+ {3}breach_threshold: 0\.95$/m);
+    assert.match(d, /^ {2}name: worker$/m, 'context');
   });
 });
