@@ -16,7 +16,7 @@ import { benchQuality, type TraceQuality } from './quality.bench';
 import { benchRedisRead, redisReadMarkdown } from './redis.bench';
 import { benchmarksMarkdown, keepSectionsNotRun, type BenchResults, type QualitySummary } from './report';
 import { benchSimulator } from './simulate.bench';
-import { benchTune } from './tune.bench';
+import { benchTune, TUNE_BENCH_BUDGET_S } from './tune.bench';
 
 const PARTS = ['quality', 'tune', 'speed', 'fleet', 'cost', 'redis'] as const;
 type Part = (typeof PARTS)[number];
@@ -98,7 +98,7 @@ async function runPart(part: Part, a: Args): Promise<Partial<BenchResults>> {
       return { quality: q.mean.map(summary), spiky: q.spiky.map(summary) };
     }
     case 'tune':
-      return { tune: await benchTune(root, log) };
+      return { tune: await benchTune(root, log, TUNE_BENCH_BUDGET_S) };
     case 'speed': {
       let decide: BenchResults['decide'];
       try {

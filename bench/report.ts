@@ -5,7 +5,7 @@ import type { Machine } from './machine';
 import { GOAL_BREACH_SPAN_SHARE, GOAL_WORK_RATIO, WARMUP_SECONDS, spikyGoal, type GoalCheck } from './quality.bench';
 import { BUSIEST_MINUTE_RATE, CHECK_INTERVAL, COUNTERLESS_COST_LIMIT, COUNTERLESS_POLICY, CPU_TARGET_PCT, ISSUE_SCENARIO, HPA_POLICIES, KNOWN_S_POLICY, THRESHOLD_POLICY, MAX_REPLICAS_FACTOR, MEAN_BUSY_REPLICAS, METRICS_WINDOW, POLICIES, POLICY_TEXT, TARGET_POLICIES, SLA_SECONDS, TARGET_WAIT_SECONDS, type PolicyName } from './scenarios';
 import type { DayReplay, SimSpeed } from './simulate.bench';
-import { TUNE_GOAL_CLAIRVOYANT, type TuneBenchRow } from './tune.bench';
+import { TUNE_BENCH_BUDGET_S, TUNE_GOAL_CLAIRVOYANT, type TuneBenchRow } from './tune.bench';
 import type { SimulationFigures } from '../src/simulate/result';
 import type { TuneFigures } from '../src/tune/types';
 import { DEFAULT_WORKFLOW_THREADS } from '../src/worker';
@@ -541,7 +541,7 @@ function tuneSection(r: BenchResults, out: string[]): void {
   }
   out.push(
     '`docktor tune` (src/tune) on every trace of section 1b, in its scenario (busiest minute 40 messages/s, 1 s jobs, SLA 30 s, startup 10 s, a check every 10 s, min 1, max 100 replicas), starting from predictive with its defaults (the current config). ' +
-      'It searches (coarse grid of predictive knobs, target-tracking and rules recipes, then local refinement; the default 60 s budget on this machine\'s cores) on the first 70% of the traffic only, and is judged on the last 30%, which it never chose on: ' +
+      `It searches (coarse grid of predictive knobs, target-tracking and rules recipes, then local refinement, in worker threads on this machine's cores; a budget of ${TUNE_BENCH_BUDGET_S} s so that every search converges and the figures do not depend on the machine's load: the column *simulations* says how long each took) on the first 70% of the traffic only, and is judged on the last 30%, which it never chose on: ` +
       'every replay runs from the trace\'s start, so the judged part starts warm, with the replicas and estimates the policy had then, and the figures count only that part. ' +
       `A candidate whose breach on the held-out part passes 0.5% of its span is never recommended. \`x clairvoyant\`: worker-seconds over the clairvoyant reference's on the same held-out part. The goal: at most ${TUNE_GOAL_CLAIRVOYANT}x on every trace, within the breach allowance.`,
   );

@@ -15,6 +15,12 @@ import { busiestMinuteRate } from './quality.bench';
 import { BUSIEST_MINUTE_RATE, ISSUE_SCENARIO, SPIKY_TRACES, TRACES, TRACE_DIR, policyService } from './scenarios';
 
 export const TUNE_GOAL_CLAIRVOYANT = 1.1;
+/**
+ * The bench's search budget: enough for every search to converge, so the figures do not depend on
+ * how loaded the machine is (the budget is wall-clock; at a load average of 10-15 on 2 cores one
+ * search stopped at the default 60 s with a third of its simulations done).
+ */
+export const TUNE_BENCH_BUDGET_S = 300;
 
 export interface TuneBenchRow {
   trace: string;
