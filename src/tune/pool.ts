@@ -27,6 +27,7 @@ export class EvaluationPool {
   private readonly queue: Array<{ req: PoolRequest; resolve: (f: SimulationFigures) => void; reject: (e: Error) => void }> = [];
   private readonly pending = new Map<number, { resolve: (f: SimulationFigures) => void; reject: (e: Error) => void }>();
   private nextId = 0;
+  private broken: Error | null = null;
 
   /** One thread per core by default (os.availableParallelism). */
   constructor(data: PoolData, threads = Math.max(1, os.availableParallelism?.() ?? os.cpus().length)) {
@@ -42,9 +43,12 @@ export class EvaluationPool {
         this.idle.push(w);
         this.pump();
       });
+      // A thread that dies (out of memory, say) fails every job, queued or to come: none would ever run.
       w.on('error', (e) => {
-        for (const p of this.pending.values()) p.reject(e);
+        this.broken = new Error(`tune: a simulation thread failed: ${e.message}`);
+        for (const p of this.pending.values()) p.reject(this.broken);
         this.pending.clear();
+        for (const q of this.queue.splice(0)) q.reject(this.broken);
       });
       this.workers.push(w);
       this.idle.push(w);
@@ -60,6 +64,7 @@ export class EvaluationPool {
       jobs.map(
         (job) =>
           new Promise<SimulationFigures>((resolve, reject) => {
+            if (this.broken) return reject(this.broken);
             this.queue.push({ req: { id: this.nextId++, job }, resolve, reject });
             this.pump();
           }),
