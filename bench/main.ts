@@ -2,7 +2,7 @@
 // process (so one part's memory does not show in another's figures), then prints
 // docs/benchmarks.md and writes it with the SVG plots in docs/bench/.
 //
-//   node dist/bench/main.js [--parts quality,speed,fleet,redis] [--fleet-sizes 50,200,500]
+//   node dist/bench/main.js [--parts quality,tune,speed,fleet,redis] [--fleet-sizes 50,200,500]
 //                           [--fleet-seconds 60] [--fleet-interval 5] [--fleet-settle S]
 //                           [--fleet-workers N,...] [--no-write]
 //   --fleet-workers: per fleet size, that many worker processes on one task queue (0: one worker
@@ -20,8 +20,9 @@ import { benchQuality, type TraceQuality } from './quality.bench';
 import { benchRedisRead, redisReadMarkdown } from './redis.bench';
 import { benchmarksMarkdown, keepSectionsNotRun, type BenchResults, type QualitySummary } from './report';
 import { benchSimulator } from './simulate.bench';
+import { benchTune, TUNE_BENCH_BUDGET_S } from './tune.bench';
 
-const PARTS = ['quality', 'speed', 'fleet', 'cost', 'redis'] as const;
+const PARTS = ['quality', 'tune', 'speed', 'fleet', 'cost', 'redis'] as const;
 type Part = (typeof PARTS)[number];
 
 interface Args {
@@ -114,6 +115,8 @@ async function runPart(part: Part, a: Args): Promise<Partial<BenchResults>> {
       });
       return { quality: q.mean.map(summary), spiky: q.spiky.map(summary) };
     }
+    case 'tune':
+      return { tune: await benchTune(root, log, TUNE_BENCH_BUDGET_S) };
     case 'speed': {
       let decide: BenchResults['decide'];
       try {

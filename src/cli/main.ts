@@ -19,6 +19,7 @@ import { decideCommand } from './commands/decide';
 import { mcpCommand, type McpCommandOptions } from './commands/mcp';
 import { metricsCommand, type MetricsOptions } from './commands/metrics';
 import { runSimulate, type SimulateOptions } from './commands/simulate';
+import { runTune, type TuneCliOptions } from './commands/tune';
 import { devCommand, workerCommand, type WorkerOptions } from './commands/worker';
 import { parseDuration } from './duration';
 import { processIO, type CliIO } from './io';
@@ -126,6 +127,20 @@ export function buildProgram(io: CliIO, run: (work: () => Promise<number> | numb
     .option('--json', 'print the figures as JSON')
     .option('--plot <file.svg>', 'draw arrivals, backlog, replicas and pickup latency')
     .action((o: SimulateOptions) => run(() => runSimulate(io, o)));
+  program.command('tune').description("replay a service's traffic through candidate policies; recommend the cheapest that meets the SLA on a held-out later part")
+    .addOption(configOption()).argument('[service]', 'the service to tune (default: the only one)')
+    .option('--trace <file>', "the service's arrivals (see --trace-format), as `docktor simulate` reads them")
+    .addOption(new Option('--trace-format <format>', 'auto: CSV of time,count or one number per line; requests: one row per arrival').choices(['auto', 'counts', 'requests']).default('auto'))
+    .option('--service-time <s>', 'seconds of a replica per message (default: sla.service_time_seconds)')
+    .option('--startup-delay <s>', 'seconds before a new replica serves (default: sla.startup_seconds, else 10)')
+    .option('--holdout <share>', 'the later share of the traffic held out to judge the choice on', '0.3')
+    .option('--budget <s>', 'seconds of search', '60')
+    .option('--max-breach <share>', 'SLA breach seconds allowed, as a share of the judged span', '0.005')
+    .option('--threads <n>', 'simulation threads (default: one per core)')
+    .option('--json', 'print the result as JSON (CONTRACT §8)')
+    .option('--plot <file.svg>', 'draw arrivals, and the replicas and pickup latency of the current, recommended and clairvoyant policies')
+    .option('--apply', "push the recommended config to the service's running scaler (set_config), with the figures in its history")
+    .action((name: string | undefined, o: TuneCliOptions) => run(() => runTune(io, name, o)));
   program.command('mcp').description('an MCP server for LLM agents: stdio, or streamable HTTP with --http')
     .addOption(configOption())
     .option('--http <port>', 'serve streamable HTTP on this port (0: any free one) instead of stdio', positiveInt('--http'))

@@ -7,7 +7,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Config } from '../config/load';
 import type { ServiceConfig } from '../config/service';
 import { OperationError, UsageError } from '../errors';
-import { WORKFLOW_TYPE, historyQuery, overrideUpdate, pauseSignal, refreshUpdate, resumeSignal, scalerWorkflowId, setConfigUpdate, statusQuery, type Present } from '../workflows/definitions';
+import { WORKFLOW_TYPE, historyQuery, overrideUpdate, pauseSignal, refreshUpdate, resumeSignal, scalerWorkflowId, setConfigUpdate, statusQuery, type Present, type SetConfigArgs } from '../workflows/definitions';
 import type { OverrideArgs } from '../model/scaler-state';
 import { historyWithWatch, withWatchProgress, type RunningWatch } from '../model/history-fold';
 import type { ScalerInput, ScalerStatus, TimedEntry } from '../model/scaler-state';
@@ -197,4 +197,23 @@ export async function override(c: ControlClient, config: Config, service: string
     if (e instanceof WorkflowUpdateFailedError) throw new UsageError(`override rejected: ${e.cause?.message ?? e.message}`);
     throw e;
   }
+}
+
+/**
+ * Pushes one service's config to its running scaler (the validated `set_config` update), with why
+ * (recorded in its history): `docktor tune --apply`. The config's secrets must already be masked.
+ */
+export async function setConfig(c: ControlClient, config: Config, service: string, serviceConfig: ServiceConfig, args: SetConfigArgs = {}): Promise<ScalerStatus> {
+  const h = await runningHandle(c, config, service);
+  try {
+    return await h.executeUpdate(setConfigUpdate, { args: [serviceConfig, args] });
+  } catch (e) {
+    if (e instanceof WorkflowUpdateFailedError) throw new UsageError(`set_config rejected: ${e.cause?.message ?? e.message}`);
+    throw e;
+  }
+}
+
+/** Throws the usual OperationError when the service's scaler is not running (before a long job that ends in an update). */
+export async function requireRunning(c: ControlClient, config: Config, service: string): Promise<void> {
+  await runningHandle(c, config, service);
 }

@@ -15,6 +15,9 @@ import { DecisionInputSchema, parseDecisionInput } from '../decide/input';
 import { UsageError } from '../errors';
 import { simulate } from '../simulate/simulator';
 import { parseTrace, TRACE_FORMATS } from '../simulate/trace';
+import { redactSecrets } from '../sources/secrets';
+import { EvaluationPool } from '../tune/pool';
+import { checkTraffic, tune, TUNE_DEFAULTS } from '../tune/tune';
 import { DEFAULT_METRICS_GAP_MS, type ServiceMetrics } from '../control/read-metrics';
 import type { ScalersAccess } from './scalers-access';
 import { serviceOrConfigSchema } from './service-or-config';
@@ -195,6 +198,48 @@ export function registerTools(server: McpServer, access: ScalersAccess, o: { rea
         noRates: a.no_rates,
       });
       return jsonResult({ ...sim.figures });
+    },
+  );
+
+  server.registerTool(
+    'tune',
+    {
+      title: 'Recommend a policy for a service from its traffic',
+      description:
+        "Replays a service's traffic (a trace, with the service time and startup delay) through candidate policies (the current config, " +
+        'predictive with its knobs, target-tracking and rules recipes), chooses the cheapest that keeps SLA breach within max_breach of the span ' +
+        'on the earlier part of the traffic, and reports it on the held-out later part (a candidate that breaches there is never recommended). ' +
+        'Returns CONTRACT §8: current and recommended figures (breach_seconds, pickup_p99_s, worker_seconds, work_ratio, clairvoyant_ratio), ' +
+        '`recommended.config` (a complete service config; null with `reason` when none qualifies), and the candidates. Recommends only: it never ' +
+        'changes the running scaler (an operator applies it with `docktor tune --apply`). Needs at least 20 minutes of traffic.',
+      inputSchema: z.strictObject({
+        service: serviceArg,
+        trace_file: z.string().min(1).optional().describe('Path of a trace file on the server, relative to the directory of its docktor.yaml'),
+        trace_text: z.string().min(1).optional().describe('The trace itself, instead of trace_file'),
+        trace_format: z.enum(TRACE_FORMATS).default('auto').describe('auto: CSV of time,count or one number per line; requests: one row per arrival'),
+        service_time: z.number().positive().optional().describe("Seconds one replica takes per message (default: the service's sla.service_time_seconds)"),
+        startup_delay: z.number().min(0).optional().describe("Seconds before a new replica serves (default: sla.startup_seconds, else 10)"),
+        holdout: z.number().min(0.05).max(0.9).default(TUNE_DEFAULTS.holdout).describe('The later share of the traffic held out to judge on (default 0.3)'),
+        budget: z.number().positive().max(300).default(20).describe('Seconds of search (default 20)'),
+        max_breach: z.number().min(0).lt(1).default(TUNE_DEFAULTS.maxBreach).describe('Breach seconds allowed as a share of a judged part (default 0.005)'),
+      }),
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    async (a) => {
+      if ((a.trace_file === undefined) === (a.trace_text === undefined)) throw new UsageError('trace_file, trace_text: give exactly one of them');
+      const source = a.trace_file ?? 'trace_text';
+      const text = a.trace_text ?? readTrace(path.resolve(path.dirname(access.config.file), a.trace_file ?? ''), a.trace_file ?? '');
+      const trace = parseTrace(text, a.trace_format, source);
+      const service = access.service(a.service);
+      const traffic = { trace, serviceTimeS: a.service_time ?? service.sla?.service_time_seconds ?? Number.NaN, startupDelayS: a.startup_delay ?? service.sla?.startup_seconds ?? 10 };
+      checkTraffic(traffic, service);
+      const pool = new EvaluationPool({ trace, model: traffic });
+      try {
+        const result = redactSecrets(await tune(traffic, service, { holdout: a.holdout, budgetS: a.budget, maxBreach: a.max_breach, clock: () => performance.now(), evaluate: pool.evaluate }));
+        return jsonResult({ ...result }, result.recommended === null);
+      } finally {
+        await pool.close();
+      }
     },
   );
 

@@ -53,6 +53,13 @@ export interface SimulationOptions {
   /** Seconds replayed (default: to the trace's end). */
   duration?: number;
   /**
+   * Seconds after the run's start (after `start`) from which the figures count (default 0): the
+   * run before it is a warm-up whose replicas, estimates and queue carry over, as a service that
+   * was already running (`docktor tune` judges a held-out later part this way). The timeline
+   * keeps every check.
+   */
+  figuresFrom?: number;
+  /**
    * Simulate a source without counters (Laravel, plain Redis lists): queue.backlog and
    * queue.ack_pending only, no queue.rate_in/rate_out and no queue.oldest_age_s (default false).
    */
@@ -105,7 +112,7 @@ function* simulation(trace: Trace, o: SimulationOptions): Generator<DecisionInpu
   const queue = new FloatDeque(1024); // arrival times of waiting messages
   const starting = new FloatDeque(16); // ready times of starting replicas
   const inService = new CompletionHeap(Math.max(16, service.max_replicas));
-  const pickups = new PickupHistogram();
+  let pickups = new PickupHistogram();
   const observe = new ObservationBuilder(epoch, service.metrics_window, !o.noRates);
   const timeline = emptyTimeline(Math.ceil(end / interval) + 1);
 
@@ -133,6 +140,10 @@ function* simulation(trace: Trace, o: SimulationOptions): Generator<DecisionInpu
   let sinceMaxPickup = 0;
   let lastCheckAt = 0;
   let breachAtLastCheck = 0;
+  // The figures' baseline at figuresFrom (all zero when it is 0).
+  const measureFrom = Math.min(end, Math.max(0, o.figuresFrom ?? 0));
+  let measured = measureFrom === 0;
+  const base = { aliveSeconds: 0, breach: 0, arrived: 0, pickedUp: 0, work: 0, scaleEvents: 0, checks: 0 };
 
   const setAlive = (t: number, n: number) => {
     aliveSeconds += alive * (t - aliveSince);
@@ -233,9 +244,32 @@ function* simulation(trace: Trace, o: SimulationOptions): Generator<DecisionInpu
     nextCheck = checks * interval;
   };
 
+  /** Starts the figures at measureFrom: what came before is the warm-up. */
+  const startFigures = () => {
+    measured = true;
+    const t = measureFrom;
+    aliveSeconds += alive * (t - aliveSince);
+    aliveSince = t;
+    const headBreachFrom = queue.length > 0 ? Math.max(queue.front() + sla, lastDequeue) : Infinity;
+    Object.assign(base, {
+      aliveSeconds,
+      breach: breach + (t > headBreachFrom ? t - headBreachFrom : 0),
+      arrived,
+      pickedUp,
+      // Service handed out and not yet done by t belongs to the warm-up's messages.
+      work: serviceHandedOut,
+      scaleEvents,
+      checks,
+    });
+    pickups = new PickupHistogram();
+    maxBacklog = queue.length;
+    peakReplicas = alive;
+  };
+
   for (;;) {
     const tDone = inService.size > 0 ? inService.topDone() : Infinity;
     const tReady = starting.length > 0 ? starting.front() : Infinity;
+    if (!measured && Math.min(tDone, tReady, nextArrival, nextCheck) >= measureFrom) startFigures();
     if (tDone <= tReady && tDone <= nextArrival + TIE && tDone <= nextCheck) {
       if (tDone > end) break;
       inService.pop();
@@ -287,6 +321,7 @@ function* simulation(trace: Trace, o: SimulationOptions): Generator<DecisionInpu
   }
 
   // Close the books at the end of the run.
+  if (!measured) startFigures();
   setAlive(end, alive);
   if (queue.length > 0) {
     const a = queue.front();
@@ -297,25 +332,27 @@ function* simulation(trace: Trace, o: SimulationOptions): Generator<DecisionInpu
     const v = pickups.percentile(q);
     return v === null ? null : r6(v);
   };
+  const span = end - measureFrom;
+  const workerSeconds = aliveSeconds - base.aliveSeconds;
   return {
     figures: {
-      messages: arrived,
-      duration_s: r6(end),
+      messages: arrived - base.arrived,
+      duration_s: r6(span),
       sla_seconds: sla,
-      breach_seconds: r6(breach),
+      breach_seconds: r6(breach - base.breach),
       pickup_p50_s: p(50),
       pickup_p95_s: p(95),
       pickup_p99_s: p(99),
       max_backlog: maxBacklog,
-      worker_seconds: r6(aliveSeconds),
-      mean_replicas: end > 0 ? r6(aliveSeconds / end) : alive,
-      scale_events: scaleEvents,
-      picked_up: pickedUp,
+      worker_seconds: r6(workerSeconds),
+      mean_replicas: span > 0 ? r6(workerSeconds / span) : alive,
+      scale_events: scaleEvents - base.scaleEvents,
+      picked_up: pickedUp - base.pickedUp,
       waiting_at_end: queue.length,
       pickup_max_s: pickups.count > 0 ? r6(pickups.max) : null,
-      work_seconds: r6(serviceHandedOut),
+      work_seconds: r6(serviceHandedOut - base.work),
       peak_replicas: peakReplicas,
-      checks,
+      checks: checks - base.checks,
     },
     timeline,
   };

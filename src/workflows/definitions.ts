@@ -16,8 +16,18 @@ export const statusQuery = defineQuery<ScalerStatus>('status');
 export const historyQuery = defineQuery<TimedEntry[], [HistoryArgs?]>('history');
 /** Returns the status after the override took effect. */
 export const overrideUpdate = defineUpdate<ScalerStatus, [OverrideArgs]>('override');
-/** Takes a service config as in the file; returns the status under the new config. */
-export const setConfigUpdate = defineUpdate<ScalerStatus, [unknown]>('set_config');
+/**
+ * Takes a service config as in the file, and optionally why (`docktor tune --apply`: the
+ * recommendation and its figures), which the history records as a hold entry; returns the status
+ * under the new config.
+ */
+export const setConfigUpdate = defineUpdate<ScalerStatus, [unknown, SetConfigArgs?]>('set_config');
+
+export interface SetConfigArgs {
+  /** Recorded in the history with the change (at most SET_CONFIG_REASON_MAX characters). */
+  reason?: string;
+}
+export const SET_CONFIG_REASON_MAX = 2000;
 
 /** What `refresh` returns: the status and the newest history entries, both as of the last check. */
 export interface Present {

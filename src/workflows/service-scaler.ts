@@ -27,6 +27,8 @@ import {
   refreshUpdate,
   resumeSignal,
   setConfigUpdate,
+  SET_CONFIG_REASON_MAX,
+  type SetConfigArgs,
   statusQuery,
 } from './definitions';
 import { checkEntry, decisionKey, needsApply, recordEntry } from '../model/history-fold';
@@ -156,14 +158,24 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
 
   setHandler(
     setConfigUpdate,
-    (raw) => {
+    (raw: unknown, args?: SetConfigArgs) => {
       service = serviceSchema().parse(raw);
+      if (args?.reason) {
+        // Why the config changed (docktor tune --apply), as an entry of its own: no check made it.
+        const replicas = state.replicas ?? 0;
+        // Not a decision: no CloudEvent (record() would emit one).
+        const entry: HistoryEntry = { at: nowS(), action: 'hold', from: replicas, to: replicas, reason: `config changed: ${args.reason}`, limited_by: null, observations: {}, details: { config_changed: true }, applied: false };
+        state.history = recordEntry(state.history, entry, input.history_limit);
+      }
       wake = true;
       return present();
     },
     {
-      description: 'Replace the service config (as in docktor.yaml); validated, the name must not change.',
-      validator: (raw) => {
+      description: 'Replace the service config (as in docktor.yaml); validated, the name must not change. Second arg (optional): { reason } recorded in the history.',
+      validator: (raw: unknown, args?: SetConfigArgs) => {
+        if (args !== undefined && (typeof args !== 'object' || args === null || (args.reason !== undefined && (typeof args.reason !== 'string' || args.reason.length > SET_CONFIG_REASON_MAX)))) {
+          throw ApplicationFailure.nonRetryable(`reason: must be text of at most ${SET_CONFIG_REASON_MAX} characters`, 'InvalidConfig');
+        }
         const parsed = serviceSchema().safeParse(raw, { reportInput: true });
         if (!parsed.success) {
           throw ApplicationFailure.nonRetryable(toFieldIssues(parsed.error).map((i) => `${i.path}: ${i.message}`).join('; '), 'InvalidConfig');

@@ -26,7 +26,7 @@ import { killAllRecorded, makeFixture, outDirOf, recordedPids, waitFor, type Fix
 
 const TASK_QUEUE = `mcp-${process.pid}`;
 const BACKLOG = 300;
-const ALL_TOOLS = ['apply_scale', 'decide_scale_multi', 'explain', 'get_queue_metrics', 'get_service_metrics', 'pause', 'resume', 'simulate', 'status'];
+const ALL_TOOLS = ['apply_scale', 'decide_scale_multi', 'explain', 'get_queue_metrics', 'get_service_metrics', 'pause', 'resume', 'simulate', 'status', 'tune'];
 
 interface Entry {
   action: string;
@@ -206,6 +206,22 @@ describe('docktor mcp (real Temporal, NATS and process replicas)', () => {
     assert.equal(bad.isError, true);
     assert.match(bad.text, /must be >= 0 at service\.max_replicas/);
     assert.doesNotMatch(bad.text, /Invalid input/);
+  });
+
+  it('tunes a service on a trace: recommends (CONTRACT §8), never applies', async () => {
+    // 25 minutes: 2 messages/s, with a burst of 6/s for a minute every 5 minutes.
+    const trace_text = Array.from({ length: 1500 }, (_, s) => (s % 300 < 60 ? '6' : '2')).join('\n');
+    const r = await mcp.call('tune', { service: 'worker', trace_text, service_time: 0.5, startup_delay: 2, budget: 3 });
+    assert.equal(r.isError, false, r.text);
+    const s = r.structured as { service: string; holdout: { from_s: number }; current: { figures: { worker_seconds: number } }; recommended: { config: { name: string }; figures: { breach_seconds: number } }; allowance: { holdout_s: number } };
+    assert.equal(s.service, 'worker');
+    assert.equal(s.holdout.from_s, 1050);
+    assert.ok(s.current.figures.worker_seconds > 0);
+    assert.equal(s.recommended.config.name, 'worker');
+    assert.ok(s.recommended.figures.breach_seconds <= s.allowance.holdout_s);
+    const short = await mcp.call('tune', { service: 'worker', trace_text: '2\n'.repeat(300), service_time: 0.5 });
+    assert.equal(short.isError, true);
+    assert.match(short.text, /too little traffic to judge: 300 s/);
   });
 
   it('pins the replica count with apply_scale; explain, status and the resources show it; resume ends it', async () => {

@@ -23,7 +23,7 @@ describe('docktor CLI', () => {
   it('lists every contract command in --help', async () => {
     const r = await run(['--help']);
     assert.equal(r.code, 0);
-    for (const c of ['dev', 'worker', 'up', 'down', 'status', 'explain', 'pause', 'resume', 'override', 'config', 'decide', 'simulate']) {
+    for (const c of ['dev', 'worker', 'up', 'down', 'status', 'explain', 'pause', 'resume', 'override', 'config', 'decide', 'simulate', 'tune']) {
       assert.match(r.out, new RegExp(`^  ${c}\\b`, 'm'), `${c} missing from --help`);
     }
   });

@@ -127,7 +127,7 @@ async function simulateWithModules(trace: Parameters<typeof simulate>[0], option
   }
 }
 
-function number(value: string | number, flag: string, ok: (v: number) => boolean, expected: string): number {
+export function number(value: string | number, flag: string, ok: (v: number) => boolean, expected: string): number {
   const text = String(value).trim();
   const v = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text) ? Number(text) : NaN;
   if (!Number.isFinite(v) || !ok(v)) throw new UsageError(`${flag}: must be ${expected}, got "${value}"`);
@@ -135,7 +135,7 @@ function number(value: string | number, flag: string, ok: (v: number) => boolean
 }
 
 /** Seconds as a number (`90`, `0.5`) or a duration (`90s`, `10m`, `1h30m`). */
-function seconds(value: string | number, flag: string, zeroOk: boolean): number {
+export function seconds(value: string | number, flag: string, zeroOk: boolean): number {
   const text = String(value).trim();
   const expected = `${zeroOk ? 'a number of seconds >= 0' : 'a number of seconds > 0'} (or a duration such as 90s, 10m)`;
   let v: number;
