@@ -130,6 +130,8 @@ export function buildProgram(io: CliIO, run: (work: () => Promise<number> | numb
   program.command('tune').description("replay a service's traffic through candidate policies; recommend the cheapest that meets the SLA on a held-out later part")
     .addOption(configOption()).argument('[service]', 'the service to tune (default: the only one)')
     .option('--trace <file>', "the service's arrivals (see --trace-format), as `docktor simulate` reads them")
+    .option('--recording [dir]', "what the service's scaler recorded (docs/recording.md; default dir: its recording.dir, else this machine's state directory)")
+    .option('--since <duration>', 'with --recording: only the last part, e.g. 7d, 12h')
     .addOption(new Option('--trace-format <format>', 'auto: CSV of time,count or one number per line; requests: one row per arrival').choices(['auto', 'counts', 'requests']).default('auto'))
     .option('--service-time <s>', 'seconds of a replica per message (default: sla.service_time_seconds)')
     .option('--startup-delay <s>', 'seconds before a new replica serves (default: sla.startup_seconds, else 10)')

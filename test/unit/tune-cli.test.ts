@@ -11,6 +11,7 @@ import YAML from 'yaml';
 import { ServiceSchema } from '../../src/config/service';
 import { spikyTrace } from '../../src/simulate/spiky';
 import type { TuneResult } from '../../src/tune/types';
+import { RecordingStore, serviceRecordingDir } from '../../src/recording/store';
 import { runCli } from '../harness/cli';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'docktor-tune-'));
@@ -101,5 +102,43 @@ describe('docktor tune (CLI)', () => {
     const noS = await runCli(['tune', 'worker', '--trace', 'spiky.txt', '--budget', '1'], { cwd: dir });
     assert.equal(noS.code, 1);
     assert.match(noS.err, /no service time.*sla\.service_time_seconds.*--service-time/);
+  });
+
+  it('tunes from a recording its scaler kept (written by the recording store), with the service time it measured', async () => {
+    // 30 minutes of 10 s checks of the spiky trace, as a queue with counters records them: the
+    // counters (published, acknowledged), in service by Little's law at 0.8 s a job, 2 replicas.
+    const store = new RecordingStore();
+    const root = path.join(dir, 'rec');
+    const write = async (service: string, counted: boolean) => {
+      const target = { dir: serviceRecordingDir(root, 'shop', service), retention_s: 1e9 };
+      const t0 = Math.floor(Date.now() / 1000) - 1800;
+      let published = 0;
+      for (let i = 0; i < 180; i++) {
+        const arrivals = trace.counts.slice(i * 10, i * 10 + 10).reduce((a, b) => a + b, 0);
+        published += arrivals;
+        const counters = counted ? { ci: published, co: published } : {};
+        await store.appendCheck(target, t0 + i * 10, (prev) => ({ v: 1, t: t0 + i * 10, ...(prev ? { dt: 10 } : {}), ...counters, b: 0, ip: (arrivals / 10) * 0.8, rc: 2, rr: 2, a: 'h', to: 2 }));
+      }
+      await store.flush();
+    };
+    await write('worker', true);
+    await write('other', false);
+
+    const r = await runCli(['tune', 'worker', '--recording', 'rec', '--since', '2h', '--budget', '3', '--json'], { cwd: dir });
+    assert.equal(r.code, 0, r.err);
+    const result = JSON.parse(r.out) as TuneResult;
+    assert.ok(Math.abs(result.model.service_time_s - 0.8) < 0.05, `service time from the recording: ${result.model.service_time_s}`);
+    assert.ok(Math.abs(result.model.messages - trace.total) <= 1, `${result.model.messages} messages recorded of ${trace.total}`);
+
+    const estimated = await runCli(['tune', 'other', '--recording', 'rec', '--budget', '3'], { cwd: dir });
+    assert.equal(estimated.code, 1);
+    assert.match(estimated.err, /other's queue reports no counters, so its recorded arrivals are estimates/);
+    const nothing = await runCli(['tune', 'worker', '--recording', 'nowhere'], { cwd: dir });
+    assert.equal(nothing.code, 1);
+    assert.match(nothing.err, /nowhere/);
+    const both = await runCli(['tune', 'worker', '--recording', 'rec', '--trace', 'spiky.txt'], { cwd: dir });
+    assert.equal(both.code, 2);
+    assert.match(both.err, /--trace or --recording: give one/);
+    assert.equal((await runCli(['tune', 'worker', '--trace', 'spiky.txt', '--since', '7d'], { cwd: dir })).code, 2);
   });
 });

@@ -6,6 +6,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig, type Config } from '../../config/load';
+import { durationSeconds, effectiveRecording } from '../../config/recording';
+import { readRecordedTraffic } from '../../recording/recorded-traffic';
+import { defaultRecordingRoot } from '../../recording/store';
 import type { ServiceConfig } from '../../config/service';
 import { connectClient, type ControlClient } from '../../control/client';
 import { requireRunning, setConfig } from '../../control/scalers';
@@ -26,6 +29,9 @@ import { number, seconds } from './simulate';
 export interface TuneCliOptions {
   config?: string;
   trace?: string;
+  /** `--recording` alone: the service's recording directory from its config (else this machine's). */
+  recording?: string | true;
+  since?: string;
   traceFormat?: string;
   serviceTime?: string;
   startupDelay?: string;
@@ -69,17 +75,40 @@ export async function runTune(io: CliIO, name: string | undefined, o: TuneCliOpt
   const threads = o.threads === undefined ? undefined : number(o.threads, '--threads', (v) => Number.isInteger(v) && v >= 1 && v <= 64, 'a whole number from 1 to 64');
   const serviceTimeFlag = o.serviceTime === undefined ? undefined : seconds(o.serviceTime, '--service-time', false);
   const startupFlag = o.startupDelay === undefined ? undefined : seconds(o.startupDelay, '--startup-delay', true);
-  if (!o.trace) throw new UsageError('--trace: required (a trace file of the service\'s arrivals, as `docktor simulate` reads)');
+  if (!o.trace === !o.recording) throw new UsageError('--trace or --recording: give one (a trace file of the service\'s arrivals, as `docktor simulate` reads, or the recording its scaler keeps)');
+  if (o.since !== undefined && !o.recording) throw new UsageError('--since: only with --recording');
+  const sinceS = o.since === undefined ? undefined : durationSeconds(o.since);
+  if (sinceS !== undefined && !(sinceS > 0)) throw new UsageError(`--since: "${o.since}" is not a duration like 7d, 12h or 90m`);
 
   const config = loadConfig(o.config, io.cwd, io.env);
   const service = pickService(config, name);
-  const trace = readTraceFile(io.cwd, o.trace, format);
-  // Without a flag, what the config says; a missing service time is said by the core (exit 1).
-  const traffic: Traffic = {
-    trace,
-    serviceTimeS: serviceTimeFlag ?? service.sla?.service_time_seconds ?? Number.NaN,
-    startupDelayS: startupFlag ?? service.sla?.startup_seconds ?? 10,
-  };
+  let traffic: Traffic;
+  if (o.trace) {
+    // Without a flag, what the config says; a missing service time is said by the core (exit 1).
+    traffic = {
+      trace: readTraceFile(io.cwd, o.trace, format),
+      serviceTimeS: serviceTimeFlag ?? service.sla?.service_time_seconds ?? Number.NaN,
+      startupDelayS: startupFlag ?? service.sla?.startup_seconds ?? 10,
+    };
+  } else {
+    const dir = o.recording === true || o.recording === undefined
+      ? effectiveRecording(service.recording, defaultRecordingRoot(io.env, io.cwd)).dir
+      : path.resolve(io.cwd, o.recording);
+    const recorded = readRecordedTraffic({ dir, project: config.project, service: service.name, ...(sinceS ? { since: Date.now() / 1000 - sinceS } : {}) });
+    if (!recorded.counted) {
+      throw new OperationError(
+        `--recording ${dir}: ${service.name}'s queue reports no counters, so its recorded arrivals are estimates from the backlog, ` +
+          'too rough to choose a policy on; give --trace with the arrivals from your own logs instead',
+      );
+    }
+    if (recorded.skipped_lines > 0) io.err(`docktor: ${recorded.skipped_lines} line(s) of the recording were not rows (torn or corrupt): skipped\n`);
+    // Measured beats configured: the flags, then what the recording shows, then the config.
+    traffic = {
+      trace: recorded.trace,
+      serviceTimeS: serviceTimeFlag ?? recorded.service_time_s ?? service.sla?.service_time_seconds ?? Number.NaN,
+      startupDelayS: startupFlag ?? recorded.startup_delay_s ?? service.sla?.startup_seconds ?? 10,
+    };
+  }
 
   // --apply: the scaler must be running, checked before the search spends its budget.
   const client = o.apply ? await connectClient(config.temporal, io.env.DOCKTOR_TEMPORAL_ADDRESS, io.env) : null;
@@ -120,7 +149,7 @@ async function tuneAndReport(
 
   if (o.plot) writePlot(io.cwd, o.plot, traffic, service, result);
   if (o.json) io.out(JSON.stringify(shown, null, 2) + '\n');
-  else io.out(summary(shown, { trace: o.trace ?? 'the trace', kind: trace.kind, threads: pool.threads, plot: o.plot }));
+  else io.out(summary(shown, { trace: o.trace ?? `${service.name}'s recording`, kind: trace.kind, threads: pool.threads, plot: o.plot }));
 
   if (!result.recommended) {
     io.err(`docktor: nothing to recommend: ${result.reason}\n`);
