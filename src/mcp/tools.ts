@@ -23,6 +23,13 @@ import type { ScalersAccess } from './scalers-access';
 import { serviceOrConfigSchema } from './service-or-config';
 
 /** A JSON result as MCP wants it: text for any client, structured content for those that read it. */
+/** How the simulate and tune tools take a trace. */
+const traceArgs = {
+  trace_file: z.string().min(1).optional().describe('Path of a trace file on the server, relative to the directory of its docktor.yaml'),
+  trace_text: z.string().min(1).optional().describe('The trace itself, instead of trace_file'),
+  trace_format: z.enum(TRACE_FORMATS).default('auto').describe('auto: CSV of time,count or one number per line; requests: one row per arrival'),
+};
+
 export function jsonResult(value: Record<string, unknown>, isError = false): CallToolResult {
   return {
     content: [{ type: 'text', text: JSON.stringify(value, null, 2) }],
@@ -166,9 +173,7 @@ export function registerTools(server: McpServer, access: ScalersAccess, o: { rea
         'per arrival (trace_format: requests). Compare policies by passing a service config instead of a name.',
       inputSchema: z.strictObject({
         service: serviceOrConfig,
-        trace_file: z.string().min(1).optional().describe('Path of a trace file on the server, relative to the directory of its docktor.yaml'),
-        trace_text: z.string().min(1).optional().describe('The trace itself, instead of trace_file'),
-        trace_format: z.enum(TRACE_FORMATS).default('auto').describe('auto: CSV of time,count or one number per line; requests: one row per arrival'),
+        ...traceArgs,
         service_time: z.number().positive().default(1).describe('Seconds one replica takes per message (default 1)'),
         service_time_dist: z.enum(['fixed', 'exp']).default('fixed').describe('fixed, or exponential service times around service_time'),
         startup_delay: z.number().min(0).default(10).describe('Seconds before a new replica serves (default 10)'),
@@ -214,9 +219,7 @@ export function registerTools(server: McpServer, access: ScalersAccess, o: { rea
         'changes the running scaler (an operator applies it with `docktor tune --apply`). Needs at least 20 minutes of traffic.',
       inputSchema: z.strictObject({
         service: serviceArg,
-        trace_file: z.string().min(1).optional().describe('Path of a trace file on the server, relative to the directory of its docktor.yaml'),
-        trace_text: z.string().min(1).optional().describe('The trace itself, instead of trace_file'),
-        trace_format: z.enum(TRACE_FORMATS).default('auto').describe('auto: CSV of time,count or one number per line; requests: one row per arrival'),
+        ...traceArgs,
         service_time: z.number().positive().optional().describe("Seconds one replica takes per message (default: the service's sla.service_time_seconds)"),
         startup_delay: z.number().min(0).optional().describe("Seconds before a new replica serves (default: sla.startup_seconds, else 10)"),
         holdout: z.number().min(0.05).max(0.9).default(TUNE_DEFAULTS.holdout).describe('The later share of the traffic held out to judge on (default 0.3)'),
