@@ -22,7 +22,6 @@ import { DEFAULT_METRICS_GAP_MS, type ServiceMetrics } from '../control/read-met
 import type { ScalersAccess } from './scalers-access';
 import { serviceOrConfigSchema } from './service-or-config';
 
-/** A JSON result as MCP wants it: text for any client, structured content for those that read it. */
 /** How the simulate and tune tools take a trace. */
 const traceArgs = {
   trace_file: z.string().min(1).optional().describe('Path of a trace file on the server, relative to the directory of its docktor.yaml'),
@@ -30,6 +29,7 @@ const traceArgs = {
   trace_format: z.enum(TRACE_FORMATS).default('auto').describe('auto: CSV of time,count or one number per line; requests: one row per arrival'),
 };
 
+/** A JSON result as MCP wants it: text for any client, structured content for those that read it. */
 export function jsonResult(value: Record<string, unknown>, isError = false): CallToolResult {
   return {
     content: [{ type: 'text', text: JSON.stringify(value, null, 2) }],
