@@ -138,7 +138,8 @@ describe('docktor tune (CLI)', () => {
     assert.match(nothing.err, /nowhere/);
     const both = await runCli(['tune', 'worker', '--recording', 'rec', '--trace', 'spiky.txt'], { cwd: dir });
     assert.equal(both.code, 2);
-    assert.match(both.err, /--trace or --recording: give one/);
+    assert.match(both.err, /--trace, --recording or --prometheus: give one/);
+    assert.equal((await runCli(['tune', 'worker', '--prometheus', 'http://127.0.0.1:9', '--trace', 'spiky.txt'], { cwd: dir })).code, 2);
     assert.equal((await runCli(['tune', 'worker', '--trace', 'spiky.txt', '--since', '7d'], { cwd: dir })).code, 2);
   });
 });
