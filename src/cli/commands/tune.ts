@@ -81,6 +81,9 @@ export async function runTune(io: CliIO, name: string | undefined, o: TuneCliOpt
   if ([o.trace, o.recording, o.prometheus].filter((x) => x !== undefined).length !== 1) {
     throw new UsageError('--trace, --recording or --prometheus: give one (a trace file of the service\'s arrivals, as `docktor simulate` reads, the recording its scaler keeps, or a Prometheus server that scrapes the workers)');
   }
+  if (o.prometheus !== undefined && !/^https?:$/.test(URL.parse(o.prometheus)?.protocol ?? '')) {
+    throw new UsageError(`--prometheus: "${redactUrl(o.prometheus)}" is not an http(s) URL; give the Prometheus server's base URL, e.g. http://user:pass@prometheus:9090`);
+  }
   if (o.since !== undefined && !o.recording && !o.prometheus) throw new UsageError('--since: only with --recording or --prometheus');
   const sinceS = o.since === undefined ? undefined : durationSeconds(o.since);
   if (sinceS !== undefined && !(sinceS > 0)) throw new UsageError(`--since: "${o.since}" is not a duration like 7d, 12h or 90m`);
