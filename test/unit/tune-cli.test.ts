@@ -138,7 +138,16 @@ describe('docktor tune (CLI)', () => {
     assert.match(nothing.err, /nowhere/);
     const both = await runCli(['tune', 'worker', '--recording', 'rec', '--trace', 'spiky.txt'], { cwd: dir });
     assert.equal(both.code, 2);
-    assert.match(both.err, /--trace or --recording: give one/);
+    assert.match(both.err, /--trace, --recording or --prometheus: give one/);
+    assert.equal((await runCli(['tune', 'worker', '--prometheus', 'http://127.0.0.1:9', '--trace', 'spiky.txt'], { cwd: dir })).code, 2);
+    const notUrl = await runCli(['tune', 'worker', '--prometheus', 'prometheus:9090'], { cwd: dir });
+    assert.equal(notUrl.code, 2);
+    assert.match(notUrl.err, /--prometheus: "prometheus:9090" is not an http\(s\) URL/);
+    // fetch will not connect to port 9 (discard, a "bad port"): the failure names the flag, never the password.
+    const refused = await runCli(['tune', 'worker', '--prometheus', 'http://u:secret@127.0.0.1:9', '--since', '1h'], { cwd: dir });
+    assert.equal(refused.code, 1);
+    assert.match(refused.err, /--prometheus http:\/\/u:\*+@127\.0\.0\.1:9/);
+    assert.doesNotMatch(refused.err, /secret/);
     assert.equal((await runCli(['tune', 'worker', '--trace', 'spiky.txt', '--since', '7d'], { cwd: dir })).code, 2);
   });
 });

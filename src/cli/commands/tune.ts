@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig, type Config } from '../../config/load';
 import { durationSeconds, effectiveRecording } from '../../config/recording';
+import { readPrometheusTraffic } from '../../recording/prometheus-traffic';
 import { readRecordedTraffic } from '../../recording/recorded-traffic';
 import { defaultRecordingRoot } from '../../recording/store';
 import type { ServiceConfig } from '../../config/service';
@@ -15,7 +16,7 @@ import { requireRunning, setConfig } from '../../control/scalers';
 import { OperationError, UsageError } from '../../errors';
 import { simulate } from '../../simulate/simulator';
 import { parseTrace, TRACE_FORMATS, type Trace, type TraceFormat } from '../../simulate/trace';
-import { redactSecrets } from '../../sources/secrets';
+import { redactSecrets, redactUrl } from '../../sources/secrets';
 import { yamlDiff } from '../../tune/config-diff';
 import { tunePlot } from '../../tune/plot';
 import { EvaluationPool } from '../../tune/pool';
@@ -31,6 +32,8 @@ export interface TuneCliOptions {
   trace?: string;
   /** `--recording` alone: the service's recording directory from its config (else this machine's). */
   recording?: string | true;
+  /** A Prometheus server that scrapes the workers' metrics ports. */
+  prometheus?: string;
   since?: string;
   traceFormat?: string;
   serviceTime?: string;
@@ -75,8 +78,13 @@ export async function runTune(io: CliIO, name: string | undefined, o: TuneCliOpt
   const threads = o.threads === undefined ? undefined : number(o.threads, '--threads', (v) => Number.isInteger(v) && v >= 1 && v <= 64, 'a whole number from 1 to 64');
   const serviceTimeFlag = o.serviceTime === undefined ? undefined : seconds(o.serviceTime, '--service-time', false);
   const startupFlag = o.startupDelay === undefined ? undefined : seconds(o.startupDelay, '--startup-delay', true);
-  if (!o.trace === !o.recording) throw new UsageError('--trace or --recording: give one (a trace file of the service\'s arrivals, as `docktor simulate` reads, or the recording its scaler keeps)');
-  if (o.since !== undefined && !o.recording) throw new UsageError('--since: only with --recording');
+  if ([o.trace, o.recording, o.prometheus].filter((x) => x !== undefined).length !== 1) {
+    throw new UsageError('--trace, --recording or --prometheus: give one (a trace file of the service\'s arrivals, as `docktor simulate` reads, the recording its scaler keeps, or a Prometheus server that scrapes the workers)');
+  }
+  if (o.prometheus !== undefined && !/^https?:$/.test(URL.parse(o.prometheus)?.protocol ?? '')) {
+    throw new UsageError(`--prometheus: "${redactUrl(o.prometheus)}" is not an http(s) URL; give the Prometheus server's base URL, e.g. http://user:pass@prometheus:9090`);
+  }
+  if (o.since !== undefined && !o.recording && !o.prometheus) throw new UsageError('--since: only with --recording or --prometheus');
   const sinceS = o.since === undefined ? undefined : durationSeconds(o.since);
   if (sinceS !== undefined && !(sinceS > 0)) throw new UsageError(`--since: "${o.since}" is not a duration like 7d, 12h or 90m`);
 
@@ -90,24 +98,25 @@ export async function runTune(io: CliIO, name: string | undefined, o: TuneCliOpt
       serviceTimeS: serviceTimeFlag ?? service.sla?.service_time_seconds ?? Number.NaN,
       startupDelayS: startupFlag ?? service.sla?.startup_seconds ?? 10,
     };
+  } else if (o.prometheus) {
+    const now = Date.now() / 1000;
+    const read = await readPrometheusTraffic({
+      url: o.prometheus,
+      token: io.env.DOCKTOR_PROMETHEUS_TOKEN,
+      project: config.project,
+      service: service.name,
+      since: now - (sinceS ?? PROMETHEUS_DEFAULT_SINCE_S),
+      now,
+      stepS: service.check_interval,
+    });
+    traffic = measuredTraffic(service, read, { serviceTimeFlag, startupFlag }, `--prometheus ${redactUrl(o.prometheus)}: ${service.name}'s queue reports no queue.rate_in, so its arrivals`);
   } else {
     const dir = o.recording === true || o.recording === undefined
       ? effectiveRecording(service.recording, defaultRecordingRoot(io.env, io.cwd)).dir
       : path.resolve(io.cwd, o.recording);
     const recorded = readRecordedTraffic({ dir, project: config.project, service: service.name, ...(sinceS ? { since: Date.now() / 1000 - sinceS } : {}) });
-    if (!recorded.counted) {
-      throw new OperationError(
-        `--recording ${dir}: ${service.name}'s queue reports no counters, so its recorded arrivals are estimates from the backlog, ` +
-          'too rough to choose a policy on; give --trace with the arrivals from your own logs instead',
-      );
-    }
-    if (recorded.skipped_lines > 0) io.err(`docktor: ${recorded.skipped_lines} line(s) of the recording were not rows (torn or corrupt): skipped\n`);
-    // Measured beats configured: the flags, then what the recording shows, then the config.
-    traffic = {
-      trace: recorded.trace,
-      serviceTimeS: serviceTimeFlag ?? recorded.service_time_s ?? service.sla?.service_time_seconds ?? Number.NaN,
-      startupDelayS: startupFlag ?? recorded.startup_delay_s ?? service.sla?.startup_seconds ?? 10,
-    };
+    if (recorded.skipped_lines > 0 && recorded.counted) io.err(`docktor: ${recorded.skipped_lines} line(s) of the recording were not rows (torn or corrupt): skipped\n`);
+    traffic = measuredTraffic(service, recorded, { serviceTimeFlag, startupFlag }, `--recording ${dir}: ${service.name}'s queue reports no counters, so its recorded arrivals`);
   }
 
   // --apply: the scaler must be running, checked before the search spends its budget.
@@ -149,7 +158,7 @@ async function tuneAndReport(
 
   if (o.plot) writePlot(io.cwd, o.plot, traffic, service, result);
   if (o.json) io.out(JSON.stringify(shown, null, 2) + '\n');
-  else io.out(summary(shown, { trace: o.trace ?? `${service.name}'s recording`, kind: trace.kind, threads: pool.threads, plot: o.plot }));
+  else io.out(summary(shown, { trace: o.trace ?? (o.prometheus ? `Prometheus ${redactUrl(o.prometheus)}` : `${service.name}'s recording`), kind: trace.kind, threads: pool.threads, plot: o.plot }));
 
   if (!result.recommended) {
     io.err(`docktor: nothing to recommend: ${result.reason}\n`);
@@ -165,6 +174,31 @@ async function tuneAndReport(
     io.err(`docktor: applied to the running scaler of ${service.name}: ${reason}\n`);
   }
   return 0;
+}
+
+/** `--prometheus` without `--since`: a week, as the recordings keep by default. */
+export const PROMETHEUS_DEFAULT_SINCE_S = 7 * 86400;
+
+/**
+ * Traffic measured by docktor (a recording, Prometheus): refused when its arrivals are estimates;
+ * measured beats configured: the flags, then what was measured, then the config.
+ */
+function measuredTraffic(
+  service: ServiceConfig,
+  m: { trace: Trace; counted: boolean; service_time_s: number | null; startup_delay_s: number | null },
+  flags: { serviceTimeFlag: number | undefined; startupFlag: number | undefined },
+  uncounted: string,
+): Traffic {
+  if (!m.counted) {
+    throw new OperationError(
+      `${uncounted} are estimates from the backlog, too rough to choose a policy on; give --trace with the arrivals from your own logs instead`,
+    );
+  }
+  return {
+    trace: m.trace,
+    serviceTimeS: flags.serviceTimeFlag ?? m.service_time_s ?? service.sla?.service_time_seconds ?? Number.NaN,
+    startupDelayS: flags.startupFlag ?? m.startup_delay_s ?? service.sla?.startup_seconds ?? 10,
+  };
 }
 
 /** The history entry's reason for an applied recommendation: what it is and its figures. */
