@@ -145,6 +145,12 @@ test('RabbitMQ: burst → scale-up of real consumer processes → drain → back
     assert.equal(up.code, 0, up.stdout + up.stderr);
     await until('one consumer at min_replicas', 90_000, () => live() === POLICY.min && history.length > 0);
     say(`1 consumer runs; first decision: ${brief(history[0]!)}`);
+    // The recording counts arrivals from RabbitMQ's publish counter, which the management
+    // statistics refresh every 5 s: the burst goes out once a check has recorded the counter
+    // (else the first counter read may already hold the burst, and it is its baseline).
+    const recorded = path.join(stateDir, 'recordings', project, 'consumer');
+    const counterSeen = () => fs.existsSync(recorded) && fs.readdirSync(recorded).some((f) => /"ci":\d/.test(fs.readFileSync(path.join(recorded, f), 'utf8')));
+    await until("a check recorded the queue's publish counter", 30_000, counterSeen);
 
     const sent_s = Math.floor(Date.now() / 1000);
     for (let i = 0; i < POLICY.burst; i++) ch.sendToQueue(queue, Buffer.from(String(i)), { persistent: true, timestamp: sent_s });
