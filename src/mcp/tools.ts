@@ -14,7 +14,7 @@ import { decide } from '../decide/index';
 import { DecisionInputSchema, parseDecisionInput } from '../decide/input';
 import { UsageError } from '../errors';
 import { simulate } from '../simulate/simulator';
-import { parseTrace, TRACE_FORMATS } from '../simulate/trace';
+import { parseTrace, TRACE_FORMATS, type Trace, type TraceFormat } from '../simulate/trace';
 import { redactSecrets } from '../sources/secrets';
 import { EvaluationPool } from '../tune/pool';
 import { checkTraffic, tune, TUNE_DEFAULTS } from '../tune/tune';
@@ -28,6 +28,13 @@ const traceArgs = {
   trace_text: z.string().min(1).optional().describe('The trace itself, instead of trace_file'),
   trace_format: z.enum(TRACE_FORMATS).default('auto').describe('auto: CSV of time,count or one number per line; requests: one row per arrival'),
 };
+
+/** The trace the simulate and tune tools were given (a file beside the config, or the text). */
+function traceOf(a: { trace_file?: string | undefined; trace_text?: string | undefined; trace_format: TraceFormat }, configFile: string): Trace {
+  if ((a.trace_file === undefined) === (a.trace_text === undefined)) throw new UsageError('trace_file, trace_text: give exactly one of them');
+  const text = a.trace_text ?? readTrace(path.resolve(path.dirname(configFile), a.trace_file ?? ''), a.trace_file ?? '');
+  return parseTrace(text, a.trace_format, a.trace_file ?? 'trace_text');
+}
 
 /** A JSON result as MCP wants it: text for any client, structured content for those that read it. */
 export function jsonResult(value: Record<string, unknown>, isError = false): CallToolResult {
@@ -186,10 +193,7 @@ export function registerTools(server: McpServer, access: ScalersAccess, o: { rea
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     async (a) => {
-      if ((a.trace_file === undefined) === (a.trace_text === undefined)) throw new UsageError('trace_file, trace_text: give exactly one of them');
-      const source = a.trace_file ?? 'trace_text';
-      const text = a.trace_text ?? readTrace(path.resolve(path.dirname(access.config.file), a.trace_file ?? ''), a.trace_file ?? '');
-      const trace = parseTrace(text, a.trace_format, source);
+      const trace = traceOf(a, access.config.file);
       if (a.start >= trace.span && trace.span > 0) throw new UsageError(`start: ${a.start} s is at or past the end of the trace (${trace.span} s long)`);
       const sim = simulate(trace, {
         service: resolve(a.service),
@@ -229,10 +233,7 @@ export function registerTools(server: McpServer, access: ScalersAccess, o: { rea
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     async (a) => {
-      if ((a.trace_file === undefined) === (a.trace_text === undefined)) throw new UsageError('trace_file, trace_text: give exactly one of them');
-      const source = a.trace_file ?? 'trace_text';
-      const text = a.trace_text ?? readTrace(path.resolve(path.dirname(access.config.file), a.trace_file ?? ''), a.trace_file ?? '');
-      const trace = parseTrace(text, a.trace_format, source);
+      const trace = traceOf(a, access.config.file);
       const service = access.service(a.service);
       const traffic = { trace, serviceTimeS: a.service_time ?? service.sla?.service_time_seconds ?? Number.NaN, startupDelayS: a.startup_delay ?? service.sla?.startup_seconds ?? 10 };
       checkTraffic(traffic, service);
