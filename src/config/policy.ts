@@ -70,6 +70,27 @@ export const BehaviorSchema = z.strictObject({
 });
 export type Behavior = z.infer<typeof BehaviorSchema>;
 
+export const FORECAST_MODES = ['off', 'shadow', 'on'] as const;
+/**
+ * The predictive strategy's forecast of recurring bursts (docs/decide.md, "Forecast"): learned
+ * from what the checks see, it starts replicas before a burst that came at the same phase of a
+ * period in each of the last `min_periods` periods. `shadow` computes and records the forecast
+ * (details.forecast) without acting on it. Off by default: a forecast spends replicas on a guess.
+ */
+export const ForecastSchema = z
+  .strictObject({
+    mode: z.enum(FORECAST_MODES).default('off'),
+    /**
+     * Seconds ahead the forecast looks for a burst; null: startup_seconds + two check intervals
+     * (a burst must be seen coming before the check that can still have replicas ready for it).
+     */
+    horizon_seconds: positive.nullable().default(null),
+    /** Periods in a row a burst must have come at its phase before the forecast expects it again. */
+    min_periods: z.number().int().min(2).max(8).default(2),
+  })
+  .default({ mode: 'off', horizon_seconds: null, min_periods: 2 });
+export type Forecast = z.infer<typeof ForecastSchema>;
+
 export const SlaSchema = z.strictObject({
   max_pickup_seconds: positive,
   breach_threshold: z.number().gt(0).max(1).default(0.8),
@@ -90,6 +111,7 @@ export const SlaSchema = z.strictObject({
    * check_interval) (see docs/decide.md).
    */
   scale_down_window_seconds: nonNegative.optional(),
+  forecast: ForecastSchema,
 });
 export type Sla = z.infer<typeof SlaSchema>;
 

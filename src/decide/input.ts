@@ -20,6 +20,42 @@ export type ScaleEvent = z.infer<typeof ScaleEventSchema>;
 const RateSampleSchema = z.object({ at: unixSeconds, rate: z.number().min(0) });
 export type RateSample = z.infer<typeof RateSampleSchema>;
 
+/** A burst the forecast saw: its first interval's start, last check, arrivals above the base, spread. */
+const BurstSchema = z.object({ at: unixSeconds, end: unixSeconds, size: z.number().min(0), seconds: z.number().min(0) });
+export type Burst = z.infer<typeof BurstSchema>;
+
+/**
+ * A recurring period found in the bursts: its length, matching tolerance, the spread of a burst's
+ * start around its phase (standard deviation, seconds) and how many of the bursts that could have
+ * had a predecessor one period earlier had one.
+ */
+const PeriodSchema = z.object({ seconds: z.number().positive(), tolerance: z.number().min(0), jitter: z.number().min(0).default(0), support: z.number().int().min(0), of: z.number().int().min(0) });
+export type RecurringPeriod = z.infer<typeof PeriodSchema>;
+
+/** A burst the forecast expected (between `from` and `to`), until it came (hit) or its time passed (miss). */
+const ExpectationSchema = z.object({ from: unixSeconds, to: unixSeconds, size: z.number().min(0), seconds: z.number().min(0), period: z.number().positive(), came: unixSeconds.nullable().default(null) });
+export type Expectation = z.infer<typeof ExpectationSchema>;
+
+/**
+ * The forecast's compact model of recurring bursts (sla.forecast, docs/decide.md "Forecast"),
+ * updated at every check from that check's arrivals: never the whole recording.
+ */
+export const RecurringStateSchema = z.object({
+  /** The previous check (the interval's start). */
+  last_at: unixSeconds.nullable().default(null),
+  /** Arrivals per second outside bursts (a moving average). */
+  baseline: z.number().min(0).nullable().default(null),
+  /** Bursts seen, oldest first (<= MAX_BURSTS). */
+  bursts: z.array(BurstSchema).default([]),
+  /** Periods found in them when the last burst began. */
+  periods: z.array(PeriodSchema).default([]),
+  /** Expected bursts not yet judged, and those that came while their replicas may still serve. */
+  expected: z.array(ExpectationSchema).default([]),
+  /** Judged expectations, oldest first (<= MAX_OUTCOMES): 1 the burst came, 0 it did not. */
+  outcomes: z.array(z.union([z.literal(0), z.literal(1)])).default([]),
+});
+export type RecurringState = z.infer<typeof RecurringStateSchema>;
+
 /** What the predictive strategy keeps between calls. Every list is bounded (docs/decide.md). */
 export const PredictiveStateSchema = z.object({
   /** Arrival-rate estimates within `sla.trend_window_seconds`, oldest first. */
@@ -64,6 +100,8 @@ export const PredictiveStateSchema = z.object({
   needs: z.array(TimedReplicasSchema).default([]),
   /** Since when needs have been recorded without a gap longer than the window. */
   needs_since: unixSeconds.nullable().default(null),
+  /** The forecast's model (absent while sla.forecast.mode is off). */
+  recurring: RecurringStateSchema.optional(),
 });
 export type PredictiveState = z.infer<typeof PredictiveStateSchema>;
 

@@ -22,7 +22,9 @@ export type LimitedBy =
   /** An `after` policy changed the strategy's result. */
   | 'policy'
   /** A custom strategy or policy module failed (threw, timed out, returned garbage): hold. */
-  | 'module_error';
+  | 'module_error'
+  /** sla.forecast started replicas before a recurring burst it expects. */
+  | 'forecast';
 
 export type Action = 'scale_up' | 'scale_down' | 'hold';
 

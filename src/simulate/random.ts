@@ -22,3 +22,21 @@ export function serviceTimes(mean: number, dist: ServiceTimeDist, seed: number):
   // 1 - u is in (0, 1]: the logarithm stays finite.
   return () => -mean * Math.log(1 - uniform());
 }
+
+/** Poisson draw (Knuth below 30, a rounded normal approximation above). */
+export function poisson(mean: number, uniform: () => number): number {
+  if (mean <= 0) return 0;
+  if (mean < 30) {
+    const limit = Math.exp(-mean);
+    let k = 0;
+    let p = uniform();
+    while (p > limit) {
+      k++;
+      p *= uniform();
+    }
+    return k;
+  }
+  // Box–Muller; 1 - u is in (0, 1].
+  const z = Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
+  return Math.max(0, Math.round(mean + Math.sqrt(mean) * z));
+}

@@ -6,7 +6,7 @@
 // burst's factor times its share of the span adds up to at most 1), so a layout whose burst share
 // lies outside that range is drawn again. Each burst's factor is then f = lo + (hi − lo)·u^γ (u
 // uniform, per burst) with γ solved so that the arrivals average exactly `meanRate`.
-import { seededUniform } from './random';
+import { poisson, seededUniform } from './random';
 import type { Trace } from './trace';
 
 export interface SpikyOptions {
@@ -46,24 +46,6 @@ export const SPIKY_DEFAULTS = {
 };
 /** Layouts drawn before giving up (a span too short for a burst and a gap, say). */
 const MAX_LAYOUTS = 10_000;
-
-/** Poisson draw (Knuth below 30, a rounded normal approximation above). */
-function poisson(mean: number, uniform: () => number): number {
-  if (mean <= 0) return 0;
-  if (mean < 30) {
-    const limit = Math.exp(-mean);
-    let k = 0;
-    let p = uniform();
-    while (p > limit) {
-      k++;
-      p *= uniform();
-    }
-    return k;
-  }
-  // Box–Muller; 1 - u is in (0, 1].
-  const z = Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
-  return Math.max(0, Math.round(mean + Math.sqrt(mean) * z));
-}
 
 const between = (uniform: () => number, [lo, hi]: [number, number]) => lo + (hi - lo) * uniform();
 

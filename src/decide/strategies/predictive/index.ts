@@ -9,7 +9,8 @@
 // 5. drain.ts: every waiting message picked up before breach_threshold × SLA;
 // 6. need.ts: max(steady, drain) in replicas;
 // 7. scale-down.ts: only after a full window of needs, and only to the highest of them;
-// 8. capacity.ts: never more replicas than the host's CPU/memory headroom allows.
+// 8. recurring/: with sla.forecast on, replicas started before a recurring burst (never fewer);
+// 9. capacity.ts: never more replicas than the host's CPU/memory headroom allows.
 // This file composes them into the proposal, its state, details and reason (reason.ts).
 import { r4 } from '../../format';
 import type { DecisionInput, PredictiveState } from '../../input';
@@ -20,7 +21,8 @@ import { backlogDrain } from './drain';
 import { forecastRate } from './forecast';
 import { replicaNeed } from './need';
 import { readQueue } from './queue-readings';
-import { predictiveReason } from './reason';
+import { forecastNote, predictiveReason } from './reason';
+import { recurringForecast } from './recurring/index';
 import { conservativeScaleDown } from './scale-down';
 import { measureServiceTime } from './service-time';
 import { headroomFor, steadyState } from './steady-state';
@@ -61,12 +63,15 @@ export const predictiveStrategy: Strategy = {
     const { throughput, throughputEstimated, fromBacklog, split, rate } = arrivals;
     if (arrivals.missing !== undefined) missing.push(arrivals.missing);
 
-    // 3. Forecast.
+    // 3. Forecast: the trend of λ, and with sla.forecast the recurring bursts.
     const fc = forecastRate({ now, sla, checkInterval, samples: prev.samples, rate, backlog, ackPending, T });
-    const { samples, forecast } = fc;
+    const { samples } = fc;
+    const budget = sla.breach_threshold * sla.max_pickup_seconds;
+    const recurring = sla.forecast.mode === 'off' ? undefined : recurringForecast({ now, forecast: sla.forecast, startup: sla.startup_seconds, checkInterval, metricsWindow: window, budget, prev: prev.recurring, q, lag, prevLag: prev.last_lag?.lag, throughput, T });
+    // An expected burst arriving as expected: its rest, not the trend of its rate, is what comes.
+    const forecast = recurring?.plannedRate !== undefined && fc.forecast !== undefined ? Math.min(fc.forecast, recurring.plannedRate) : fc.forecast;
 
     // 4. Steady state (Little's law plus headroom).
-    const budget = sla.breach_threshold * sla.max_pickup_seconds;
     const headroom = headroomFor(sla, T, budget, st.upperBoundOnly);
     const steady = steadyState(headroom, forecast, T);
 
@@ -87,15 +92,22 @@ export const predictiveStrategy: Strategy = {
     const down = conservativeScaleDown(now, sla, checkInterval, prev, current, raw);
     let replicas = down.replicas;
 
-    // 8. Capacity.
-    const capacity = capacityCap(input);
+    // 8. The forecast's floor: only upward.
     let limitedBy: LimitedBy | undefined;
+    if (recurring?.floor !== undefined && recurring.floor > replicas) {
+      replicas = recurring.floor;
+      limitedBy = 'forecast';
+    }
+
+    // 9. Capacity.
+    const capacity = capacityCap(input);
     if (capacity.replicas !== undefined && replicas > capacity.replicas) {
       replicas = capacity.replicas;
       limitedBy = 'capacity';
     }
 
-    const reason = predictiveReason({ now, sla, current, q, missing, T, arrivals, forecast: fc, headroom, steady, budget, drain: dr, need, scaleDown: down, replicas, limitedBy, capacity });
+    const note = recurring === undefined ? '' : forecastNote(recurring, now);
+    const reason = predictiveReason({ now, sla, current, q, missing, T, arrivals, forecast: fc, headroom, steady, budget, drain: dr, need, scaleDown: down, replicas, limitedBy, capacity }) + (note === '' ? '' : `; ${note}`);
     const state: PredictiveState = {
       samples,
       last_lag: lag === undefined ? prev.last_lag : { at: now, lag },
@@ -107,6 +119,7 @@ export const predictiveStrategy: Strategy = {
       needs: down.needs,
       needs_since: down.needsSince,
     };
+    if (recurring !== undefined) state.recurring = recurring.state;
     const details: JsonObject = {
       service_time_s: T === undefined ? null : r4(T),
       service_time_source: st.source,
@@ -138,6 +151,7 @@ export const predictiveStrategy: Strategy = {
       scale_down_window_covered: down.windowCovered,
       capacity: capacity.details,
     };
+    if (recurring !== undefined) details.forecast = recurring.details;
     const proposal: Proposal = { replicas, reason, details, missing, predictive: state };
     if (limitedBy !== undefined) proposal.limited_by = limitedBy;
     return proposal;

@@ -11,6 +11,8 @@ export interface QueueReadings {
   rateOut: number | undefined;
   /** queue.oldest_age_s (a). */
   oldestAge: number | undefined;
+  /** queue.rate_span_s: the seconds the rates cover. */
+  rateSpan: number | undefined;
 }
 
 export function readQueue(obs: DecisionInput['observations']): QueueReadings {
@@ -20,5 +22,6 @@ export function readQueue(obs: DecisionInput['observations']): QueueReadings {
     rateIn: obs['queue.rate_in'],
     rateOut: obs['queue.rate_out'],
     oldestAge: obs['queue.oldest_age_s'],
+    rateSpan: obs['queue.rate_span_s'],
   };
 }

@@ -1,7 +1,7 @@
 // The predictive decision's reason: the deciding component (drain, steady state, idle, or what is
 // missing), then what held the scale-down or capped it.
 import type { Sla } from '../../../config/policy';
-import { fmt } from '../../format';
+import { fmt, isoSeconds } from '../../format';
 import type { LimitedBy } from '../../types';
 import type { ArrivalRate } from './arrival-rate';
 import type { CapacityCap } from './capacity';
@@ -10,6 +10,7 @@ import type { Forecast } from './forecast';
 import type { Need } from './need';
 import { STEADY_UP_TOLERANCE } from './need';
 import type { QueueReadings } from './queue-readings';
+import type { RecurringForecast } from './recurring/index';
 import type { ScaleDown } from './scale-down';
 import type { Headroom } from './steady-state';
 
@@ -70,4 +71,27 @@ export function predictiveReason(i: ReasonInput): string {
   }
   if (limitedBy === 'capacity') parts.push(`host capacity caps at ${replicas} (${capacity.reason})`);
   return parts.join('; ');
+}
+
+/** Periods in reasons: 10m, 1h, 1h30m, 1d. */
+function periodText(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s % 86_400 === 0) return `${s / 86_400}d`;
+  if (s >= 3600) return `${Math.floor(s / 3600)}h${s % 3600 >= 60 ? `${Math.round((s % 3600) / 60)}m` : ''}`;
+  if (s >= 60) return `${Math.floor(s / 60)}m${s % 60 > 0 ? `${s % 60}s` : ''}`;
+  return `${s}s`;
+}
+
+/** The forecast's part of the reason: what it expects and did, or why it does not act. */
+export function forecastNote(f: RecurringForecast, now: number): string {
+  const hits = f.state.outcomes.filter((x) => x === 1).length;
+  const record = f.state.outcomes.length === 0 ? 'none judged yet' : `${hits} of the last ${f.state.outcomes.length} expected bursts came`;
+  const e = f.due;
+  if (e !== undefined && (f.floor !== undefined || f.wouldRaise !== undefined)) {
+    const when = e.came !== null ? `began ${isoSeconds(e.came)}` : `expected ${isoSeconds(Math.max(e.from, now))}–${isoSeconds(e.to)}`;
+    const what = `burst of ~${fmt(Math.round(e.size))} every ${periodText(e.period)} ${when} (${record})`;
+    return f.floor !== undefined ? `forecast: ${what} → ${f.floor} ready for it` : `forecast (shadow, not applied): ${what} → would raise to ${f.wouldRaise}`;
+  }
+  if (f.status === 'broken') return `forecast not acting: the pattern broke (${record}); reactive until an expected burst comes again`;
+  return '';
 }

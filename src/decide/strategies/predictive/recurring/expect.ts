@@ -1,0 +1,50 @@
+// The bursts the forecast expects within the horizon: for each period, a burst that began P
+// before a time, and another P before that, and so on for min_periods periods, makes a burst
+// expected then: at the mean of what each of them puts it at, from 1.5 standard deviations of
+// the period's jitter before it (so replicas are ready before most bursts) to as much after it
+// and a check (a start is recorded at the check before it is seen). Its size and length are the
+// chain's means: replicas for a typical one are ready, and the reactive path adds to them when
+// this one is larger (the chain's largest kept half the replicas idle for the others).
+import type { Burst, Expectation, RecurringPeriod } from '../../../input';
+import { nearest } from './periods';
+
+/** Standard deviations of the start's jitter the window begins before its phase (about 93% of starts after it). */
+const JITTER_Z = 1.5;
+
+export function expectBursts(bursts: readonly Burst[], periods: readonly RecurringPeriod[], now: number, horizon: number, minPeriods: number, checkInterval: number): Expectation[] {
+  const starts = bursts.map((b) => b.at);
+  const byStart = new Map(bursts.map((b) => [b.at, b]));
+  const found: Expectation[] = [];
+  for (const p of periods) {
+    for (let j = bursts.length - 1; j >= 0; j--) {
+      const latest = bursts[j]!;
+      const next = latest.at + p.seconds;
+      if (next + p.tolerance < now) break;
+      if (next - p.tolerance > now + horizon) continue;
+      const chain: Burst[] = [latest];
+      for (let k = 1; k < minPeriods; k++) {
+        const t = nearest(starts, latest.at - k * p.seconds, p.tolerance);
+        if (t === undefined) break;
+        chain.push(byStart.get(t)!);
+      }
+      if (chain.length < minPeriods) continue;
+      const center = chain.reduce((a, b, k) => a + b.at + (k + 1) * p.seconds, 0) / chain.length;
+      const e: Expectation = {
+        from: center - JITTER_Z * p.jitter,
+        to: center + JITTER_Z * p.jitter + checkInterval,
+        size: chain.reduce((a, b) => a + b.size, 0) / chain.length,
+        seconds: chain.reduce((a, b) => a + b.seconds, 0) / chain.length,
+        period: p.seconds,
+        came: null,
+      };
+      if (e.from > now + horizon) continue;
+      // It may have come already: a burst began in its window after the chain's newest.
+      e.came = bursts.find((b) => b.at > latest.at && b.at >= e.from - p.tolerance && b.at <= e.to + p.tolerance)?.at ?? null;
+      // The same burst expected by two periods (a multiple, or a series that coincides): one.
+      const same = found.find((x) => x.from <= e.to + p.tolerance && e.from <= x.to + p.tolerance);
+      if (same === undefined) found.push(e);
+      else if (e.size > same.size) Object.assign(same, { size: e.size, seconds: Math.max(e.seconds, same.seconds) });
+    }
+  }
+  return found.sort((a, b) => a.from - b.from);
+}
