@@ -2,7 +2,7 @@
 // process (so one part's memory does not show in another's figures), then prints
 // docs/benchmarks.md and writes it with the SVG plots in docs/bench/.
 //
-//   node dist/bench/main.js [--parts quality,tune,speed,fleet,redis] [--fleet-sizes 50,200,500]
+//   node dist/bench/main.js [--parts quality,tune,forecast,speed,fleet,redis] [--fleet-sizes 50,200,500]
 //                           [--fleet-seconds 60] [--fleet-interval 5] [--fleet-settle S]
 //                           [--fleet-workers N,...] [--no-write]
 //   --fleet-workers: per fleet size, that many worker processes on one task queue (0: one worker
@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { benchCost } from './cost.bench';
 import { benchDecide } from './decide.bench';
+import { benchForecast } from './forecast.bench';
 import { benchFleet } from './fleet.bench';
 import { machine } from './machine';
 import { benchQuality, type TraceQuality } from './quality.bench';
@@ -22,7 +23,7 @@ import { benchmarksMarkdown, keepSectionsNotRun, type BenchResults, type Quality
 import { benchSimulator } from './simulate.bench';
 import { benchTune, TUNE_BENCH_BUDGET_S } from './tune.bench';
 
-const PARTS = ['quality', 'tune', 'speed', 'fleet', 'cost', 'redis'] as const;
+const PARTS = ['quality', 'tune', 'forecast', 'speed', 'fleet', 'cost', 'redis'] as const;
 type Part = (typeof PARTS)[number];
 
 interface Args {
@@ -117,6 +118,8 @@ async function runPart(part: Part, a: Args): Promise<Partial<BenchResults>> {
     }
     case 'tune':
       return { tune: await benchTune(root, log, TUNE_BENCH_BUDGET_S) };
+    case 'forecast':
+      return { forecast: benchForecast(root, log) };
     case 'speed': {
       let decide: BenchResults['decide'];
       try {

@@ -6,6 +6,7 @@ import { GOAL_BREACH_SPAN_SHARE, GOAL_WORK_RATIO, WARMUP_SECONDS, spikyGoal, typ
 import { BUSIEST_MINUTE_RATE, CHECK_INTERVAL, COUNTERLESS_COST_LIMIT, COUNTERLESS_POLICY, CPU_TARGET_PCT, ISSUE_SCENARIO, HPA_POLICIES, KNOWN_S_POLICY, THRESHOLD_POLICY, MAX_REPLICAS_FACTOR, MEAN_BUSY_REPLICAS, METRICS_WINDOW, POLICIES, POLICY_TEXT, TARGET_POLICIES, SLA_SECONDS, TARGET_WAIT_SECONDS, type PolicyName } from './scenarios';
 import type { DayReplay, SimSpeed } from './simulate.bench';
 import { TUNE_BENCH_BUDGET_S, TUNE_GOAL_CLAIRVOYANT, type TuneBenchRow } from './tune.bench';
+import { FORECAST_GOAL_CLAIRVOYANT, FORECAST_GOAL_OFF_TRAFFIC, FORECAST_GOAL_READY_SHARE, FORECAST_JUDGED_FROM_S, FORECAST_SPAN_S, type ForecastResults } from './forecast.bench';
 import type { SimulationFigures } from '../src/simulate/result';
 import type { TuneFigures } from '../src/tune/types';
 import { DEFAULT_MAX_CONCURRENT_ACTIVITIES, DEFAULT_WORKFLOW_THREADS } from '../src/worker';
@@ -40,6 +41,7 @@ export interface BenchResults {
   fleet?: { runs: FleetRun[]; serverKind: string } | { error: string };
   cost?: { runs: FleetRun[]; quietSeconds: number } | { error: string };
   tune?: TuneBenchRow[];
+  forecast?: ForecastResults;
 }
 
 const n0 = (v: number) => Math.round(v).toLocaleString('en-US');
@@ -100,6 +102,7 @@ export function benchmarksMarkdown(r: BenchResults): string {
   quality(r, out);
   spiky(r, out);
   tuneSection(r, out);
+  forecastSection(r, out);
   speed(r, out);
   fleet(r, out);
   cost(r, out);
@@ -610,5 +613,39 @@ function tuneSection(r: BenchResults, out: string[]): void {
   out.push('');
   const missed = rows.filter((row) => row[7] !== '**met**').map((row) => row[0]);
   out.push(missed.length === 0 ? `The goal is met on every trace.` : `The goal is **not met** on ${missed.length} of ${rows.length} traces: ${missed.join(', ')}. Nothing was tuned to a trace beyond what \`docktor tune\` itself does.`);
+  out.push('');
+}
+
+function forecastSection(r: BenchResults, out: string[]): void {
+  out.push('## 1d. Forecast of recurring bursts (issue 30)');
+  out.push('');
+  const f = r.forecast;
+  if (!f) {
+    out.push('Not run.');
+    out.push('');
+    return;
+  }
+  out.push(
+    `Predictive without and with \`sla.forecast: { mode: on }\` (every other field default) in the issue-16 scenario (1 s jobs, SLA ${SLA_SECONDS} s, startup ${ISSUE_SCENARIO.startupDelay} s, a check every ${ISSUE_SCENARIO.limits.check_interval} s, min 1, max ${ISSUE_SCENARIO.limits.max_replicas}). ` +
+      `**Recurring bursts** (src/simulate/recurring.ts, seeds never used while building the forecast): a batch of 600–900 messages over 20–60 s every 10 minutes (start jitter ±5 s) and a job of 3,000–4,500 messages over 60–180 s every hour (±10 s), at phases drawn from the seed, over 0.5 messages/s. ${n0(FORECAST_SPAN_S / 3600)} h each, judged from hour ${n0(FORECAST_JUDGED_FROM_S / 3600)} on (the cold start: the hourly series needs four bursts before it is expected, and one expected burst that came before it acts). ` +
+      `\`x clairvoyant\`: worker-seconds of the judged part over the clairvoyant reference's. *Ready*: bursts of the judged part at whose start, at the last check before it, at least half the replicas the clairvoyant has ready at most during the burst were ready. Goals: at most ${FORECAST_GOAL_CLAIRVOYANT}x the clairvoyant, 0 breach, ready at ${pct(FORECAST_GOAL_READY_SHARE)} of the bursts.`,
+  );
+  out.push('');
+  const rows = f.recurring.map((x) => {
+    const met = x.on <= FORECAST_GOAL_CLAIRVOYANT * x.clairvoyant + 1e-9 && x.breachOn === 0 && x.readyOn >= FORECAST_GOAL_READY_SHARE * x.bursts;
+    return [String(x.seed), String(x.bursts), n0(x.work), `${f3(x.off / x.clairvoyant)} (${f3(x.off / x.work)}x work)`, `${f3(x.on / x.clairvoyant)} (${f3(x.on / x.work)}x work)`, `${f3(x.clairvoyant / x.work)}x work`, `${s(x.breachOff)} / ${s(x.breachOn)}`, `${x.readyOff} / ${x.readyOn} of ${x.bursts}`, met ? '**met**' : '**not met**'];
+  });
+  out.push(table(['seed', 'bursts judged', 'work s', 'predictive x clairvoyant', 'with forecast x clairvoyant', 'clairvoyant', 'breach s without / with', 'ready without / with', 'goal'], rows));
+  out.push('');
+  out.push(
+    `**Traffic without recurrence** (the real traces and the spiky generator of section 1b, rescaled to a busiest minute of ${BUSIEST_MINUTE_RATE} messages/s): the forecast must switch itself off, at most ${FORECAST_GOAL_OFF_TRAFFIC}x predictive's worker-seconds and no more breach.`,
+  );
+  out.push('');
+  out.push(
+    table(
+      ['trace', 'predictive worker-s', 'with forecast worker-s', 'ratio', 'breach s without / with', 'checks it raised', 'goal'],
+      f.other.map((x) => [x.trace, n0(x.off), n0(x.on), f3(x.on / x.off), `${s(x.breachOff)} / ${s(x.breachOn)}`, String(x.raised), x.on <= FORECAST_GOAL_OFF_TRAFFIC * x.off + 1e-9 && x.breachOn <= x.breachOff + 1e-9 ? '**met**' : '**not met**']),
+    ),
+  );
   out.push('');
 }

@@ -3,37 +3,47 @@
 // expected then: at the mean of what each of them puts it at, from 1.5 standard deviations of
 // the period's jitter before it (so replicas are ready before most bursts) to as much after it
 // and a check (a start is recorded at the check before it is seen). Its size and length are the
-// chain's means: replicas for a typical one are ready, and the reactive path adds to them when
-// this one is larger (the chain's largest kept half the replicas idle for the others).
+// medians of the series' last bursts: replicas for a typical one are ready, and the reactive path
+// adds to them when this one is larger (the largest kept half the replicas idle for the others).
 import type { Burst, Expectation, RecurringPeriod } from '../../../input';
-import { nearest } from './periods';
+import { median, nearest } from './periods';
+
+/** Bursts of a series looked back at for its typical size and length. */
+const SERIES_BACK = 8;
 
 /** Standard deviations of the start's jitter the window begins before its phase (about 93% of starts after it). */
-const JITTER_Z = 1.5;
+const JITTER_Z = 1;
 
 export function expectBursts(bursts: readonly Burst[], periods: readonly RecurringPeriod[], now: number, horizon: number, minPeriods: number, checkInterval: number): Expectation[] {
   const starts = bursts.map((b) => b.at);
   const byStart = new Map(bursts.map((b) => [b.at, b]));
   const found: Expectation[] = [];
+  // A burst belongs to the first period that explains it (as findPeriods found them): a 10-minute
+  // batch recurs every hour too, but its window is the 10-minute series', not the hourly one's.
+  const owner = (b: Burst): RecurringPeriod | undefined => periods.find((p) => nearest(starts, b.at - p.seconds, p.tolerance) !== undefined || nearest(starts, b.at + p.seconds, p.tolerance) !== undefined);
   for (const p of periods) {
     for (let j = bursts.length - 1; j >= 0; j--) {
       const latest = bursts[j]!;
+      if (owner(latest) !== p) continue;
       const next = latest.at + p.seconds;
       if (next + p.tolerance < now) break;
       if (next - p.tolerance > now + horizon) continue;
+      // The series back from the newest: min_periods in a row make the burst expected; all of
+      // them (up to SERIES_BACK) tell its typical size and length.
       const chain: Burst[] = [latest];
-      for (let k = 1; k < minPeriods; k++) {
+      for (let k = 1; k < SERIES_BACK; k++) {
         const t = nearest(starts, latest.at - k * p.seconds, p.tolerance);
         if (t === undefined) break;
         chain.push(byStart.get(t)!);
       }
       if (chain.length < minPeriods) continue;
-      const center = chain.reduce((a, b, k) => a + b.at + (k + 1) * p.seconds, 0) / chain.length;
+      const recent = chain.slice(0, minPeriods);
+      const center = recent.reduce((a, b, k) => a + b.at + (k + 1) * p.seconds, 0) / recent.length;
       const e: Expectation = {
         from: center - JITTER_Z * p.jitter,
         to: center + JITTER_Z * p.jitter + checkInterval,
-        size: chain.reduce((a, b) => a + b.size, 0) / chain.length,
-        seconds: chain.reduce((a, b) => a + b.seconds, 0) / chain.length,
+        size: median(chain.map((b) => b.size)),
+        seconds: median(chain.map((b) => b.seconds)),
         period: p.seconds,
         came: null,
       };

@@ -38,6 +38,8 @@ export interface RecurringInput {
   throughput: number | undefined;
   /** Service time, seconds per message. */
   T: number | undefined;
+  /** λ now (messages/s). */
+  rate: number | undefined;
 }
 
 export interface RecurringForecast {
@@ -106,8 +108,13 @@ export function recurringForecast(i: RecurringInput): RecurringForecast {
     for (const e of judged.expected) {
       const burst = e.came === null ? undefined : bursts.find((b) => b.at === e.came && b.end >= now);
       if (burst === undefined || burst.size > e.size * (1 + SIZE_SLACK)) continue;
-      const left = Math.max(checkInterval, e.came! + e.seconds + smear - now);
-      plannedRate = Math.max(plannedRate ?? 0, (baseline ?? 0) + Math.max(0, e.size - burst.size) / left);
+      // What waits and the rest of the burst, served so that the burst's last message is picked
+      // up within the budget after it arrives (at the rate arrivals come now): the rate the
+      // clairvoyant schedule spreads a known burst at. The drain still guards every waiting
+      // message's age.
+      const rest = Math.max(0, e.size - burst.size);
+      const arriving = Math.max(i.rate ?? 0, EPSILON);
+      plannedRate = Math.max(plannedRate ?? 0, (baseline ?? 0) + ((i.q.backlog ?? 0) + rest) / (rest / arriving + i.budget));
     }
   }
   const wouldRaise = forecast.mode === 'shadow' ? need : undefined;

@@ -20,6 +20,15 @@ const OVER_CHANCE = 0.3;
 /** Largest jitter (standard deviation of a start) a period may have, as a share of its tolerance. */
 const MAX_JITTER_SHARE = 0.3;
 
+/** A normal distribution's standard deviation over its median absolute deviation. */
+const MAD_TO_SD = 1.4826;
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
 /**
  * Matching tolerance of a period: three checks (a burst's start is known to a check, and a job's
  * start drifts by seconds), or 2% of a long period, at most 10 minutes. Not more: a tolerance that
@@ -84,9 +93,11 @@ function bestPeriod(starts: readonly number[], checkInterval: number, minPeriods
     // Chance: a burst has a neighbour within ±tolerance of any point with this probability.
     const chance = span > 0 ? Math.min(1, ((starts.length - 1) / span) * 2 * tolerance) : 1;
     if (support > minPeriods && support >= of * Math.max(MIN_SUPPORT_SHARE, chance + OVER_CHANCE)) {
-      const seconds = gaps.reduce((a, b) => a + b, 0) / gaps.length;
+      // Median and median absolute deviation: a burst merged into another series' (its start
+      // then that one's) is an outlier that would stretch a mean and a standard deviation.
+      const seconds = median(gaps);
       // A gap is the difference of two starts, each off its phase by the jitter: √2 of it.
-      const jitter = Math.sqrt(gaps.reduce((a, g) => a + (g - seconds) ** 2, 0) / gaps.length / 2);
+      const jitter = (MAD_TO_SD * median(gaps.map((g) => Math.abs(g - seconds)))) / Math.SQRT2;
       // Gaps matched by chance spread evenly over ±tolerance (a jitter near 0.41 × tolerance);
       // a schedule's gaps gather near the period.
       if (jitter <= MAX_JITTER_SHARE * tolerance) return { seconds, tolerance, jitter, support, of };
