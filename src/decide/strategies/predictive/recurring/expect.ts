@@ -8,6 +8,14 @@
 import type { Burst, Expectation, RecurringPeriod } from '../../../input';
 import { median, nearest } from './periods';
 
+/** Occurrences in a row that may have run into other bursts before the next one is still expected. */
+const MAX_COVERED_AHEAD = 3;
+
+/** Whether a burst was going on at `at` (give or take `tol`). */
+function covered(bursts: readonly Burst[], at: number, tol: number): boolean {
+  return bursts.some((b) => b.at <= at + tol && b.end >= at - tol);
+}
+
 /** Bursts of a series looked back at for its typical size and length. */
 const SERIES_BACK = 8;
 
@@ -25,20 +33,34 @@ export function expectBursts(bursts: readonly Burst[], periods: readonly Recurri
     for (let j = bursts.length - 1; j >= 0; j--) {
       const latest = bursts[j]!;
       if (owner(latest) !== p) continue;
-      const next = latest.at + p.seconds;
-      if (next + p.tolerance < now) break;
+      // Its next occurrence, past any that ran into another burst (covered, no start of their own).
+      let ahead = 1;
+      while (latest.at + ahead * p.seconds + p.tolerance < now && ahead < MAX_COVERED_AHEAD && covered(bursts, latest.at + ahead * p.seconds, p.tolerance)) ahead++;
+      const next = latest.at + ahead * p.seconds;
+      if (next + p.tolerance < now) {
+        if (ahead === 1) break;
+        continue;
+      }
       if (next - p.tolerance > now + horizon) continue;
       // The series back from the newest: min_periods in a row make the burst expected; all of
       // them (up to SERIES_BACK) tell its typical size and length.
+      // The series back from the newest, min_periods in a row at least. A period whose burst ran
+      // into another one (a 10-minute batch just after the hourly job) has no start of its own:
+      // the burst that covers its time stands for it, without its start or size.
       const chain: Burst[] = [latest];
+      const phases: number[] = [next];
+      let occurrences = 1;
       for (let k = 1; k < SERIES_BACK; k++) {
-        const t = nearest(starts, latest.at - k * p.seconds, p.tolerance);
-        if (t === undefined) break;
-        chain.push(byStart.get(t)!);
+        const at = latest.at - k * p.seconds;
+        const t = nearest(starts, at, p.tolerance);
+        if (t !== undefined) {
+          chain.push(byStart.get(t)!);
+          if (k < minPeriods) phases.push(t + (k + ahead) * p.seconds);
+        } else if (!covered(bursts, at, p.tolerance)) break;
+        occurrences++;
       }
-      if (chain.length < minPeriods) continue;
-      const recent = chain.slice(0, minPeriods);
-      const center = recent.reduce((a, b, k) => a + b.at + (k + 1) * p.seconds, 0) / recent.length;
+      if (occurrences < minPeriods) continue;
+      const center = phases.reduce((a, b) => a + b, 0) / phases.length;
       const e: Expectation = {
         from: center - JITTER_Z * p.jitter,
         to: center + JITTER_Z * p.jitter + checkInterval,

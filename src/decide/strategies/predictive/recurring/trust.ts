@@ -36,7 +36,9 @@ export function judge(pending: readonly Expectation[], fresh: readonly Expectati
   for (const e of expected) {
     const tol = periodTolerance(e.period, checkInterval);
     if (e.came === null) {
-      const came = bursts.find((b) => b.at >= e.from - tol && b.at <= e.to + tol);
+      // A burst that began in the window, or one still going on at its start (the expected one
+      // ran into it: its arrivals came, merged).
+      const came = bursts.find((b) => b.at >= e.from - tol && b.at <= e.to + tol) ?? bursts.find((b) => b.at < e.from - tol && b.end >= e.from - tol);
       if (came !== undefined) {
         e.came = came.at;
         nextOutcomes.push(1);
