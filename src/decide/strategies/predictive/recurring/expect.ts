@@ -2,11 +2,13 @@
 // before a time, and another P before that, and so on for min_periods periods, makes a burst
 // expected then: at the mean of what each of them puts it at, from 1.5 standard deviations of
 // the period's jitter before it (so replicas are ready before most bursts) to as much after it
-// and a check (a start is recorded at the check before it is seen). Its size and length are the
-// medians of the series' last bursts: replicas for a typical one are ready, and the reactive path
-// adds to them when this one is larger (the largest kept half the replicas idle for the others).
+// and a check (a start is recorded at the check before it is seen). Its size is the smallest of
+// the series' last bursts and its length the longest: the replicas ready for it are those the
+// mildest recent one needed, and the reactive path adds to them when this one is larger (sized
+// for the largest or the median one, they stood idle through the others: 1.13-1.18x the
+// clairvoyant on recurring bursts instead of 1.10-1.13x).
 import type { Burst, Expectation, RecurringPeriod } from '../../../input';
-import { median, nearest } from './periods';
+import { nearest } from './periods';
 
 /** Occurrences in a row that may have run into other bursts before the next one is still expected. */
 const MAX_COVERED_AHEAD = 3;
@@ -42,8 +44,6 @@ export function expectBursts(bursts: readonly Burst[], periods: readonly Recurri
         continue;
       }
       if (next - p.tolerance > now + horizon) continue;
-      // The series back from the newest: min_periods in a row make the burst expected; all of
-      // them (up to SERIES_BACK) tell its typical size and length.
       // The series back from the newest, min_periods in a row at least. A period whose burst ran
       // into another one (a 10-minute batch just after the hourly job) has no start of its own:
       // the burst that covers its time stands for it, without its start or size.
@@ -64,8 +64,8 @@ export function expectBursts(bursts: readonly Burst[], periods: readonly Recurri
       const e: Expectation = {
         from: center - JITTER_Z * p.jitter,
         to: center + JITTER_Z * p.jitter + checkInterval,
-        size: median(chain.map((b) => b.size)),
-        seconds: median(chain.map((b) => b.seconds)),
+        size: Math.min(...chain.map((b) => b.size)),
+        seconds: Math.max(...chain.map((b) => b.seconds)),
         period: p.seconds,
         came: null,
       };

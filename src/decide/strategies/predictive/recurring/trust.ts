@@ -38,7 +38,7 @@ export function judge(pending: readonly Expectation[], fresh: readonly Expectati
     if (e.came === null) {
       // A burst that began in the window, or one still going on at its start (the expected one
       // ran into it: its arrivals came, merged).
-      const came = bursts.find((b) => b.at >= e.from - tol && b.at <= e.to + tol) ?? bursts.find((b) => b.at < e.from - tol && b.end >= e.from - tol);
+      const came = bursts.find((b) => b.at >= e.from - tol && b.at <= e.to + tol) ?? bursts.find((b) => b.at < e.from - tol && b.end >= e.from);
       if (came !== undefined) {
         e.came = came.at;
         nextOutcomes.push(1);
