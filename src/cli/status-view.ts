@@ -5,6 +5,7 @@
 import type { ServiceStatus } from '../control/scalers';
 import type { DiscoveryStatus } from '../model/discovery';
 import { LIVE_POLLER_SECONDS } from '../model/host-routing';
+import { forecastLine } from '../model/scaler-state';
 import { isoSpan, isoTime, relative, table, wrap } from './format';
 
 export const STATUS_WIDTH = 100;
@@ -21,6 +22,7 @@ export type StatusRow =
       failures: { consecutive: number; last_error?: string };
       // Older scalers (before hosts, before events) answer without `host`, `events`.
       host?: { name: string; missing_since: number | null; workers?: number | null } | null;
+      forecast?: Running['forecast'];
       events?: { sinks?: Record<string, { dropped: number; last_error: { at_iso: string; message: string; cleared_at: number | null } | null }> };
     });
 
@@ -58,6 +60,7 @@ export function renderStatus(all: StatusRow[], discoveries: DiscoveryRow[], now:
 function details(s: Extract<StatusRow, { running: true }>): string[] {
   const out: string[] = [];
   if (s.host) out.push(hostLine(s.host));
+  if (s.forecast) out.push(forecastLine(s.forecast));
   if (s.pause?.reason) out.push(`paused: ${s.pause.reason}`);
   if (s.override) {
     const until = s.override.until ? `until ${isoTime(s.override.until)}` : 'until `docktor resume`';

@@ -26,3 +26,12 @@ export function isoTime(unix: number): string {
 export function isoSeconds(unix: number): string {
   return isoTime(Math.round(unix)).replace(/\.000Z$/, 'Z');
 }
+
+/** A period as people say it: 45s, 10m, 1h, 1h30m, 1d. */
+export function periodText(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s >= 86_400 && s % 86_400 === 0) return `${s / 86_400}d`;
+  if (s >= 3600) return `${Math.floor(s / 3600)}h${s % 3600 >= 60 ? `${Math.round((s % 3600) / 60)}m` : ''}`;
+  if (s >= 60) return `${Math.floor(s / 60)}m${s % 60 > 0 ? `${s % 60}s` : ''}`;
+  return `${s}s`;
+}

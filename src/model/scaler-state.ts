@@ -5,7 +5,8 @@ import type { Decision } from '../decide/index';
 import type { EngineState } from '../decide/input';
 import type { Json, Observations } from '../observations';
 import { replicaCeiling } from '../decide/safety/bounds';
-import { isoTime } from '../decide/format';
+import { isoTime, periodText } from '../decide/format';
+import { forecastSummary, type ForecastSummary } from '../decide/strategies/predictive/recurring/summary';
 import { eventsStatus, type EventsState, type EventsStatus } from './events-state';
 import { panelMarkdown } from './ui-panel';
 
@@ -152,6 +153,8 @@ export interface ScalerStatus {
   min_replicas: number;
   max_replicas: number;
   check_interval: number;
+  /** The predictive strategy's forecast of recurring bursts (sla.forecast), null when off. */
+  forecast: ForecastSummary | null;
   /** The newest history entry, its time first. */
   last_decision: TimedEntry | null;
   /** The config the scaler runs with (compared by `docktor up` to push changes). */
@@ -291,6 +294,7 @@ export function statusOf(input: ScalerInput, state: ScalerState, live?: LiveFact
     min_replicas: s.min_replicas,
     max_replicas: s.max_replicas,
     check_interval: s.check_interval,
+    forecast: s.strategy === 'predictive' ? forecastSummary(s.sla, state.engine?.predictive?.recurring, live?.now ?? state.last_check_at ?? 0, s.check_interval) : null,
     last_decision: last ? timedEntry(last) : null,
     config: s,
   };
@@ -333,6 +337,7 @@ export function detailsMarkdown(st: ScalerStatus): string {
     `**${st.replicas ?? '?'} replica(s)** (${st.min_replicas}..${st.max_replicas}), ${mode}${st.applying ? `, applying ${st.applying.from}→${st.applying.to} since ${second(st.applying.since_iso)}` : ''}`,
     `${st.checks} check(s) as of ${second(st.as_of_iso ?? st.last_check_at_iso)}${st.next_check_at_iso ? `; next check at ${second(st.next_check_at_iso)}` : ''}`,
     last ? `last decision \`${last.action}\` ${last.from}→${last.to}${folded}, ${span(last.at_iso, last.last_at_iso)}: ${cut(last.reason, DETAILS_REASON_CHARS)}` : 'no decision yet',
+    st.forecast ? forecastLine(st.forecast) : '',
     st.host ? (st.host.missing_since ? `host **${st.host.name}: no worker** since ${second(st.host.missing_since_iso)} (holding)` : `host ${st.host.name}`) : '',
     f.consecutive > 0 ? `metric failures: ${f.consecutive} in a row, last at ${second(f.last_error_at_iso)}: ${cut(f.last_error ?? '', DETAILS_REASON_CHARS)}` : '',
     ...failing.map(([name, k]) => `event sink ${name} failing, last error at ${second(k.last_error!.at_iso)}: ${cut(k.last_error!.message, DETAILS_REASON_CHARS)}`),
@@ -341,4 +346,25 @@ export function detailsMarkdown(st: ScalerStatus): string {
 
 function cut(text: string, chars: number): string {
   return text.length > chars ? `${text.slice(0, chars - 1)}…` : text;
+}
+
+/**
+ * The forecast in one line (`docktor status` and the UI's current details): its mode and state,
+ * the periods it found, its record, and the next burst it expects.
+ */
+export function forecastLine(f: ForecastSummary): string {
+  const mode = f.mode === 'shadow' ? 'forecast (shadow: computed, not applied)' : 'forecast';
+  const record = f.hits + f.misses === 0 ? 'none judged yet' : `${f.hits} of the last ${f.hits + f.misses} expected bursts came`;
+  const periods = f.periods.map((p) => `every ${periodText(p.seconds)}`).join(' and ');
+  const next = f.next ? `; next: ~${f.next.size} messages ${span(isoTime(f.next.from), isoTime(f.next.to))}` : '';
+  switch (f.status) {
+    case 'learning':
+      return `${mode}: learning (${f.bursts_seen} burst(s) seen${periods ? `; ${periods}, not yet confirmed` : ''})${next}`;
+    case 'no_pattern':
+      return `${mode}: no recurring pattern in the ${f.bursts_seen} burst(s) seen; reactive only`;
+    case 'broken':
+      return `${mode}: NOT ACTING, the pattern broke (${record}); reactive until an expected burst comes again${next}`;
+    case 'ready':
+      return `${mode}: ${periods}; ${record}${next}`;
+  }
 }

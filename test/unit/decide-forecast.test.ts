@@ -8,7 +8,9 @@ import type { Decision, DecisionInput } from '../../src/decide/index';
 import { EngineStateSchema } from '../../src/decide/input';
 import { observeInterval, MAX_BURSTS } from '../../src/decide/strategies/predictive/recurring/bursts';
 import { findPeriods } from '../../src/decide/strategies/predictive/recurring/periods';
+import { forecastSummary } from '../../src/decide/strategies/predictive/recurring/summary';
 import { forecastStatus, MAX_OUTCOMES } from '../../src/decide/strategies/predictive/recurring/trust';
+import { forecastLine } from '../../src/model/scaler-state';
 import { recurringTrace } from '../../src/simulate/recurring';
 import { simulate } from '../../src/simulate/simulator';
 import { spikyTrace } from '../../src/simulate/spiky';
@@ -94,6 +96,18 @@ describe('forecast on recurring bursts', () => {
     );
   });
 
+  it('is summed up for docktor status and the UI: periods, record, the next burst', () => {
+    const last = on.checks[on.checks.length - 1]!;
+    const s = serviceWith('on');
+    const summary = forecastSummary(s.sla, last.decision.state.predictive!.recurring, last.input.now, s.check_interval)!;
+    assert.equal(summary.status, 'ready');
+    assert.deepEqual(summary.periods.map((p) => p.seconds), [600, 3600]);
+    assert.ok(summary.next !== null && summary.next.from > last.input.now - 600 && summary.next.size > 100, JSON.stringify(summary.next));
+    assert.match(forecastLine(summary), /^forecast: every 10m and every 1h; \d of the last \d expected bursts came; next: ~\d+ messages \d{4}-\d\d-\d\dT[\d:]+Z–[\d:]+Z$/);
+    assert.equal(forecastSummary(serviceWith('off').sla, undefined, 0, 10), null);
+    assert.match(forecastLine(forecastSummary(serviceWith('shadow').sla, undefined, 0, 10)!), /^forecast \(shadow: computed, not applied\): learning \(0 burst\(s\) seen\)$/);
+  });
+
   it('keeps its state bounded', () => {
     for (const c of on.checks) {
       const r = c.decision.state.predictive!.recurring!;
@@ -170,13 +184,17 @@ describe('forecast model pieces', () => {
   });
 
   it('acts only after a hit, and not after a miss or below 60% hits', () => {
-    const p = [{ seconds: 600, tolerance: 30, jitter: 2, support: 5, of: 5 }];
-    assert.equal(forecastStatus(p, []), 'learning');
-    assert.equal(forecastStatus(p, [1]), 'ready');
-    assert.equal(forecastStatus(p, [1, 1, 0]), 'broken');
-    assert.equal(forecastStatus(p, [0, 0, 1, 0, 1]), 'broken');
-    assert.equal(forecastStatus(p, [1, 0, 1, 1, 1]), 'ready');
-    assert.equal(forecastStatus([], [1, 0]), 'broken');
-    assert.equal(forecastStatus([], [1]), 'no_pattern');
+    const periods = [{ seconds: 600, tolerance: 30, jitter: 2, support: 5, of: 5 }];
+    const bursts = [{ at: 0, end: 10, size: 100, seconds: 0 }];
+    const status = (p: typeof periods, outcomes: Array<0 | 1>, n = 1) => forecastStatus({ periods: p, outcomes, bursts: Array(n).fill(bursts[0]) }, 2);
+    assert.equal(status(periods, []), 'learning');
+    assert.equal(status(periods, [1]), 'ready');
+    assert.equal(status(periods, [1, 1, 0]), 'broken');
+    assert.equal(status(periods, [0, 0, 1, 0, 1]), 'broken');
+    assert.equal(status(periods, [1, 0, 1, 1, 1]), 'ready');
+    assert.equal(status([], [1, 0]), 'broken');
+    assert.equal(status([], [1]), 'no_pattern');
+    assert.equal(status([], [], 2), 'learning');
+    assert.equal(status([], [], 3), 'no_pattern');
   });
 });

@@ -1,7 +1,7 @@
 // The predictive decision's reason: the deciding component (drain, steady state, idle, or what is
 // missing), then what held the scale-down or capped it.
 import type { Sla } from '../../../config/policy';
-import { fmt, isoSeconds } from '../../format';
+import { fmt, isoSeconds, periodText } from '../../format';
 import type { LimitedBy } from '../../types';
 import type { ArrivalRate } from './arrival-rate';
 import type { CapacityCap } from './capacity';
@@ -71,15 +71,6 @@ export function predictiveReason(i: ReasonInput): string {
   }
   if (limitedBy === 'capacity') parts.push(`host capacity caps at ${replicas} (${capacity.reason})`);
   return parts.join('; ');
-}
-
-/** Periods in reasons: 10m, 1h, 1h30m, 1d. */
-function periodText(seconds: number): string {
-  const s = Math.round(seconds);
-  if (s % 86_400 === 0) return `${s / 86_400}d`;
-  if (s >= 3600) return `${Math.floor(s / 3600)}h${s % 3600 >= 60 ? `${Math.round((s % 3600) / 60)}m` : ''}`;
-  if (s >= 60) return `${Math.floor(s / 60)}m${s % 60 > 0 ? `${s % 60}s` : ''}`;
-  return `${s}s`;
 }
 
 /** The forecast's part of the reason: what it expects and did, or why it does not act. */

@@ -81,9 +81,8 @@ export function recurringForecast(i: RecurringInput): RecurringForecast {
   const horizon = forecast.horizon_seconds ?? defaultHorizon(i.startup, checkInterval);
   const fresh = expectBursts(bursts, periods, now, horizon, forecast.min_periods, checkInterval);
   const judged = judge(prev.expected, fresh, bursts, prev.outcomes, now, checkInterval);
-  let status = forecastStatus(periods, judged.outcomes);
-  if (status === 'no_pattern' && bursts.length <= forecast.min_periods) status = 'learning';
   const state: RecurringState = { last_at: now, baseline, bursts, periods, expected: judged.expected, outcomes: judged.outcomes };
+  const status = forecastStatus(state, forecast.min_periods);
 
   // Due: replicas asked for at the next check would be ready too late for its window's start.
   const lead = i.startup + checkInterval;

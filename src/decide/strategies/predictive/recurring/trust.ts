@@ -3,7 +3,7 @@
 // keeps the last outcomes. It acts only after a hit: a pattern is first tried without acting (as
 // in shadow mode). A miss, or fewer than 60% hits over at least four, means the pattern broke: it
 // stops acting (it goes on expecting and judging) until an expected burst comes again.
-import type { Burst, Expectation, RecurringPeriod } from '../../../input';
+import type { Burst, Expectation, RecurringState } from '../../../input';
 import { periodTolerance } from './periods';
 
 /** Outcomes kept. */
@@ -54,11 +54,12 @@ export function judge(pending: readonly Expectation[], fresh: readonly Expectati
   return { expected: kept, outcomes: nextOutcomes.slice(-MAX_OUTCOMES) };
 }
 
-export function forecastStatus(periods: readonly RecurringPeriod[], outcomes: ReadonlyArray<0 | 1>): ForecastStatus {
+export function forecastStatus(state: Pick<RecurringState, 'periods' | 'outcomes' | 'bursts'>, minPeriods: number): ForecastStatus {
+  const { periods, outcomes } = state;
   const n = outcomes.length;
   if (n >= MIN_JUDGED_FOR_SHARE && outcomes.reduce<number>((a, b) => a + b, 0) < MIN_HIT_SHARE * n) return 'broken';
   if (n > 0 && outcomes[n - 1] === 0) return 'broken';
-  if (periods.length === 0) return n > 0 ? 'no_pattern' : 'learning';
+  if (periods.length === 0) return n > 0 || state.bursts.length > minPeriods ? 'no_pattern' : 'learning';
   // A pattern acts only once one of its bursts came when expected (as in shadow mode first).
   return n === 0 ? 'learning' : 'ready';
 }
