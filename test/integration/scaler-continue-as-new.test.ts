@@ -127,3 +127,58 @@ it('hands events still being delivered to the new run, which delivers them with 
     hook.close();
   }
 });
+
+it('carries the forecast model (sla.forecast) into the new run', async () => {
+  const runtime = new FakeRuntime(1);
+  const queue = new FakeQueueSource();
+  const quiet = { 'queue.backlog': 0, 'queue.ack_pending': 0, 'queue.rate_in': 0.1, 'queue.rate_out': 0.1 };
+  queue.observations = { ...quiet };
+  const { worker, connection: wc } = await createScalerWorker({ temporal: { namespace: 'default', task_queue: TASK_QUEUE }, address: server.address, plugins: fakePlugins(runtime, queue) });
+  const client = new Client({ connection });
+  const service = parseConfig(
+    `services:\n  - { name: fc, min_replicas: 1, max_replicas: 1, check_interval: 0.1, strategy: predictive, sla: { max_pickup_seconds: 30, service_time_seconds: 1, forecast: { mode: shadow } }, queue: { kind: nats, stream: S, consumer: C } }`,
+    '/tmp/can/docktor.yaml',
+  ).services[0];
+  assert.ok(service);
+  const input: ScalerInput = { project: 'can', service, watch: { quiet_seconds: 1 } };
+  await worker.runUntil(async () => {
+    const h = await client.workflow.start(WORKFLOW_TYPE, { workflowId: scalerWorkflowId('can', 'fc'), taskQueue: TASK_QUEUE, args: [input] });
+    const firstRun = h.firstExecutionRunId;
+    // A burst of arrivals (rate_in 500/s for two or three checks) every 400 ms. One replica at
+    // most: no scale-up ends a stretch early, so the run lasts a few seconds before it continues.
+    let bursts = 0;
+    const burst = async () => {
+      queue.observations = { ...quiet, 'queue.rate_in': 500 };
+      await sleep(200);
+      queue.observations = { ...quiet };
+      await sleep(200);
+      bursts++;
+    };
+    const deadline = Date.now() + 30_000;
+    let runId = firstRun;
+    while (runId === firstRun && Date.now() < deadline) {
+      await burst();
+      runId = (await h.describe()).runId;
+    }
+    assert.notEqual(runId, firstRun, 'expected a continue-as-new within 30 s');
+    // Each burst's checks end a stretch (their decisions differ), so the low history limit is
+    // reached after a few bursts; the run hands its state on at once.
+    const before = bursts;
+    assert.ok(before >= 2, `${before} bursts before the new run`);
+    const latest = client.workflow.getHandle(h.workflowId);
+    const first = await latest.query(statusQuery);
+    assert.ok(first.forecast !== null, 'the status shows the forecast');
+    // The new run starts from the model the old one handed on (a fresh model would hold none),
+    // and goes on adding to it.
+    assert.ok(first.forecast.bursts_seen >= before - 1, `${first.forecast.bursts_seen} bursts in the new run's model after ${before} sent`);
+    assert.equal(first.forecast.mode, 'shadow');
+    let grown = first.forecast.bursts_seen;
+    for (let i = 0; i < 20 && grown <= first.forecast.bursts_seen; i++) {
+      await burst();
+      grown = (await latest.query(statusQuery)).forecast?.bursts_seen ?? 0;
+    }
+    assert.ok(grown > first.forecast.bursts_seen, `the new run adds bursts to it (${grown})`);
+    await client.workflow.getHandle(h.workflowId).terminate();
+  });
+  await wc.close();
+});
