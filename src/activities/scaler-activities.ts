@@ -14,6 +14,8 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Decision } from '../decide/index';
+import { EngineStateSchema, PredictiveStateSchema } from '../decide/input';
+import { seedRecurring } from '../decide/strategies/predictive/recurring/seed';
 import { replicaCeiling } from '../decide/safety/bounds';
 import { ConfigurationError, NotOwnerError, SupersededError } from '../errors';
 import { decideStep } from '../extend/decide-step';
@@ -76,13 +78,14 @@ export function createScalerActivities(plugins: PluginLookup, o: ScalerActivityO
       const replicas = collected.observations['replicas.current'] ?? input.last_replicas;
       let decision: Decision | null = null;
       if (replicas !== null) {
+        const engine = withForecastModel(input, recorder);
         const step = await decideStep(
           {
             now: input.now,
             service: input.service,
             current_replicas: replicas,
             observations: collected.observations,
-            ...(input.engine ? { state: input.engine } : {}),
+            ...(engine ? { state: engine } : {}),
             paused: input.paused,
             ...(input.override ? { override: input.override } : {}),
             metric_failures,
@@ -151,3 +154,16 @@ function metricsRef(ref: ServiceRef): ScalerRef {
 }
 
 export type ScalerActivities = ReturnType<typeof createScalerActivities>;
+
+/**
+ * The engine state to decide with: with sla.forecast on or in shadow and no model yet (a scaler
+ * just started, or the forecast just switched on), the model learned from the service's
+ * recording on this machine, so recurring bursts recorded before are not learned again.
+ */
+function withForecastModel(input: CheckInput, recorder: TrafficRecorder): CheckInput['engine'] {
+  const s = input.service;
+  if (s.strategy !== 'predictive' || s.sla === undefined || s.sla.forecast.mode === 'off' || input.engine?.predictive?.recurring !== undefined) return input.engine;
+  const recurring = seedRecurring(recorder.recordedIntervals(input, input.now), s.check_interval, s.sla.forecast.min_periods);
+  const engine = EngineStateSchema.parse(input.engine ?? {});
+  return { ...engine, predictive: { ...PredictiveStateSchema.parse(engine.predictive ?? {}), recurring } };
+}

@@ -3,10 +3,13 @@
 // never hold a check back nor fail it: rows are written in the background, in order per service,
 // and a failed write is counted and reported at most once a minute.
 import { effectiveRecording } from '../config/recording';
+import type { RecordedInterval } from '../decide/strategies/predictive/recurring/seed';
 import type { ApplyInput, CheckInput, CheckResult } from '../model/check';
 import { countersOf } from './counters';
 import { checkRow, ROW_VERSION } from './row';
+import { readRows } from './recorded-traffic';
 import { defaultRecordingRoot, RecordingStore, serviceRecordingDir, type StoreTarget } from './store';
+import { trafficModel } from './traffic-model';
 
 export const WARN_EVERY_SECONDS = 60;
 
@@ -70,6 +73,25 @@ export class TrafficRecorder {
       this.settle(input, this.store.appendApply(target, row));
     } catch (e) {
       this.failed(input, e);
+    }
+  }
+
+  /**
+   * The arrivals between the service's recorded checks within its retention (for the forecast's
+   * model, issue 30), oldest first; none when recording is off or nothing was recorded. A
+   * recording that cannot be read is no recording: the model then starts from nothing.
+   */
+  recordedIntervals(ref: CheckInput, now: number): RecordedInterval[] {
+    try {
+      const target = this.target(ref);
+      if (!target) return [];
+      const model = trafficModel(readRows(target.dir, now - target.retention_s, now).rows);
+      if (!model) return [];
+      const t = model.trace;
+      return Array.from(t.counts, (count, k) => ({ start: model.from + t.times[k]!, end: model.from + t.times[k]! + t.widths[k]!, count }));
+    } catch (e) {
+      this.warn(`docktor: recording ${ref.project}/${ref.service.name} not read for the forecast's model (it starts from nothing): ${e instanceof Error ? e.message : String(e)}`);
+      return [];
     }
   }
 
