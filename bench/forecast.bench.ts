@@ -4,18 +4,15 @@
 // forecast against the clairvoyant reference, judged after the cold start; and on traffic without
 // recurrence (the bundled real traces and the spiky generator, issue-16 scenario), the forecast
 // must switch itself off: worker-seconds within 2% of predictive's, no more breach.
-import fs from 'node:fs';
-import path from 'node:path';
 import { ServiceSchema, type ServiceConfig } from '../src/config/service';
 import { ArrivalStream } from '../src/simulate/arrivals';
 import { arrivalsPerSecond, clairvoyantSchedule } from '../src/simulate/clairvoyant';
 import { recurringTrace } from '../src/simulate/recurring';
 import { simulate } from '../src/simulate/simulator';
-import { spikyTrace } from '../src/simulate/spiky';
 import type { Timeline } from '../src/simulate/timeline';
-import { parseTrace, type Trace } from '../src/simulate/trace';
-import { busiestMinuteRate } from './quality.bench';
-import { BUSIEST_MINUTE_RATE, ISSUE_SCENARIO, SLA_SECONDS, SPIKY_TRACES, TRACES, TRACE_DIR } from './scenarios';
+import type { Trace } from '../src/simulate/trace';
+import { issueScenarioTraces } from './quality.bench';
+import { ISSUE_SCENARIO, SLA_SECONDS } from './scenarios';
 
 /** Seeds of the recurring generator the bench judges (the tests and the development used others). */
 export const FORECAST_SEEDS = [101, 102, 103, 104, 105];
@@ -92,11 +89,6 @@ function readyAtStart(t: Timeline, cv: Timeline, burst: { start: number; seconds
   return t.ready[i]! >= 0.5 * most;
 }
 
-function scaled(trace: Trace, factor: number): Trace {
-  const counts = trace.counts.map((c) => c * factor);
-  return { ...trace, counts, total: counts.reduce((a, b) => a + b, 0) };
-}
-
 export function benchForecast(root: string, log: (line: string) => void): ForecastResults {
   const sim = (trace: Trace, s: ServiceConfig, schedule?: (check: number) => number) =>
     simulate(trace, { service: s, serviceTime: ISSUE_SCENARIO.serviceTime, startupDelay: ISSUE_SCENARIO.startupDelay, ...(schedule ? { schedule } : {}) });
@@ -127,16 +119,8 @@ export function benchForecast(root: string, log: (line: string) => void): Foreca
     recurring.push(row);
     log(`forecast: seed ${seed}: off ${(row.off / row.clairvoyant).toFixed(3)}x, on ${(row.on / row.clairvoyant).toFixed(3)}x the clairvoyant; ready before ${row.readyOn} of ${row.bursts} bursts`);
   }
-  const others: Array<{ name: string; trace: Trace }> = [];
-  for (const spec of TRACES) {
-    const file = path.resolve(root, TRACE_DIR, spec.file);
-    if (!fs.existsSync(file)) throw new Error(`missing trace ${file}: the shared traces must sit in ${TRACE_DIR} next to the repository`);
-    others.push({ name: spec.name, trace: parseTrace(fs.readFileSync(file, 'utf8'), spec.format, file) });
-  }
-  for (const spec of SPIKY_TRACES) others.push({ name: spec.name, trace: spikyTrace(spec.options).trace });
   const other: ForecastOtherRow[] = [];
-  for (const { name, trace: raw } of others) {
-    const trace = scaled(raw, BUSIEST_MINUTE_RATE / busiestMinuteRate(raw));
+  for (const { name, trace } of issueScenarioTraces(root)) {
     const off = sim(trace, service('off')).figures;
     let raised = 0;
     const on = simulate(trace, { service: service('on'), serviceTime: ISSUE_SCENARIO.serviceTime, startupDelay: ISSUE_SCENARIO.startupDelay, onDecision: (_i, d) => void (d.limited_by === 'forecast' && raised++) }).figures;

@@ -238,3 +238,22 @@ export function benchQuality(root: string, plotDir: string, log: (line: string) 
   for (const spec of SPIKY_TRACES) issueRun({ name: spec.name, file: null, what: spec.what }, spikyTrace(spec.options).trace);
   return { mean, spiky };
 }
+
+/**
+ * Every real trace of ../shared/traces and the spiky generator's, rescaled to the issue-16
+ * scenario's busiest minute (BUSIEST_MINUTE_RATE): the traffic the tune and forecast parts judge.
+ */
+export function issueScenarioTraces(root: string): Array<{ name: string; trace: Trace }> {
+  const traces: Array<{ name: string; trace: Trace }> = [];
+  for (const spec of TRACES) {
+    const file = path.resolve(root, TRACE_DIR, spec.file);
+    if (!fs.existsSync(file)) throw new Error(`missing trace ${file}: the shared traces must sit in ${TRACE_DIR} next to the repository`);
+    traces.push({ name: spec.name, trace: parseTrace(fs.readFileSync(file, 'utf8'), spec.format, file) });
+  }
+  for (const spec of SPIKY_TRACES) traces.push({ name: spec.name, trace: spikyTrace(spec.options).trace });
+  return traces.map(({ name, trace }) => {
+    const factor = BUSIEST_MINUTE_RATE / busiestMinuteRate(trace);
+    const counts = trace.counts.map((c) => c * factor);
+    return { name, trace: { ...trace, counts, total: counts.reduce((a, b) => a + b, 0) } };
+  });
+}

@@ -4,15 +4,11 @@
 // searches on the first 70% of the traffic and is judged on the rest: the recommended policy's
 // worker-seconds against the clairvoyant reference's on that held-out part, and its breach
 // against 0.5% of the part's span. Goal: <= 1.10x the clairvoyant on every trace.
-import fs from 'node:fs';
-import path from 'node:path';
-import { spikyTrace } from '../src/simulate/spiky';
-import { parseTrace, type Trace } from '../src/simulate/trace';
 import { EvaluationPool } from '../src/tune/pool';
 import { tune, TUNE_DEFAULTS } from '../src/tune/tune';
 import type { TuneFigures } from '../src/tune/types';
-import { busiestMinuteRate } from './quality.bench';
-import { BUSIEST_MINUTE_RATE, ISSUE_SCENARIO, SPIKY_TRACES, TRACES, TRACE_DIR, policyService } from './scenarios';
+import { issueScenarioTraces } from './quality.bench';
+import { ISSUE_SCENARIO, policyService } from './scenarios';
 
 export const TUNE_GOAL_CLAIRVOYANT = 1.1;
 /**
@@ -37,23 +33,9 @@ export interface TuneBenchRow {
   threads: number;
 }
 
-/** The trace with its counts multiplied (what the simulator's `scale` does to arrivals). */
-function scaled(trace: Trace, factor: number): Trace {
-  const counts = trace.counts.map((c) => c * factor);
-  return { ...trace, counts, total: counts.reduce((a, b) => a + b, 0) };
-}
-
 export async function benchTune(root: string, log: (line: string) => void, budgetS = TUNE_DEFAULTS.budgetS): Promise<TuneBenchRow[]> {
-  const traces: Array<{ name: string; trace: Trace }> = [];
-  for (const spec of TRACES) {
-    const file = path.resolve(root, TRACE_DIR, spec.file);
-    if (!fs.existsSync(file)) throw new Error(`missing trace ${file}: the shared traces must sit in ${TRACE_DIR} next to the repository`);
-    traces.push({ name: spec.name, trace: parseTrace(fs.readFileSync(file, 'utf8'), spec.format, file) });
-  }
-  for (const spec of SPIKY_TRACES) traces.push({ name: spec.name, trace: spikyTrace(spec.options).trace });
   const rows: TuneBenchRow[] = [];
-  for (const { name, trace: raw } of traces) {
-    const trace = scaled(raw, BUSIEST_MINUTE_RATE / busiestMinuteRate(raw));
+  for (const { name, trace } of issueScenarioTraces(root)) {
     const traffic = { trace, serviceTimeS: ISSUE_SCENARIO.serviceTime, startupDelayS: ISSUE_SCENARIO.startupDelay };
     const service = policyService('predictive', ISSUE_SCENARIO.serviceTime, ISSUE_SCENARIO.startupDelay, ISSUE_SCENARIO.limits);
     const pool = new EvaluationPool({ trace, model: traffic });

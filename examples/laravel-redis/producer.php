@@ -1,7 +1,8 @@
 <?php
 // Pushes ProcessOrder jobs in Laravel's own payload format (Queue::push): RATE jobs/s on average
 // all the time, and BURST jobs at once every BURST_EVERY seconds (the first burst after BURST_AFTER
-// seconds). COUNT=n pushes n jobs and exits.
+// seconds). SCHEDULE=s is scheduler-style instead: a burst at every wall-clock multiple of s
+// seconds (SCHEDULE=60: at second 0 of every minute, as a cron job). COUNT=n pushes n jobs and exits.
 require_once __DIR__ . '/queue.php';
 
 function env_number(string $name, float $default): float
@@ -33,6 +34,7 @@ $rate = env_number('RATE', 1);
 $burst = (int) env_number('BURST', 120);
 $every = env_number('BURST_EVERY', 120);
 $after = env_number('BURST_AFTER', 20);
+$schedule = env_number('SCHEDULE', 0);
 pcntl_async_signals(true);
 $running = true;
 foreach ([SIGINT, SIGTERM] as $sig) pcntl_signal($sig, function () use (&$running) { $running = false; });
@@ -43,13 +45,18 @@ $gap = fn () => $rate > 0 ? -log(1 - mt_rand() / (mt_getrandmax() + 1)) / $rate 
 $start = microtime(true);
 $nextJob = $start + $gap();
 $bursts = 0;
+$nextBurst = function (float $now) use ($schedule, $start, $after, $every, &$bursts): float {
+    return $schedule > 0 ? (floor($now / $schedule) + 1) * $schedule : $start + $after + $bursts * $every;
+};
+$burstAt = $nextBurst($start);
 while ($running) {
     usleep(50_000);
     $now = microtime(true);
     for (; $nextJob <= $now; $nextJob += $gap()) $push(1);
-    if ($burst > 0 && $now - $start >= $after + $bursts * $every) {
+    if ($burst > 0 && $now >= $burstAt) {
         $push($burst);
         $bursts++;
+        $burstAt = $nextBurst($now);
         fwrite(STDERR, sprintf("producer: burst %d: %d jobs at %s\n", $bursts, $burst, date('H:i:s')));
     }
 }

@@ -1,3 +1,5 @@
+import type { Trace } from './trace';
+
 // A small seeded pseudo-random generator (mulberry32) for `--service-time-dist exp`: the same seed
 // gives the same run on every machine, which Math.random cannot.
 
@@ -39,4 +41,16 @@ export function poisson(mean: number, uniform: () => number): number {
   // Box–Muller; 1 - u is in (0, 1].
   const z = Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
   return Math.max(0, Math.round(mean + Math.sqrt(mean) * z));
+}
+
+/** A per-second trace of Poisson counts around each second's rate (the generators' last step). */
+export function poissonTrace(rate: Float64Array, uniform: () => number): Trace {
+  const span = rate.length;
+  const counts = new Float64Array(span);
+  let total = 0;
+  for (let t = 0; t < span; t++) {
+    counts[t] = poisson(rate[t]!, uniform);
+    total += counts[t]!;
+  }
+  return { kind: 'per-second', times: Float64Array.from({ length: span }, (_, i) => i), counts, widths: new Float64Array(span).fill(1), span, epoch: null, total };
 }

@@ -3,7 +3,7 @@
 // seconds at a phase drawn from the seed, starting up to `jitter` seconds early or late, of
 // `messages` arrivals spread over `seconds`; a low base rate runs under them. One count per
 // second, Poisson around the rate. For benchmarks of the predictive strategy's forecast.
-import { poisson, seededUniform } from './random';
+import { poissonTrace, seededUniform } from './random';
 import type { Trace } from './trace';
 
 export interface RecurringSeries {
@@ -63,20 +63,6 @@ export function recurringTrace(options: RecurringOptions): RecurringTrace {
       for (let s = start; s < start + seconds; s++) rate[s]! += messages / seconds;
     }
   });
-  const counts = new Float64Array(span);
-  let total = 0;
-  for (let s = 0; s < span; s++) {
-    counts[s] = poisson(rate[s]!, uniform);
-    total += counts[s]!;
-  }
-  const trace: Trace = {
-    kind: 'per-second',
-    times: Float64Array.from({ length: span }, (_, i) => i),
-    counts,
-    widths: new Float64Array(span).fill(1),
-    span,
-    epoch: null,
-    total,
-  };
+  const trace = poissonTrace(rate, uniform);
   return { trace, bursts: bursts.sort((a, b) => a.start - b.start) };
 }

@@ -6,7 +6,7 @@
 // burst's factor times its share of the span adds up to at most 1), so a layout whose burst share
 // lies outside that range is drawn again. Each burst's factor is then f = lo + (hi − lo)·u^γ (u
 // uniform, per burst) with γ solved so that the arrivals average exactly `meanRate`.
-import { poisson, seededUniform } from './random';
+import { poissonTrace, seededUniform } from './random';
 import type { Trace } from './trace';
 
 export interface SpikyOptions {
@@ -103,20 +103,6 @@ export function spikyTrace(options: SpikyOptions): SpikyTrace {
   const rate = new Float64Array(span).fill(o.gapFactor * o.meanRate);
   for (const x of bursts) for (let s = x.start; s < x.start + x.seconds; s++) rate[s] = x.factor * o.meanRate;
   for (let i = 0; i < spikes.length; i++) rate[spikes[i]!]! += spikeFactors[i]! * o.meanRate;
-  const counts = new Float64Array(span);
-  let sum = 0;
-  for (let s = 0; s < span; s++) {
-    counts[s] = poisson(rate[s]!, uniform);
-    sum += counts[s]!;
-  }
-  const trace: Trace = {
-    kind: 'per-second',
-    times: Float64Array.from({ length: span }, (_, i) => i),
-    counts,
-    widths: new Float64Array(span).fill(1),
-    span,
-    epoch: null,
-    total: sum,
-  };
+  const trace = poissonTrace(rate, uniform);
   return { trace, bursts, spikes: [...spikes].sort((x, y) => x - y) };
 }

@@ -70,13 +70,15 @@ describe('forecast model from a recording', () => {
     const now = T0 + 8 * 3600 + 5;
     const queue = new FakeQueueSource();
     queue.observations = { 'queue.backlog': 0, 'queue.ack_pending': 0, 'queue.rate_in': 0.5 };
-    const { checkService } = createScalerActivities(fakePlugins(new FakeRuntime(1), queue), { recorder: new TrafficRecorder({ root }) });
+    const recorder = new TrafficRecorder({ root });
+    const { checkService } = createScalerActivities(fakePlugins(new FakeRuntime(1), queue), { recorder });
     const input: CheckInput = { project: 'p', service, now, queue_state: null, last_replicas: null, paused: false, metric_failures: 0 };
     const first = await checkService(input);
     const forecast = (first.decision!.details.proposal as { forecast: { bursts_seen: number; periods: Array<{ seconds: number }> } }).forecast;
     assert.ok(forecast.bursts_seen >= 40, `${forecast.bursts_seen} bursts learned from the recording`);
     assert.deepEqual(forecast.periods.map((p) => Math.round(p.seconds / 10) * 10), [600, 3600]);
     // With a model in the state, the recording is not read again (an emptied one changes nothing).
+    await recorder.flush();
     fs.rmSync(root, { recursive: true });
     const second = await checkService({ ...input, now: now + 10, engine: first.decision!.state });
     assert.equal((second.decision!.details.proposal as { forecast: { bursts_seen: number } }).forecast.bursts_seen, forecast.bursts_seen);
