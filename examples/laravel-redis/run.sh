@@ -6,6 +6,7 @@
 # nothing behind. In production workers outlive docktor on purpose; --keep-replicas does that here.
 #
 #   examples/laravel-redis/run.sh                  # RATE=1 BURST=120 BURST_EVERY=120 by default
+#   SCHEDULE=120 examples/laravel-redis/run.sh     # scheduler-style: a burst at every even minute
 #   examples/laravel-redis/run.sh --keep-replicas  # leave the workers running
 set -euo pipefail
 
@@ -66,6 +67,10 @@ on_exit() {
   fi
 }
 trap on_exit EXIT
-say "producer started (pid $producer): $RATE job/s, bursts of $BURST jobs every $BURST_EVERY s (first after $BURST_AFTER s); 0.5 s per job"
+if [ -n "${SCHEDULE:-}" ]; then
+  say "producer started (pid $producer): $RATE job/s, bursts of $BURST jobs at every wall-clock multiple of $SCHEDULE s; 0.5 s per job"
+else
+  say "producer started (pid $producer): $RATE job/s, bursts of $BURST jobs every $BURST_EVERY s (first after $BURST_AFTER s); 0.5 s per job"
+fi
 say "watch it: node bin/docktor.js explain -c $here/docktor.yaml   (or http://localhost:8233)"
 node bin/docktor.js dev -c "$here/docktor.yaml"

@@ -67,7 +67,7 @@ export const predictiveStrategy: Strategy = {
     const fc = forecastRate({ now, sla, checkInterval, samples: prev.samples, rate, backlog, ackPending, T });
     const { samples } = fc;
     const budget = sla.breach_threshold * sla.max_pickup_seconds;
-    const recurring = sla.forecast.mode === 'off' ? undefined : recurringForecast({ now, forecast: sla.forecast, startup: sla.startup_seconds, checkInterval, metricsWindow: window, budget, prev: prev.recurring, q, lag, prevLag: prev.last_lag?.lag, throughput, T, rate });
+    const recurring = sla.forecast.mode === 'off' ? undefined : recurringForecast({ now, forecast: sla.forecast, startup: sla.startup_seconds, checkInterval, metricsWindow: window, budget, prev: prev.recurring, q, lag, prevLag: prev.last_lag?.lag, prevInService: prev.in_service[prev.in_service.length - 1]?.count, configuredT: sla.service_time_seconds, T, rate });
     // An expected burst arriving as expected: its rest, not the trend of its rate, is what comes.
     const forecast = recurring?.plannedRate !== undefined && fc.forecast !== undefined ? Math.min(fc.forecast, recurring.plannedRate) : fc.forecast;
 

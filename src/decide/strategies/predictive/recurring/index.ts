@@ -35,7 +35,10 @@ export interface RecurringInput {
   q: QueueReadings;
   lag: number | undefined;
   prevLag: number | undefined;
-  throughput: number | undefined;
+  /** In service at the previous check. */
+  prevInService: number | undefined;
+  /** sla.service_time_seconds. */
+  configuredT: number | undefined;
   /** Service time, seconds per message. */
   T: number | undefined;
   /** λ now (messages/s). */
@@ -69,7 +72,7 @@ export function recurringForecast(i: RecurringInput): RecurringForecast {
   let { baseline, bursts, periods } = prev;
   let smear = i.checkInterval;
   if (prev.last_at !== null && now > prev.last_at) {
-    const arrivals = intervalArrivals(now - prev.last_at, i.q, i.metricsWindow, i.lag, i.prevLag, i.throughput);
+    const arrivals = intervalArrivals({ dt: now - prev.last_at, q: i.q, metricsWindow: i.metricsWindow, lag: i.lag, prevLag: i.prevLag, prevInService: i.prevInService, configuredT: i.configuredT });
     if (arrivals !== undefined) {
       smear = arrivals.smear;
       const update = observeInterval(bursts, baseline, prev.last_at, now, arrivals.count, arrivals.smear);
