@@ -221,7 +221,8 @@ async function* mergedEvents(laneList, runOne, observe) {
   // The other lanes start once the first lane's unit files are done: those time some waits in
   // milliseconds and have both cores to themselves.
   const startHeld = () => {
-    held ??= laneList.slice(1).map(async (groups) => {
+    if (held) return;
+    held = laneList.slice(1).map(async (groups) => {
       const events = [];
       for (const group of groups) {
         for await (const event of runOne(group)) {
