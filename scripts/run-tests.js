@@ -1,17 +1,20 @@
 #!/usr/bin/env node
 // `npm test`: builds, starts the real services once (Temporal dev server in memory, NATS
-// JetStream, a Docker engine), runs every compiled test file with Node's runner (unit, then
-// integration, then e2e), stops what it started and exits with the runner's code.
+// JetStream, a Docker engine), runs every compiled test file with Node's runner (unit, two at a
+// time; then integration, then e2e, one at a time, with the few long waiting files of ALONGSIDE
+// in a second lane beside them), prints the slowest files, stops what it started and exits with
+// the runner's code.
 //
 //   npm test                       all tests
 //   npm test -- smoke config       only files whose path contains "smoke" or "config"
 //   npm test -- test/unit/x.test.ts
 //   npm test -- --no-build         skip the tsc step (dist/ is current)
 //   npm test -- --test-name-pattern=foo   also --test-only, --test-timeout=MS, --test-reporter=spec|tap|dot
+//   DOCKTOR_TEST_TIMES=FILE npm test      also writes every file's seconds to FILE
 'use strict';
 
 const { spawnSync } = require('node:child_process');
-const { existsSync, mkdtempSync, readdirSync, rmSync } = require('node:fs');
+const { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
@@ -151,6 +154,10 @@ async function removeLeftoverContainers() {
 }
 
 let abortTests;
+/** Wall seconds of each test file run, for the closing list of the slowest. */
+const fileTimes = [];
+/** Seconds the top-level tests of each file took: the rest of a file's time is starting, hooks and exiting. */
+const testSeconds = new Map();
 
 // Ctrl-C or a CI kill: cancel the tests, then stop the services we started.
 for (const signal of ['SIGINT', 'SIGTERM']) {
@@ -161,14 +168,118 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 }
 
 /**
- * Node's runner through its API rather than `node --test FILES`: the CLI sorts the files by name,
- * and we want unit before integration before e2e, with one closing summary for the whole run.
- * Each file still runs in its own process, one at a time, with the environment set here.
+ * How many files of a kind run at once. Unit files are pure (no server, no fixed port or path):
+ * two at a time, one a core. Integration and e2e files share the services started here, and many
+ * of them time what those do: one at a time.
  */
-function runNodeTest(files, flags, env) {
+const CONCURRENCY = { unit: 2 };
+
+/**
+ * Files that run one after another in a second lane, beside the integration and e2e files, their
+ * output printed after the others'. Each spends minutes waiting on a clock (a fault schedule,
+ * bursts of jobs, cooldowns), not on the CPU (the chaos soak: 50 s of CPU in 340 s), and keeps to
+ * names of its own: the chaos soak brings its own Temporal, NATS and state directory; the others
+ * use a random project (so task queue), NATS stream, key prefix, Redis databases no other file
+ * uses, and Compose project labels of their own.
+ */
+const ALONGSIDE = ['test/e2e/chaos.test.ts', 'test/e2e/laravel-example.test.ts', 'test/e2e/redis-frameworks.test.ts', 'test/e2e/nats-multi-compose.test.ts'];
+
+const kindOf = (t) => t.source.split('/')[1];
+
+/**
+ * The selected files as lanes of groups: the groups of a lane run one after another (each one
+ * `run()` of Node's runner with its own concurrency), the lanes at the same time.
+ */
+function lanes(selected) {
+  const beside = selected.filter((t) => ALONGSIDE.includes(t.source)).sort((a, b) => ALONGSIDE.indexOf(a.source) - ALONGSIDE.indexOf(b.source));
+  const main = selected.filter((t) => !ALONGSIDE.includes(t.source));
+  const groups = (files) => {
+    const out = [];
+    for (const t of files) {
+      const last = out.at(-1);
+      if (last && last.kind === kindOf(t)) last.files.push(t.file);
+      else out.push({ kind: kindOf(t), files: [t.file], concurrency: CONCURRENCY[kindOf(t)] ?? 1 });
+    }
+    return out;
+  };
+  return [groups(main), groups(beside)].filter((lane) => lane.length > 0);
+}
+
+const SUMMARY = /^(tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) ([\d.]+)$/;
+
+/**
+ * The events of every lane as if one `run()` had made them: the first lane's as they come, the
+ * others' held back until it ends (a file's events stay together); top-level tests numbered
+ * through; each run's closing plan and counts summed into one.
+ */
+async function* mergedEvents(laneList, runOne, observe) {
+  const started = Date.now();
+  const totals = { tests: 0, suites: 0, pass: 0, fail: 0, cancelled: 0, skipped: 0, todo: 0 };
+  let planned = 0;
+  let number = 0;
+  let held;
+  // The other lanes start once the first lane's unit files are done: those time some waits in
+  // milliseconds and have both cores to themselves.
+  const startHeld = () => {
+    if (held) return;
+    held = laneList.slice(1).map(async (groups) => {
+      const events = [];
+      for (const group of groups) {
+        for await (const event of runOne(group)) {
+          observe(event);
+          events.push(event);
+        }
+      }
+      return events;
+    });
+    for (const lane of held) lane.catch(() => undefined); // awaited (and thrown) below, in order
+  };
+  const tidy = (event) => {
+    const { type, data } = event;
+    if (data.nesting === 0 && data.file === undefined) {
+      if (type === 'test:plan') {
+        planned += data.count;
+        return undefined;
+      }
+      const sum = type === 'test:diagnostic' ? SUMMARY.exec(data.message) : null;
+      if (sum) {
+        if (sum[1] in totals) totals[sum[1]] += Number(sum[2]);
+        return undefined;
+      }
+    }
+    if ((type === 'test:pass' || type === 'test:fail') && data.nesting === 0) return { type, data: { ...data, testNumber: ++number } };
+    return event;
+  };
+  for (const group of laneList[0] ?? []) {
+    if (group.kind !== 'unit') startHeld();
+    for await (const event of runOne(group)) {
+      observe(event);
+      const out = tidy(event);
+      if (out) yield out;
+    }
+  }
+  startHeld();
+  for (const lane of held) {
+    for (const event of await lane) {
+      const out = tidy(event);
+      if (out) yield out;
+    }
+  }
+  yield { type: 'test:plan', data: { nesting: 0, count: planned } };
+  for (const [key, value] of Object.entries(totals)) yield { type: 'test:diagnostic', data: { nesting: 0, message: `${key} ${value}` } };
+  yield { type: 'test:diagnostic', data: { nesting: 0, message: `duration_ms ${Date.now() - started}` } };
+}
+
+/**
+ * Node's runner through its API rather than `node --test FILES`: the CLI sorts the files by name,
+ * and we want unit before integration before e2e (see lanes()), with one closing summary for the
+ * whole run. Each file still runs in its own process, with the environment set here.
+ */
+function runNodeTest(selected, flags, env) {
   const { run } = require('node:test');
+  const { Readable } = require('node:stream');
   const reporters = require('node:test/reporters');
-  const options = { files, concurrency: 1, timeout: PER_FILE_TIMEOUT_MS };
+  const options = { timeout: PER_FILE_TIMEOUT_MS };
   let reporterName = process.stdout.isTTY ? 'spec' : 'tap';
   for (const flag of flags) {
     const [name, value] = flag.split('=', 2);
@@ -181,17 +292,30 @@ function runNodeTest(files, flags, env) {
   Object.assign(process.env, env); // the runner gives its file processes our environment
   abortTests = new AbortController();
   options.signal = abortTests.signal;
+  const files = selected.map((t) => t.file);
+  const plan = lanes(selected);
+  for (const [i, lane] of plan.entries()) {
+    say(`${i === 0 ? 'lane 1' : `lane ${i + 1} (beside lane 1 once its unit files are done; its output after lane 1's)`}: ${lane.map((g) => `${g.files.length} ${g.kind} file(s) ${g.concurrency} at a time`).join(', then ')}`);
+  }
+  let failures = 0;
+  const observe = ({ type, data }) => {
+    if (type === 'test:fail' && !data.todo) failures++;
+    // The runner wraps each file in a test named by its path: its duration is the file's wall time.
+    if (type !== 'test:complete' || data.nesting !== 0) return;
+    if (files.includes(data.name)) fileTimes.push({ file: data.name, s: data.details.duration_ms / 1000 });
+    else if (data.file) testSeconds.set(data.file, (testSeconds.get(data.file) ?? 0) + data.details.duration_ms / 1000);
+  };
+  const runOne = (group) => run({ ...options, files: group.files, concurrency: group.concurrency });
   return new Promise((resolve) => {
-    let failures = 0;
-    const stream = run(options);
-    stream.on('test:fail', (data) => {
-      if (!data.todo) failures++;
-    });
-    const out = stream.compose(reporter);
+    const out = Readable.from(mergedEvents(plan, runOne, observe)).compose(reporter);
     out.pipe(process.stdout, { end: false });
     out.on('end', () => {
       abortTests = undefined;
       resolve(failures > 0 || options.signal.aborted ? 1 : 0);
+    });
+    out.on('error', (err) => {
+      say(`the test runner failed: ${err instanceof Error ? err.stack || err.message : String(err)}`);
+      resolve(1);
     });
   });
 }
@@ -214,7 +338,11 @@ async function main() {
   try {
     if (needsServices && !(await startServices(env))) return 1;
     say(`running ${selected.length} test file(s): ${selected.map((t) => t.source).join(' ')}`);
-    const code = await runNodeTest(selected.map((t) => t.file), nodeTestFlags, env);
+    const code = await runNodeTest(selected, nodeTestFlags, env);
+    const slowest = [...fileTimes].sort((a, b) => b.s - a.s).slice(0, 15);
+    const line = (f) => `${f.s.toFixed(1).padStart(6)} s  (tests ${(testSeconds.get(f.file) ?? 0).toFixed(1).padStart(5)} s)  ${path.relative(DIST, f.file)}`;
+    if (slowest.length > 1) say(`slowest files:\n${slowest.map((f) => `  ${line(f)}`).join('\n')}`);
+    if (process.env.DOCKTOR_TEST_TIMES) writeFileSync(process.env.DOCKTOR_TEST_TIMES, fileTimes.map(line).join('\n') + '\n');
     say(`tests finished in ${((Date.now() - t0) / 1000).toFixed(1)} s with exit code ${code}`);
     return code;
   } finally {

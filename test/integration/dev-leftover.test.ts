@@ -9,9 +9,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../../src/dev/free-port';
 import { docktorArgv } from '../e2e/cli';
+import { within } from '../harness/within';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'docktor-dev-leftover-'));
 fs.writeFileSync(path.join(dir, 'docktor.yaml'), 'project: leftover\nservices:\n  - { name: idle, max_replicas: 1, rules: {}, runtime: { kind: process, command: [sleep, "600"] } }\n');
@@ -67,7 +67,7 @@ it('a second `docktor dev` after a SIGKILL stops our leftover server and starts;
   assert.equal(leftover.length, 1, 'the dev server outlives a SIGKILLed `docktor dev`');
 
   const second = await dev(ports);
-  assert.ok(await Promise.race([second.ready, sleep(90_000).then(() => false)]), `second dev did not start:\n${second.output()}`);
+  assert.ok(await within(second.ready, 90_000, false), `second dev did not start:\n${second.output()}`);
   assert.ok(!serversOnOurDb().includes(leftover[0] ?? 0), 'the leftover server was stopped');
   second.child.kill('SIGINT');
   await new Promise((r) => second.child.once('exit', r));

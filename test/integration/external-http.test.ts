@@ -23,7 +23,8 @@ before(async () => {
     if (req.url === '/private') return req.headers.authorization === 'Bearer tok' ? send(200, '{"n": 5}') : send(401, '{}');
     if (req.url === '/html') return send(200, '<html>', 'text/html');
     if (req.url === '/boom') return send(503, 'overloaded', 'text/plain');
-    if (req.url === '/slow') return void setTimeout(() => send(200, '{"n":1}'), 3000);
+    // Unref'd: the client gives up after 0.3 s, and a pending answer must not keep the file's process alive 3 s.
+    if (req.url === '/slow') return void setTimeout(() => send(200, '{"n":1}'), 3000).unref();
     send(404, '{}');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

@@ -26,6 +26,7 @@ import { overrideUpdate, scalerWorkflowId, statusQuery } from '../../src/workflo
 import { createScalerWorker } from '../../src/worker';
 import { FakeQueueSource, FakeRuntime, fakePlugins } from '../harness/fake-plugins';
 import { runCli } from '../harness/cli';
+import { within } from '../harness/within';
 
 const BIN = path.join(process.cwd(), 'bin', 'docktor.js');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'docktor-encryption-'));
@@ -217,7 +218,7 @@ services: [{ name: idle, min_replicas: 0, max_replicas: 1, rules: {}, runtime: {
       assert.equal(pre.headers.get('access-control-allow-origin'), uiUrl);
     } finally {
       child.kill('SIGINT');
-      const code = await Promise.race([exited, sleep(30_000).then(() => 'still running 30 s after SIGINT')]);
+      const code = await within(exited, 30_000, 'still running 30 s after SIGINT');
       if (code !== 0) child.kill('SIGKILL');
       assert.equal(code, 0, out);
     }

@@ -8,6 +8,7 @@ import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { historyWatch } from '../../src/activities/watch-service';
 import { LongPollBudget } from '../../src/activities/history-long-polls';
+import { within } from '../harness/within';
 
 const T = temporal.api.enums.v1.EventType;
 type Event = temporal.api.history.v1.IHistoryEvent;
@@ -50,7 +51,7 @@ describe('historyWatch', () => {
     } finally {
       done.abort();
     }
-    assert.equal(await Promise.race([w, sleep(1000).then(() => 'still polling')]), 'event');
+    assert.equal(await within(w, 1000, 'still polling'), 'event');
     const after = calls.long;
     await sleep(60);
     assert.equal(calls.long, after, 'no poll after the watch is done');
@@ -68,7 +69,7 @@ describe('historyWatch', () => {
       assert.equal(calls.long, 0, 'no long poll');
       assert.ok(calls.reverse >= 3, `glances: ${calls.reverse}`);
       newest = [signaled, scheduled];
-      assert.equal(await Promise.race([w, sleep(5000).then(() => 'asleep')]), 'event');
+      assert.equal(await within(w, 5000, 'asleep'), 'event');
     } finally {
       done.abort();
     }
@@ -79,7 +80,7 @@ describe('historyWatch', () => {
     const done = new AbortController();
     const w = historyWatch(client, 'ns', 'wf', 'run', '7', 10_000, new LongPollBudget(0))(done.signal);
     try {
-      assert.equal(await Promise.race([w, sleep(5000).then(() => 'asleep')]), 'event');
+      assert.equal(await within(w, 5000, 'asleep'), 'event');
     } finally {
       done.abort();
     }
@@ -90,7 +91,7 @@ describe('historyWatch', () => {
     const done = new AbortController();
     const w = historyWatch(client, 'ns', 'wf', 'run', '7', 10, new LongPollBudget(0))(done.signal);
     try {
-      assert.equal(await Promise.race([w, sleep(80).then(() => 'asleep')]), 'asleep');
+      assert.equal(await within(w, 80, 'asleep'), 'asleep');
     } finally {
       done.abort();
     }
@@ -104,7 +105,7 @@ describe('historyWatch', () => {
     const w = historyWatch(client, 'ns', 'wf', 'run', '7', 20, budget)(done.signal);
     try {
       await until(() => calls.reverse >= 2);
-      assert.equal(await Promise.race([w, sleep(50).then(() => 'asleep')]), 'asleep', 'not woken by the error');
+      assert.equal(await within(w, 50, 'asleep'), 'asleep', 'not woken by the error');
       assert.equal(calls.long, 1);
       assert.ok(calls.reverse >= 2);
       assert.equal(budget.inUse, 0);
