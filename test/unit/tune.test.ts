@@ -127,7 +127,7 @@ describe('tune: each part ends with a drain', () => {
   });
 
   it('charges a policy that falls behind at the end for the breach after it', () => {
-    const slow = ServiceSchema.parse({ ...predictive(4), strategy: 'predictive' });
+    const slow = predictive(4); // 4 replicas for a burst of 40 messages/s: far behind at the end
     const model = { serviceTimeS: 1, startupDelayS: 10 };
     const cut = runJob(trace, model, { config: slow, part: { from: 1000, to: span, drain: 0 } });
     const drained = runJob(trace, model, { config: slow, part: { from: 1000, to: span, drain: 30 } });
