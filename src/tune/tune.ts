@@ -14,9 +14,9 @@
 // would judge the warm-up, not the policy). Each part's arrivals are followed by the SLA's seconds
 // without arrivals (drained-trace.ts): what is left waiting at its end must still be picked up in
 // time, by every candidate and by the clairvoyant reference, which otherwise skips the work whose
-// deadlines fall after the end (a burst at the end of the traffic). Train's figures begin after a warm-up (the first
-// quarter of train, at most 10 minutes): every replay starts from min_replicas ready, which a
-// running service is not. Pure: the clock and the simulations are handed in.
+// deadlines fall after the end (a burst at the end of the traffic). Train's figures begin after a
+// warm-up (the first quarter of train, at most 10 minutes): every replay starts from min_replicas
+// ready, which a running service is not. Pure: the clock and the simulations are handed in.
 import type { ServiceConfig } from '../config/service';
 import { OperationError } from '../errors';
 import { ArrivalStream } from '../simulate/arrivals';
