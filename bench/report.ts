@@ -591,6 +591,7 @@ function tuneSection(r: BenchResults, out: string[]): void {
     '`docktor tune` (src/tune) on every trace of section 1b, in its scenario (busiest minute 40 messages/s, 1 s jobs, SLA 30 s, startup 10 s, a check every 10 s, min 1, max 100 replicas), starting from predictive with its defaults (the current config). ' +
       `It searches (coarse grid of predictive knobs, target-tracking and rules recipes, then local refinement, in worker threads on this machine's cores; a budget of ${TUNE_BENCH_BUDGET_S} s so that every search converges and the figures do not depend on the machine's load: the column *simulations* says how long each took) on the first 70% of the traffic only, and is judged on the last 30%, which it never chose on: ` +
       'every replay runs from the trace\'s start, so the judged part starts warm, with the replicas and estimates the policy had then, and the figures count only that part. ' +
+      'Each part is followed by 30 s (the SLA) without arrivals, in which every message the part left waiting must still be picked up within the SLA, by each candidate and by the reference alike (src/tune/drained-trace.ts). ' +
       `A candidate whose breach on the held-out part passes 0.5% of its span is never recommended. \`x clairvoyant\`: worker-seconds over the clairvoyant reference's on the same held-out part. The goal: at most ${TUNE_GOAL_CLAIRVOYANT}x on every trace, within the breach allowance.`,
   );
   out.push('');
@@ -607,10 +608,19 @@ function tuneSection(r: BenchResults, out: string[]): void {
       rec ? (rec.keepsCurrent ? 'keep the current config' : rec.label) : '',
       `${t.evaluated} in ${s(t.elapsedS)} s (${t.stoppedBy})`,
       met ? '**met**' : '**not met**',
+      t.undrained ? `${t.undrained.clairvoyantRatio === null ? 'n/a' : t.undrained.clairvoyantRatio.toFixed(2)} (reference leaves ${n0(t.undrained.referenceLeftWaiting)})` : 'n/a',
     ];
   });
-  out.push(table(['trace', 'judged s', 'predictive defaults x clairvoyant', 'tuned x clairvoyant', 'breach allowed s', 'recommended', 'simulations', 'goal'], rows));
+  out.push(table(['trace', 'judged s', 'predictive defaults x clairvoyant', 'tuned x clairvoyant', 'breach allowed s', 'recommended', 'simulations', 'goal', 'tuned x clairvoyant without the drain'], rows));
   out.push('');
+  const worst = r.tune.filter((t) => t.undrained).sort((a, b) => b.undrained!.referenceLeftWaiting - a.undrained!.referenceLeftWaiting)[0];
+  if (worst?.undrained && worst.undrained.referenceLeftWaiting > 0) {
+    out.push(
+      `*Without the drain* (the last column; the measure before it), the run ended with the trace and the reference was not held to the deadlines that fell after the end: on ${worst.trace}, whose last minute brings ${worst.undrained.lastMinuteRate.toFixed(1)} messages/s (${(worst.undrained.lastMinuteRate / (worst.clairvoyant.messages / (worst.span - worst.holdoutFrom))).toFixed(1)}x the held-out part's mean), it left ${n0(worst.undrained.referenceLeftWaiting)} of the held-out part's ${n0(worst.clairvoyant.messages)} messages waiting at the end, work no running service can skip, and any policy that does not know the traffic ends had to keep up with the burst. ` +
+        'The drain holds both to every message of the part; it also charges a candidate that falls behind at the end for the breach that follows, which the run used to cut off.',
+    );
+    out.push('');
+  }
   const missed = rows.filter((row) => row[7] !== '**met**').map((row) => row[0]);
   out.push(missed.length === 0 ? `The goal is met on every trace.` : `The goal is **not met** on ${missed.length} of ${rows.length} traces: ${missed.join(', ')}. Nothing was tuned to a trace beyond what \`docktor tune\` itself does.`);
   out.push('');

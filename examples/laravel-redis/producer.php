@@ -3,6 +3,9 @@
 // all the time, and BURST jobs at once every BURST_EVERY seconds (the first burst after BURST_AFTER
 // seconds). SCHEDULE=s is scheduler-style instead: a burst at every wall-clock multiple of s
 // seconds (SCHEDULE=60: at second 0 of every minute, as a cron job). COUNT=n pushes n jobs and exits.
+// ARRIVALS_LOG=file appends every push to that CSV (`time,order`: unix seconds, job number): the
+// arrivals log `docktor tune --trace` reads, since Laravel's queue keeps no counters a recording
+// could take them from.
 require_once __DIR__ . '/queue.php';
 
 function env_number(string $name, float $default): float
@@ -18,9 +21,25 @@ function env_number(string $name, float $default): float
 
 $queue = laravel_queue()->connection();
 $next = (int) env_number('FIRST', 0);
+$log = null;
+if (($logFile = getenv('ARRIVALS_LOG')) !== false && $logFile !== '') {
+    clearstatcache();
+    $fresh = !file_exists($logFile) || filesize($logFile) === 0;
+    $log = fopen($logFile, 'a');
+    if ($log === false) {
+        fwrite(STDERR, "producer: cannot append to ARRIVALS_LOG $logFile\n");
+        exit(2);
+    }
+    if ($fresh) fwrite($log, "time,order\n");
+}
 // `at`: when the job was pushed, so the job can tell how long it waited for a worker (WAITS_KEY).
-$push = function (int $n) use ($queue, &$next) {
-    for ($i = 0; $i < $n; $i++) $queue->push('ProcessOrder', ['order' => $next++, 'at' => microtime(true)], queue_name());
+$push = function (int $n) use ($queue, &$next, $log) {
+    for ($i = 0; $i < $n; $i++) {
+        $at = microtime(true);
+        if ($log) fwrite($log, sprintf("%.3f,%d\n", $at, $next));
+        $queue->push('ProcessOrder', ['order' => $next++, 'at' => $at], queue_name());
+    }
+    if ($log) fflush($log);
 };
 
 $count = getenv('COUNT');

@@ -11,16 +11,21 @@
 //
 // Every replay starts at the trace's start and counts its figures on the part only, so a part
 // starts with the replicas and estimates the policy had then (a cold start at the holdout's start
-// would judge the warm-up, not the policy). Train's figures begin after a warm-up (the first
-// quarter of train, at most 10 minutes): every replay starts from min_replicas ready, which a
-// running service is not. Pure: the clock and the simulations are handed in.
+// would judge the warm-up, not the policy). Each part's arrivals are followed by the SLA's seconds
+// without arrivals (drained-trace.ts): what is left waiting at its end must still be picked up in
+// time, by every candidate and by the clairvoyant reference, which otherwise skips the work whose
+// deadlines fall after the end (a burst at the end of the traffic). Train's figures begin after a
+// warm-up (the first quarter of train, at most 10 minutes): every replay starts from min_replicas
+// ready, which a running service is not. Pure: the clock and the simulations are handed in.
 import type { ServiceConfig } from '../config/service';
 import { OperationError } from '../errors';
 import { ArrivalStream } from '../simulate/arrivals';
 import { arrivalsPerSecond, clairvoyantSchedule, type ClairvoyantSchedule } from '../simulate/clairvoyant';
 import type { SimulationFigures } from '../simulate/result';
 import { DEFAULT_SLA_SECONDS } from '../simulate/simulator';
+import type { Trace } from '../simulate/trace';
 import { coarseGrid, makeCandidate, neighbours, type TuneModel } from './candidates';
+import { drainedTrace } from './drained-trace';
 import type { Candidate, EvalJob, EvalPart, Evaluated, Knobs, Traffic, TuneFigures, TuneOptions, TuneResult } from './types';
 
 export const TUNE_DEFAULTS = { holdout: 0.3, budgetS: 60, maxBreach: 0.005 };
@@ -90,9 +95,8 @@ function byCost(a: Evaluated, b: Evaluated): number {
   return a.train.worker_seconds - b.train.worker_seconds || a.train.scale_events - b.train.scale_events;
 }
 
-/** The clairvoyant reference under the service's own limits, over the whole trace. */
-export function referenceSchedule(traffic: Traffic, service: ServiceConfig): ClairvoyantSchedule {
-  const { trace } = traffic;
+/** The clairvoyant reference under the service's own limits, over the whole trace (or a part's, `trace`). */
+export function referenceSchedule(traffic: Traffic, service: ServiceConfig, trace: Trace = traffic.trace): ClairvoyantSchedule {
   const perSecond = arrivalsPerSecond(((a) => () => a.next())(new ArrivalStream(trace, { scale: 1, start: 0, end: Infinity })), trace.span);
   return clairvoyantSchedule(perSecond, {
     slaSeconds: service.sla?.max_pickup_seconds ?? DEFAULT_SLA_SECONDS,
@@ -113,19 +117,20 @@ export async function tune(traffic: Traffic, service: ServiceConfig, o: TuneOpti
   const span = trace.span;
   const trainEnd = Math.round(span * (1 - o.holdout));
   const warmup = Math.min(MAX_WARMUP_S, Math.floor(trainEnd / 4));
-  const trainPart: EvalPart = { from: warmup, to: trainEnd };
-  const holdoutPart: EvalPart = { from: trainEnd, to: span };
+  const slaS = service.sla?.max_pickup_seconds ?? DEFAULT_SLA_SECONDS;
+  const trainPart: EvalPart = { from: warmup, to: trainEnd, drain: slaS };
+  const holdoutPart: EvalPart = { from: trainEnd, to: span, drain: slaS };
   const allowTrain = o.maxBreach * (trainPart.to - trainPart.from);
   const allowHoldout = o.maxBreach * (holdoutPart.to - holdoutPart.from);
 
-  const slaS = service.sla?.max_pickup_seconds ?? DEFAULT_SLA_SECONDS;
   const model: TuneModel = { serviceTimeS, startupDelayS, slaS, meanBusy: (trace.total / span) * serviceTimeS };
 
-  const plan = referenceSchedule(traffic, service);
+  // The reference of each part knows that part's arrivals and must pick them all up in time.
+  const plans = [trainPart, holdoutPart].map((p) => referenceSchedule(traffic, service, drainedTrace(trace, p.to, p.drain)));
   const current = makeCandidate(service, { family: 'current', values: {} }, model);
   const [cvTrain, cvHoldout, curTrain, curHoldout] = await o.evaluate([
-    { config: service, part: trainPart, schedule: plan.targets },
-    { config: service, part: holdoutPart, schedule: plan.targets },
+    { config: service, part: trainPart, schedule: plans[0]!.targets },
+    { config: service, part: holdoutPart, schedule: plans[1]!.targets },
     { config: service, part: trainPart },
     { config: service, part: holdoutPart },
   ]);
@@ -227,7 +232,7 @@ export async function tune(traffic: Traffic, service: ServiceConfig, o: TuneOpti
     holdout: { from_s: holdoutPart.from, to_s: holdoutPart.to },
     allowance: { share: o.maxBreach, train_s: r4(allowTrain), holdout_s: r4(allowHoldout) },
     model: { service_time_s: serviceTimeS, startup_delay_s: startupDelayS, messages: trace.total },
-    clairvoyant: { train: fig(cvTrain!, 'train'), holdout: fig(cvHoldout!, 'holdout'), infeasible: plan.infeasible },
+    clairvoyant: { train: fig(cvTrain!, 'train'), holdout: fig(cvHoldout!, 'holdout'), infeasible: plans.some((p) => p.infeasible) },
     current: shown(currentEval),
     recommended: recommended ? { ...shown(recommended), keeps_current: recommended === currentEval } : null,
     reason,

@@ -58,8 +58,13 @@ export interface Evaluated {
 export interface EvalPart {
   /** Seconds where the figures begin. */
   from: number;
-  /** Seconds where the run ends. */
+  /** Seconds where the part's arrivals end. */
   to: number;
+  /**
+   * Seconds the run goes on after `to` with no arrivals (drained-trace.ts): every message of the
+   * part must still be picked up within the SLA, by the candidate and the reference alike.
+   */
+  drain: number;
 }
 
 /** One simulation to run: a config, or the clairvoyant schedule, on a part. */

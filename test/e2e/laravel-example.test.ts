@@ -20,6 +20,7 @@ import type { ProcessRuntimeConfig } from '../../src/config/runtime';
 import { connectClient } from '../../src/control/client';
 import * as scalers from '../../src/control/scalers';
 import { ProcessRuntime } from '../../src/runtimes/process';
+import { parseTrace } from '../../src/simulate/trace';
 import type { HistoryEntry } from '../../src/model/scaler-state';
 import { ensureDebianPackages } from '../harness/apt';
 import { testRedis, type TestRedis } from '../harness/redis';
@@ -120,6 +121,28 @@ describe('examples/laravel-redis', () => {
     assert.match(p.out, /burst 1: 25 jobs/);
     assert.equal(await queued(), 25);
     await r.del(key('queues:orders'), key('queues:orders:notify'));
+  });
+
+  it('the producer logs every push to ARRIVALS_LOG, a trace `docktor tune --trace` reads', async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'docktor-laravel-arrivals-'));
+    const log = path.join(tmp, 'arrivals.csv');
+    try {
+      const before = Date.now() / 1000;
+      assert.equal((await php('producer.php', { COUNT: '4', ARRIVALS_LOG: log })).code, 0);
+      assert.equal((await php('producer.php', { COUNT: '3', ARRIVALS_LOG: log })).code, 0);
+      const lines = fs.readFileSync(log, 'utf8').trimEnd().split('\n');
+      assert.equal(lines[0], 'time,order', 'one header, the second run appends');
+      assert.equal(lines.length, 8);
+      for (const l of lines.slice(1)) {
+        const at = Number(l.split(',')[0]);
+        assert.ok(at >= before - 1 && at <= Date.now() / 1000 + 1, l);
+      }
+      const trace = parseTrace(fs.readFileSync(log, 'utf8'), 'auto', log);
+      assert.deepEqual([trace.kind, trace.total], ['requests', 7]);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      await r.del(key('queues:orders'), key('queues:orders:notify'));
+    }
   });
 
   it('on SIGTERM a worker finishes the job in hand and leaves the rest queued', async () => {

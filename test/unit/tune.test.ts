@@ -8,7 +8,8 @@ import { simulate } from '../../src/simulate/simulator';
 import { spikyTrace } from '../../src/simulate/spiky';
 import type { Trace } from '../../src/simulate/trace';
 import { yamlDiff } from '../../src/tune/config-diff';
-import { inlineEvaluator } from '../../src/tune/evaluate';
+import { drainedTrace } from '../../src/tune/drained-trace';
+import { inlineEvaluator, runJob } from '../../src/tune/evaluate';
 import { EvaluationPool } from '../../src/tune/pool';
 import { checkTraffic, tune, TUNE_DEFAULTS, TuneError } from '../../src/tune/tune';
 import type { Traffic, TuneResult } from '../../src/tune/types';
@@ -83,7 +84,7 @@ describe('tune: the search', () => {
     const traffic = { trace, serviceTimeS: 1, startupDelayS: 10 };
     const pool = new EvaluationPool({ trace, model: traffic }, 2);
     try {
-      const jobs = [{ config: predictive(), part: { from: 300, to: 1000 } }, { config: predictive(20), part: { from: 1000, to: 1500 } }];
+      const jobs = [{ config: predictive(), part: { from: 300, to: 1000, drain: 30 } }, { config: predictive(20), part: { from: 1000, to: 1500, drain: 30 } }];
       assert.deepEqual(await pool.evaluate(jobs), await inlineEvaluator(trace, traffic)(jobs));
     } finally {
       await pool.close();
@@ -107,6 +108,39 @@ describe('tune: the holdout rule', () => {
       assert.notDeepEqual(r.recommended.config, cheapest.config);
       assert.ok(r.recommended.figures.breach_seconds <= r.allowance.holdout_s);
     } else assert.match(r.reason ?? '', /held-out/);
+  });
+});
+
+describe('tune: each part ends with a drain', () => {
+  // 1 message/s, then a burst of 40/s in the last minute: the end of the traffic is its busiest part.
+  const span = 1500;
+  const trace = perSecondTrace((s) => (s < span - 60 ? 1 : 40), span);
+
+  it('cuts the arrivals at the part\'s end and adds the seconds without arrivals', () => {
+    const cut = drainedTrace(trace, 1000.5, 30);
+    assert.equal(cut.span, 1030.5);
+    assert.equal(cut.total, 1000.5);
+    assert.deepEqual([cut.times.at(-2), cut.widths.at(-2), cut.counts.at(-2)], [1000, 0.5, 0.5]);
+    assert.deepEqual([cut.times.at(-1), cut.widths.at(-1), cut.counts.at(-1)], [1000.5, 30, 0]);
+    assert.equal(drainedTrace(trace, span, 0), trace);
+    assert.equal(drainedTrace(trace, span, 30).total, trace.total);
+  });
+
+  it('charges a policy that falls behind at the end for the breach after it', () => {
+    const slow = predictive(4); // 4 replicas for a burst of 40 messages/s: far behind at the end
+    const model = { serviceTimeS: 1, startupDelayS: 10 };
+    const cut = runJob(trace, model, { config: slow, part: { from: 1000, to: span, drain: 0 } });
+    const drained = runJob(trace, model, { config: slow, part: { from: 1000, to: span, drain: 30 } });
+    assert.equal(drained.messages, cut.messages);
+    assert.ok(drained.breach_seconds > cut.breach_seconds + 20, `breach ${drained.breach_seconds} s with the drain, ${cut.breach_seconds} s without`);
+  });
+
+  it('makes the clairvoyant reference pick up the burst at the end, not leave it past the end', async () => {
+    const r = await run({ trace, serviceTimeS: 1, startupDelayS: 10 }, predictive(), 2);
+    const cv = r.clairvoyant.holdout;
+    assert.equal(cv.breach_seconds, 0);
+    // It served every message of the held-out part (1 s each): at least that many worker-seconds.
+    assert.ok(cv.worker_seconds >= cv.messages, `the reference spent ${cv.worker_seconds} worker-s on ${cv.messages} messages of 1 s`);
   });
 });
 
