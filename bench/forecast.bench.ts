@@ -30,6 +30,10 @@ export interface ForecastRecurringRow {
   /** Worker-seconds over the judged part. */
   off: number;
   on: number;
+  /** Predictive as tune recommends it for this traffic (TUNED_REACTIVE), without the forecast. */
+  tuned: number;
+  breachTuned: number;
+  readyTuned: number;
   clairvoyant: number;
   breachOff: number;
   breachOn: number;
@@ -65,6 +69,17 @@ function service(mode: 'off' | 'on'): ServiceConfig {
   });
 }
 
+/**
+ * What `docktor tune` recommended for this traffic (a recurring trace of seed 201, none of the
+ * judged ones): predictive without the forecast, reacting on a 10 s window with the budget at 0.95
+ * of the SLA and the service time set. For comparison: the reactive policy tuned to the traffic.
+ */
+export const TUNED_REACTIVE = { metrics_window: 10, sla: { breach_threshold: 0.95, service_time_seconds: 1, trend_window_seconds: 300 } };
+function tunedService(): ServiceConfig {
+  const base = service('off');
+  return ServiceSchema.parse({ ...base, metrics_window: TUNED_REACTIVE.metrics_window, sla: { ...base.sla, ...TUNED_REACTIVE.sla } });
+}
+
 /** Worker-seconds and breach seconds from `from` on, from a run's timeline. */
 function judged(t: Timeline, from: number): { workerSeconds: number; breach: number } {
   let workerSeconds = 0;
@@ -97,13 +112,14 @@ export function benchForecast(root: string, log: (line: string) => void): Foreca
     const { trace, bursts } = recurringTrace({ seed, span: FORECAST_SPAN_S });
     const off = sim(trace, service('off'));
     const on = sim(trace, service('on'));
+    const tuned = sim(trace, tunedService());
     const perSecond = arrivalsPerSecond(((a) => () => a.next())(new ArrivalStream(trace, { scale: 1, start: 0, end: Infinity })), trace.span);
     const plan = clairvoyantSchedule(perSecond, { slaSeconds: SLA_SECONDS, serviceTime: ISSUE_SCENARIO.serviceTime, startupDelay: ISSUE_SCENARIO.startupDelay, checkInterval: ISSUE_SCENARIO.limits.check_interval, minReplicas: 1, maxReplicas: ISSUE_SCENARIO.limits.max_replicas, span: trace.span });
     const cv = sim(trace, service('off'), (k) => plan.targets[Math.min(k, plan.targets.length - 1)]!);
     const later = bursts.filter((b) => b.start >= FORECAST_JUDGED_FROM_S);
     let work = 0;
     for (let s = FORECAST_JUDGED_FROM_S; s < perSecond.length; s++) work += perSecond[s]! * ISSUE_SCENARIO.serviceTime;
-    const [o, n, c] = [judged(off.timeline, FORECAST_JUDGED_FROM_S), judged(on.timeline, FORECAST_JUDGED_FROM_S), judged(cv.timeline, FORECAST_JUDGED_FROM_S)];
+    const [o, n, c, t] = [off, on, cv, tuned].map((x) => judged(x.timeline, FORECAST_JUDGED_FROM_S)) as [ReturnType<typeof judged>, ReturnType<typeof judged>, ReturnType<typeof judged>, ReturnType<typeof judged>];
     const row: ForecastRecurringRow = {
       seed,
       bursts: later.length,
@@ -115,9 +131,12 @@ export function benchForecast(root: string, log: (line: string) => void): Foreca
       breachOn: n.breach,
       readyOn: later.filter((b) => readyAtStart(on.timeline, cv.timeline, b)).length,
       readyOff: later.filter((b) => readyAtStart(off.timeline, cv.timeline, b)).length,
+      tuned: t.workerSeconds,
+      breachTuned: t.breach,
+      readyTuned: later.filter((b) => readyAtStart(tuned.timeline, cv.timeline, b)).length,
     };
     recurring.push(row);
-    log(`forecast: seed ${seed}: off ${(row.off / row.clairvoyant).toFixed(3)}x, on ${(row.on / row.clairvoyant).toFixed(3)}x the clairvoyant; ready before ${row.readyOn} of ${row.bursts} bursts`);
+    log(`forecast: seed ${seed}: off ${(row.off / row.clairvoyant).toFixed(3)}x, on ${(row.on / row.clairvoyant).toFixed(3)}x, tuned reactive ${(row.tuned / row.clairvoyant).toFixed(3)}x the clairvoyant; ready before ${row.readyOn} of ${row.bursts} bursts`);
   }
   const other: ForecastOtherRow[] = [];
   for (const { name, trace } of issueScenarioTraces(root)) {

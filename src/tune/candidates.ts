@@ -60,6 +60,8 @@ export function dims(family: Family, base: ServiceConfig, m: TuneModel): Dim[] {
         // 1: sla.service_time_seconds set to the measured one; 0: estimated from the queue.
         { name: 'known_service_time', ladder: [1, 0], coarse: [1] },
         { name: 'trend_window', ladder: [60, 120, 300], coarse: [120] },
+        // 1: sla.forecast on (recurring bursts started for ahead); tried around the best points only.
+        { name: 'forecast', ladder: [0, 1], coarse: [0] },
       ];
     case 'target':
       return [
@@ -152,6 +154,7 @@ export function candidateConfig(base: ServiceConfig, k: Knobs, m: TuneModel): Se
           ...(tu !== null ? { target_utilization: tu } : {}),
           ...(sdw !== null ? { scale_down_window_seconds: sdw } : {}),
           trend_window_seconds: n('trend_window'),
+          forecast: { ...base.sla?.forecast, mode: v('forecast') === 1 ? 'on' : 'off' },
         },
         cooldown: { up: base.cooldown.up, down: n('cooldown_down') },
       };
@@ -214,6 +217,7 @@ export function candidateLabel(k: Knobs): string {
       parts.push(`scale-down window ${s(v.scale_down_window)}`);
       if (v.cooldown_down) parts.push(`cooldown.down ${v.cooldown_down} s`);
       parts.push(`metrics_window ${v.metrics_window} s`, `trend ${v.trend_window} s`, v.known_service_time === 1 ? 'service time set' : 'service time estimated');
+      if (v.forecast === 1) parts.push('forecast on');
       break;
     case 'target':
       parts.push(`queue.lag ${v.wait} s of work/replica`, `tolerance ${v.tolerance}`, `cooldown.down ${v.cooldown_down} s`);
