@@ -133,10 +133,13 @@ it('carries the forecast model (sla.forecast) into the new run', async () => {
   const queue = new FakeQueueSource();
   const quiet = { 'queue.backlog': 0, 'queue.ack_pending': 0, 'queue.rate_in': 0.1, 'queue.rate_out': 0.1 };
   queue.observations = { ...quiet };
-  const { worker, connection: wc } = await createScalerWorker({ temporal: { namespace: 'default', task_queue: TASK_QUEUE }, address: server.address, plugins: fakePlugins(runtime, queue) });
-  const client = new Client({ connection });
+  // A server of its own with room for a dozen bursts before it suggests continuing as new.
+  const own = await startDevServer({ port: 0, ui: false, dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 200 } });
+  const ownConnection = await Connection.connect({ address: own.address });
+  const { worker, connection: wc } = await createScalerWorker({ temporal: { namespace: 'default', task_queue: TASK_QUEUE }, address: own.address, plugins: fakePlugins(runtime, queue) });
+  const client = new Client({ connection: ownConnection });
   const service = parseConfig(
-    `services:\n  - { name: fc, min_replicas: 1, max_replicas: 1, check_interval: 0.1, strategy: predictive, sla: { max_pickup_seconds: 30, service_time_seconds: 1, forecast: { mode: shadow } }, queue: { kind: nats, stream: S, consumer: C } }`,
+    `services:\n  - { name: fc, min_replicas: 1, max_replicas: 1, check_interval: 0.1, strategy: predictive, sla: { max_pickup_seconds: 30, service_time_seconds: 1, forecast: { mode: shadow } }, recording: { enabled: false }, queue: { kind: nats, stream: S, consumer: C } }`,
     '/tmp/can/docktor.yaml',
   ).services[0];
   assert.ok(service);
@@ -144,33 +147,34 @@ it('carries the forecast model (sla.forecast) into the new run', async () => {
   await worker.runUntil(async () => {
     const h = await client.workflow.start(WORKFLOW_TYPE, { workflowId: scalerWorkflowId('can', 'fc'), taskQueue: TASK_QUEUE, args: [input] });
     const firstRun = h.firstExecutionRunId;
-    // A burst of arrivals (rate_in 500/s for two or three checks) every 400 ms. One replica at
-    // most: no scale-up ends a stretch early, so the run lasts a few seconds before it continues.
-    let bursts = 0;
+    // A burst of arrivals (rate_in 500/s) for 500 ms in every second: several checks each, even
+    // on a loaded machine. One replica at most: no scale-up ends a stretch early. No recording:
+    // a model lost on the way would otherwise be learned again from it at the new run's first check.
     const burst = async () => {
       queue.observations = { ...quiet, 'queue.rate_in': 500 };
-      await sleep(200);
+      await sleep(500);
       queue.observations = { ...quiet };
-      await sleep(200);
-      bursts++;
+      await sleep(500);
     };
-    const deadline = Date.now() + 30_000;
-    let runId = firstRun;
-    while (runId === firstRun && Date.now() < deadline) {
+    const deadline = Date.now() + 90_000;
+    let run = await h.describe();
+    let sent = 0;
+    while (run.runId === firstRun && Date.now() < deadline) {
       await burst();
-      runId = (await h.describe()).runId;
+      sent++;
+      run = await h.describe();
     }
-    assert.notEqual(runId, firstRun, 'expected a continue-as-new within 30 s');
-    // Each burst's checks end a stretch (their decisions differ), so the low history limit is
-    // reached after a few bursts; the run hands its state on at once.
-    const before = bursts;
-    assert.ok(before >= 2, `${before} bursts before the new run`);
+    assert.notEqual(run.runId, firstRun, 'expected a continue-as-new within 90 s');
     const latest = client.workflow.getHandle(h.workflowId);
+    // What the first run's model held at its last check, from the history it handed on.
+    const newRunFrom = run.startTime.getTime() / 1000;
+    const seenBefore = Math.max(0, ...(await latest.query(historyQuery, {})).filter((e) => e.at < newRunFrom).map((e) => Number((e.details.proposal as { forecast?: { bursts_seen?: number } } | undefined)?.forecast?.bursts_seen ?? 0)));
+    assert.ok(seenBefore >= 2, `the first run's model held ${seenBefore} bursts (${sent} sent)`);
     const first = await latest.query(statusQuery);
     assert.ok(first.forecast !== null, 'the status shows the forecast');
-    // The new run starts from the model the old one handed on (a fresh model would hold none),
-    // and goes on adding to it.
-    assert.ok(first.forecast.bursts_seen >= before - 1, `${first.forecast.bursts_seen} bursts in the new run's model after ${before} sent`);
+    // The new run starts from the model the old one handed on (a fresh one would hold fewer), and
+    // goes on adding to it.
+    assert.ok(first.forecast.bursts_seen >= seenBefore, `${first.forecast.bursts_seen} bursts in the new run's model, ${seenBefore} in the first run's`);
     assert.equal(first.forecast.mode, 'shadow');
     let grown = first.forecast.bursts_seen;
     for (let i = 0; i < 20 && grown <= first.forecast.bursts_seen; i++) {
@@ -181,4 +185,6 @@ it('carries the forecast model (sla.forecast) into the new run', async () => {
     await client.workflow.getHandle(h.workflowId).terminate();
   });
   await wc.close();
+  await ownConnection.close();
+  await own.stop();
 });
