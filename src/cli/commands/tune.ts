@@ -230,7 +230,7 @@ function writePlot(cwd: string, file: string, traffic: Traffic, service: Service
   const svg = tunePlot(
     { current: run(service), recommended: r.recommended && !r.recommended.keeps_current ? run(r.recommended.config) : null, clairvoyant: run(service, plan.targets) },
     {
-      title: `docktor tune: ${service.name}, service time ${traffic.serviceTimeS} s, startup ${traffic.startupDelayS} s; held out from ${Math.round(r.holdout.from_s)} s`,
+      title: `docktor tune: ${service.name}, service time ${sig3(traffic.serviceTimeS)} s, startup ${sig3(traffic.startupDelayS)} s; held out from ${Math.round(r.holdout.from_s)} s`,
       span: r.span_s,
       slaS: service.sla?.max_pickup_seconds ?? 30,
     },
@@ -249,7 +249,7 @@ const sec = (v: number | null) => (v === null ? 'n/a' : v >= 100 ? v.toFixed(0) 
 export function summary(r: TuneResult, c: { trace: string; kind: string; threads: number; plot?: string | undefined }): string {
   const out: string[] = [];
   const part = (p: { from_s: number; to_s: number }) => `${n0(p.from_s)}–${n0(p.to_s)} s`;
-  out.push(`tune ${r.service} on ${c.trace} (${c.kind}): ${n0(r.span_s)} s, ${n0(r.model.messages)} messages; service time ${r.model.service_time_s} s, startup ${r.model.startup_delay_s} s, SLA ${r.current.config.sla?.max_pickup_seconds ?? 30} s`);
+  out.push(`tune ${r.service} on ${c.trace} (${c.kind}): ${n0(r.span_s)} s, ${n0(r.model.messages)} messages; service time ${sig3(r.model.service_time_s)} s, startup ${sig3(r.model.startup_delay_s)} s, SLA ${r.current.config.sla?.max_pickup_seconds ?? 30} s`);
   out.push(`  chosen on ${part(r.train)}, judged on the held-out ${part(r.holdout)}; breach allowed: ${(r.allowance.share * 100).toFixed(2)}% of a part (${r.allowance.train_s} s chosen on, ${r.allowance.holdout_s} s held out)`);
   out.push(`  ${r.search.evaluated} simulations in ${r.search.elapsed_s.toFixed(1)} s of a ${r.search.budget_s} s budget on ${c.threads} thread(s) (grid ${r.search.grid}, refinement ${r.search.refined}; ${r.search.stopped_by === 'budget' ? 'stopped by the budget' : 'converged'})`);
   out.push('');
@@ -301,4 +301,9 @@ export function summary(r: TuneResult, c: { trace: string; kind: string; threads
   }
   if (c.plot) out.push('', `plot written to ${c.plot}`);
   return out.join('\n') + '\n';
+}
+
+/** A measured figure as people read it (three significant digits; `--json` keeps every digit). */
+function sig3(x: number | null): string {
+  return x === null ? 'unknown' : String(Number(x.toPrecision(3)));
 }
