@@ -180,7 +180,8 @@ describe('forecast model pieces', () => {
     u = observeInterval(u.bursts, u.baseline, 20, 30, 200, 10);
     assert.deepEqual([u.opened, u.bursts], [false, [{ at: 10, end: 30, size: 480, seconds: 10 }]]);
     u = observeInterval(u.bursts, u.baseline, 30, 40, 12, 10);
-    assert.deepEqual([u.inBurst, u.bursts.length, u.baseline], [false, 1, 1.04]); // 1 + 0.2 × (1.2 − 1)
+    // A quiet interval: the burst ends at the last loud one, the base rate moves 1 + 0.2 × (1.2 − 1).
+    assert.deepEqual([u.opened, u.bursts, u.baseline], [false, [{ at: 10, end: 30, size: 480, seconds: 10 }], 1.04]);
   });
 
   it('finds a 10-minute and an hourly series beside it, and no period in bursts at random times', () => {

@@ -18,8 +18,6 @@ export interface BurstsUpdate {
   bursts: Burst[];
   /** A new burst began in this interval. */
   opened: boolean;
-  /** This interval was part of a burst. */
-  inBurst: boolean;
 }
 
 /** The bursts after the interval from the previous check `start` to `now`, with `count` arrivals. */
@@ -29,7 +27,7 @@ export function observeInterval(bursts: readonly Burst[], baseline: number | nul
   const threshold = Math.max(2 * expected, (Math.sqrt(expected + 1) + BURST_Z / 2) ** 2);
   if (baseline === null || count <= threshold) {
     const rate = count / dt;
-    return { baseline: baseline === null ? rate : baseline + BASELINE_WEIGHT * (rate - baseline), bursts: [...bursts], opened: false, inBurst: false };
+    return { baseline: baseline === null ? rate : baseline + BASELINE_WEIGHT * (rate - baseline), bursts: [...bursts], opened: false };
   }
   const excess = count - expected;
   const last = bursts[bursts.length - 1];
@@ -37,8 +35,8 @@ export function observeInterval(bursts: readonly Burst[], baseline: number | nul
   // The previous interval was this burst's: it goes on.
   if (last !== undefined && last.end === start) {
     next[next.length - 1] = { at: last.at, end: now, size: last.size + excess, seconds: Math.max(0, now - last.at - smear) };
-    return { baseline, bursts: next, opened: false, inBurst: true };
+    return { baseline, bursts: next, opened: false };
   }
   next.push({ at: start, end: now, size: excess, seconds: Math.max(0, dt - smear) });
-  return { baseline, bursts: next.length > MAX_BURSTS ? next.slice(next.length - MAX_BURSTS) : next, opened: true, inBurst: true };
+  return { baseline, bursts: next.length > MAX_BURSTS ? next.slice(next.length - MAX_BURSTS) : next, opened: true };
 }
