@@ -54,7 +54,11 @@ export function parseTrace(text: string, format: TraceFormat, source: string): T
   const delimiter = lines[0]!.text.includes(',') ? ',' : lines[0]!.text.includes('\t') ? '\t' : null;
 
   if (delimiter === null) {
-    if (format === 'requests') return requestsTrace(lines.map((l) => ({ no: l.no, fields: [l.text] })), 0, source);
+    // One column: counts per second, or one arrival per row (a `time` header, or timestamps
+    // rather than numbers, say it is the arrivals: e.g. a producer's log of push times).
+    const headed = format !== 'counts' && TIME_HEADER.test(lines[0]!.text) && lines.length > 1;
+    const arrivals = format === 'requests' || headed || (format === 'auto' && parseTime(lines[0]!.text)?.kind === 'timestamp');
+    if (arrivals) return requestsTrace((headed ? lines.slice(1) : lines).map((l) => ({ no: l.no, fields: [l.text] })), 0, source);
     return perSecondTrace(lines, source);
   }
   const rows = lines.map((l) => ({ no: l.no, fields: l.text.split(delimiter).map((f) => f.trim().replace(/^"(.*)"$/, '$1')) }));

@@ -76,6 +76,20 @@ describe('trace formats', () => {
     close(arrivals(t), [0, 1, 3.5]);
   });
 
+  it('requests in one column: a `time` header, or timestamps without one (a log of push times)', () => {
+    const text = '2026-01-01T00:00:00Z\n2026-01-01T00:00:01Z\n2026-01-01T00:00:01.5Z\n';
+    for (const [name, body] of [['headed', `time\n${text}`], ['bare', text]] as const) {
+      const t = traceFile(`${name}.csv`, body);
+      assert.equal(t.kind, 'requests', name);
+      assert.equal(t.epoch, Date.UTC(2026, 0, 1) / 1000, name);
+      close(arrivals(t), [0, 1, 1.5]);
+    }
+    // Numbers in one column stay counts per second; with a header they are arrival times.
+    assert.equal(traceFile('numbers.txt', '3\n1\n').kind, 'per-second');
+    close(arrivals(traceFile('seconds.csv', 'time\n0\n2.5\n')), [0, 2.5]);
+    assert.throws(() => traceFile('hdr-only.csv', 'time\n'), /"time" is not a count/);
+  });
+
   it('--scale keeps fractions from bin to bin; --start and --duration cut', () => {
     const t = traceFile('ones.txt', '1\n1\n1\n1\n1\n');
     assert.equal(arrivals(t, { scale: 0.5 }).length, 2);
