@@ -136,6 +136,10 @@ export function candidateConfig(base: ServiceConfig, k: Knobs, m: TuneModel): Se
   // The strategy blocks and HPA behavior are the candidate's own; everything else is the service's.
   const { rules: _rules, target: _target, behavior: _behavior, sla: _sla, custom: _custom, ...rest } = base;
   const slaBlock = { max_pickup_seconds: m.slaS };
+  // Rules and target tracking read only the SLA's max_pickup_seconds (for the breach they report),
+  // which is the service's own (m.slaS comes from it): keep its block as it is, or none, so that
+  // the diff shows no predictive fields the recommendation does not use.
+  const keptSla = base.sla === undefined ? {} : { sla: base.sla };
   const S = m.serviceTimeS;
   const common = { ...rest, min_replicas: n('min_replicas'), metrics_window: v('metrics_window') ?? base.metrics_window };
   let input: ServiceInput;
@@ -166,7 +170,7 @@ export function candidateConfig(base: ServiceConfig, k: Knobs, m: TuneModel): Se
       input = {
         ...common,
         strategy: 'target',
-        sla: slaBlock,
+        ...keptSla,
         target: { metrics: [{ metric: 'queue.lag', type: 'average', value: perReplica }], tolerance: n('tolerance') },
         cooldown: { up: base.cooldown.up, down: n('cooldown_down') },
         ...(stab > 0 ? { behavior: { scale_down: { stabilization_window_seconds: stab } } } : {}),
@@ -177,7 +181,7 @@ export function candidateConfig(base: ServiceConfig, k: Knobs, m: TuneModel): Se
       input = {
         ...common,
         strategy: 'rules',
-        sla: slaBlock,
+        ...keptSla,
         rules: {
           scale_up_when: [{ metric: 'queue.backlog', op: '>', value: Math.max(1, Math.round(n('up_wait') / S)) }],
           scale_down_when: [{ metric: 'queue.backlog', op: '<=', value: Math.max(0, Math.round(n('down_wait') / S)) }],

@@ -7,6 +7,7 @@ import { ServiceSchema, type ServiceConfig } from '../../src/config/service';
 import { simulate } from '../../src/simulate/simulator';
 import { spikyTrace } from '../../src/simulate/spiky';
 import type { Trace } from '../../src/simulate/trace';
+import { candidateConfig, coarseGrid } from '../../src/tune/candidates';
 import { yamlDiff } from '../../src/tune/config-diff';
 import { drainedTrace } from '../../src/tune/drained-trace';
 import { inlineEvaluator, runJob } from '../../src/tune/evaluate';
@@ -153,5 +154,18 @@ describe('tune: the config diff', () => {
     assert.match(d, /^- min_replicas: 1\n\+ min_replicas: 2$/m);
     assert.match(d, /^- {3}breach_threshold: 0\.8\n\+ {3}breach_threshold: 0\.95$/m);
     assert.match(d, /^ {2}name: worker$/m, 'context');
+  });
+
+  it('gives rules and target tracking the service\'s own SLA block, or none: no predictive fields they do not read', () => {
+    const model = { serviceTimeS: 1, startupDelayS: 10, slaS: 30, meanBusy: 4 };
+    const rules = ServiceSchema.parse({ name: 'worker', max_replicas: 40, strategy: 'rules', rules: { scale_up_when: [{ metric: 'queue.backlog', op: '>', value: 10 }] }, runtime: { kind: 'process', command: ['true'] } });
+    const pred = ServiceSchema.parse({ ...predictive(), sla: { max_pickup_seconds: 45, breach_threshold: 0.9 } });
+    for (const base of [rules, pred]) {
+      for (const k of coarseGrid(base, { ...model, slaS: base.sla?.max_pickup_seconds ?? 30 }).filter((x) => x.family === 'target' || x.family === 'rules')) {
+        const c = candidateConfig(base, k, { ...model, slaS: base.sla?.max_pickup_seconds ?? 30 });
+        assert.deepEqual(c.sla, base.sla, `${k.family} from ${base.strategy}`);
+        assert.doesNotMatch(yamlDiff(base, c), /^[-+] .*(sla:|max_pickup|breach_threshold|startup_seconds|trend_window|forecast|mode:|horizon|min_periods)/m, `${k.family} from ${base.strategy}`);
+      }
+    }
   });
 });
