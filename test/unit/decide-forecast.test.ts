@@ -7,6 +7,7 @@ import { ServiceSchema, type ServiceConfig } from '../../src/config/service';
 import type { Decision, DecisionInput } from '../../src/decide/index';
 import { EngineStateSchema } from '../../src/decide/input';
 import { observeInterval, MAX_BURSTS } from '../../src/decide/strategies/predictive/recurring/bursts';
+import { expectBursts } from '../../src/decide/strategies/predictive/recurring/expect';
 import { findPeriods } from '../../src/decide/strategies/predictive/recurring/periods';
 import { forecastSummary } from '../../src/decide/strategies/predictive/recurring/summary';
 import { forecastStatus, MAX_OUTCOMES } from '../../src/decide/strategies/predictive/recurring/trust';
@@ -198,6 +199,19 @@ describe('forecast model pieces', () => {
       return burst(Math.floor((x / 2 ** 31) * 20_000));
     }).sort((a, b) => a.at - b.at);
     assert.deepEqual(findPeriods(random, 10, 2), []);
+  });
+
+  it('expects the next burst at the mean phase of the whole series, not of its last two', () => {
+    // Eight bursts every 10 minutes, recorded on the check before the phase, the last two a check
+    // late (as a start is recorded when jitter moves it past a check): the next is still expected
+    // near the series' phase, where the last two alone put it a check late.
+    const starts = [0, 0, 0, 0, 0, 0, 10, 10].map((late, k) => 600 * k + late);
+    const bursts = starts.map((at) => ({ at, end: at + 30, size: 700, seconds: 20 }));
+    const periods = [{ seconds: 600, tolerance: 30, jitter: 4, support: 7, of: 7 }];
+    const [e] = expectBursts(bursts, periods, 4790, 60, 2, 10);
+    assert.ok(e, 'a burst is expected');
+    // Mean phase 4802.5; the window opens half a deviation (2 s) before it and closes as much and a check after.
+    assert.deepEqual([e.from, e.to, e.size, e.seconds], [4800.5, 4814.5, 700, 20]);
   });
 
   it('acts only after a hit, and not after a miss or below 60% hits', () => {
