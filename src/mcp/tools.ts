@@ -17,7 +17,7 @@ import { simulate } from '../simulate/simulator';
 import { parseTrace, TRACE_FORMATS, type Trace, type TraceFormat } from '../simulate/trace';
 import { redactSecrets } from '../sources/secrets';
 import { EvaluationPool } from '../tune/pool';
-import { checkTraffic, tune, TUNE_DEFAULTS } from '../tune/tune';
+import { checkTraffic, traceTraffic, tune, TUNE_DEFAULTS } from '../tune/tune';
 import { DEFAULT_METRICS_GAP_MS, type ServiceMetrics } from '../control/read-metrics';
 import type { ScalersAccess } from './scalers-access';
 import { serviceOrConfigSchema } from './service-or-config';
@@ -235,7 +235,8 @@ export function registerTools(server: McpServer, access: ScalersAccess, o: { rea
     async (a) => {
       const trace = traceOf(a, access.config.file);
       const service = access.service(a.service);
-      const traffic = { trace, serviceTimeS: a.service_time ?? service.sla?.service_time_seconds ?? Number.NaN, startupDelayS: a.startup_delay ?? service.sla?.startup_seconds ?? 10 };
+      const { countsArrivals } = await import('../queues/registry.js');
+      const traffic = traceTraffic(trace, service, { serviceTimeS: a.service_time, startupDelayS: a.startup_delay, noRates: !countsArrivals(service.queue) });
       checkTraffic(traffic, service);
       const pool = new EvaluationPool({ trace, model: traffic });
       try {

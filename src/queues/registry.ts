@@ -23,6 +23,11 @@ export function queueSourceFor(config: QueueConfig): QueueSource {
   return queueSources[config.kind];
 }
 
+/** Whether the service's queue counts arrivals (queue.rate_in); true without a queue (nothing to miss). */
+export function countsArrivals(config: QueueConfig | undefined): boolean {
+  return config === undefined || queueSourceFor(config).countsArrivals(config);
+}
+
 /** Closes every source's pooled connections (end of a worker or a CLI command). */
 export async function closeQueueSources(): Promise<void> {
   const all: QueueSource[] = Object.values(queueSources);

@@ -35,6 +35,11 @@ export interface QueueSource<C extends QueueConfig = QueueConfig> {
   readonly kind: C['kind'];
   /** Throws ConfigurationError (stream/consumer missing) or UnavailableError (server down). */
   read(config: C, options: QueueReadOptions): Promise<QueueReading>;
+  /**
+   * Whether reads give `queue.rate_in`: the source counts arrivals. Without it the scaler reads
+   * only what waits and what is in service, and `docktor tune` replays the source as such.
+   */
+  countsArrivals(config: C): boolean;
   /** Reachability, stream and consumer, one CheckResult each; never throws. */
   check(config: C, context?: QueueCheckContext): Promise<CheckResult[]>;
   /**

@@ -11,6 +11,7 @@ import type { EvalJob, Evaluator } from './types';
 export interface ReplayModel {
   serviceTimeS: number;
   startupDelayS: number;
+  noRates?: boolean;
 }
 
 /** The drained traces of the parts already seen, per trace: a search judges every candidate on the same two. */
@@ -33,6 +34,7 @@ export function runJob(trace: Trace, model: ReplayModel, job: EvalJob): Simulati
     service: job.config.dry_run ? { ...job.config, dry_run: false } : job.config,
     serviceTime: model.serviceTimeS,
     startupDelay: model.startupDelayS,
+    noRates: model.noRates === true,
     duration: to + drain,
     figuresFrom: from,
     ...(schedule ? { schedule: (k: number) => schedule[Math.min(k, schedule.length - 1)]! } : {}),

@@ -54,6 +54,19 @@ export class TuneError extends OperationError {
   override name = 'TuneError';
 }
 
+/**
+ * Traffic from a trace file (`--trace`, MCP `tune`): the service time and startup given, else the
+ * config's; `noRates` when the service's queue keeps no arrival counters.
+ */
+export function traceTraffic(trace: Trace, service: ServiceConfig, o: { serviceTimeS: number | undefined; startupDelayS: number | undefined; noRates: boolean }): Traffic {
+  return {
+    trace,
+    serviceTimeS: o.serviceTimeS ?? service.sla?.service_time_seconds ?? Number.NaN,
+    startupDelayS: o.startupDelayS ?? service.sla?.startup_seconds ?? 10,
+    ...(o.noRates ? { noRates: true } : {}),
+  };
+}
+
 /** The traffic and service model are enough to judge policies on, or a TuneError saying why not. */
 export function checkTraffic(traffic: Traffic, service: ServiceConfig): void {
   const { trace, serviceTimeS, startupDelayS } = traffic;
@@ -231,7 +244,7 @@ export async function tune(traffic: Traffic, service: ServiceConfig, o: TuneOpti
     train: { from_s: trainPart.from, to_s: trainPart.to },
     holdout: { from_s: holdoutPart.from, to_s: holdoutPart.to },
     allowance: { share: o.maxBreach, train_s: r4(allowTrain), holdout_s: r4(allowHoldout) },
-    model: { service_time_s: serviceTimeS, startup_delay_s: startupDelayS, messages: trace.total },
+    model: { service_time_s: serviceTimeS, startup_delay_s: startupDelayS, messages: trace.total, no_rates: traffic.noRates === true },
     clairvoyant: { train: fig(cvTrain!, 'train'), holdout: fig(cvHoldout!, 'holdout'), infeasible: plans.some((p) => p.infeasible) },
     current: shown(currentEval),
     recommended: recommended ? { ...shown(recommended), keeps_current: recommended === currentEval } : null,

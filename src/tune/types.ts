@@ -11,6 +11,11 @@ export interface Traffic {
   serviceTimeS: number;
   /** Seconds from a replica's start to it serving. */
   startupDelayS: number;
+  /**
+   * The service's queue keeps no arrival counters (Laravel, Celery, plain lists, SQS): replayed as
+   * the scaler reads it, queue.backlog and queue.ack_pending only (src/simulate's noRates).
+   */
+  noRates?: boolean;
 }
 
 /** One candidate's figures on one part of the traffic (CONTRACT §8). */
@@ -99,7 +104,7 @@ export interface TuneResult {
   holdout: { from_s: number; to_s: number };
   /** Breach seconds allowed on each part (maxBreach × its span). */
   allowance: { share: number; train_s: number; holdout_s: number };
-  model: { service_time_s: number; startup_delay_s: number; messages: number };
+  model: { service_time_s: number; startup_delay_s: number; messages: number; no_rates: boolean };
   clairvoyant: { train: TuneFigures; holdout: TuneFigures; infeasible: boolean };
   current: { config: ServiceConfig; label: string; figures: TuneFigures; train: TuneFigures };
   /** Null when no candidate met the SLA on both parts (`reason` says why). */

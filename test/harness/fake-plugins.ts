@@ -72,6 +72,10 @@ export class FakeQueueSource implements QueueSource {
   /** When set, read throws with this message (a source outage). */
   failWith: string | undefined;
 
+  countsArrivals(): boolean {
+    return true;
+  }
+
   async read(_c: QueueConfig, o: { state?: Json }): Promise<{ observations: Observations; state: Json }> {
     this.reads += 1;
     this.readAt.push(Date.now() / 1000);

@@ -158,6 +158,7 @@ describe('the listing activity', () => {
     {
       queueSourceFor: () => ({
         kind: 'redis',
+        countsArrivals: () => false,
         read: () => Promise.reject(new Error('not here')),
         check: () => Promise.resolve([]),
         close: () => Promise.resolve(),

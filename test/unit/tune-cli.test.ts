@@ -34,6 +34,18 @@ services:
     strategy: predictive
     sla: { max_pickup_seconds: 30 }
     runtime: { kind: process, command: [sleep, "1000"] }
+  - name: laravel
+    max_replicas: 30
+    strategy: predictive
+    sla: { max_pickup_seconds: 30, service_time_seconds: 1 }
+    queue: { kind: redis, url: "redis://127.0.0.1:6379", queue: default, format: laravel }
+    runtime: { kind: process, command: [sleep, "1000"] }
+  - name: bullmq
+    max_replicas: 30
+    strategy: predictive
+    sla: { max_pickup_seconds: 30, service_time_seconds: 1 }
+    queue: { kind: redis, url: "redis://127.0.0.1:6379", queue: default, format: bullmq }
+    runtime: { kind: process, command: [sleep, "1000"] }
 `,
 );
 const trace = spikyTrace({ seed: 11, span: 1800, meanRate: 2 }).trace;
@@ -78,6 +90,22 @@ describe('docktor tune (CLI)', () => {
     assert.match(svg, /^<svg/);
     assert.match(svg, /recommended/);
     assert.match(svg, /clairvoyant/);
+  });
+
+  it('replays a queue without arrival counters as the scaler reads it (Laravel), one with them as before (BullMQ)', async () => {
+    const run = async (service: string) => {
+      const r = await runCli(['tune', service, '--trace', 'spiky.txt', '--budget', '2', '--json'], { cwd: dir });
+      assert.equal(r.code, 0, r.err);
+      return JSON.parse(r.out) as TuneResult;
+    };
+    const [laravel, bullmq] = [await run('laravel'), await run('bullmq')];
+    assert.equal(laravel.model.no_rates, true);
+    assert.equal(bullmq.model.no_rates, false);
+    // The same predictive config on the same trace: what it reads differs, so what it spends does.
+    assert.notEqual(laravel.current.figures.worker_seconds, bullmq.current.figures.worker_seconds);
+    const human = await runCli(['tune', 'laravel', '--trace', 'spiky.txt', '--budget', '2'], { cwd: dir });
+    assert.match(human.out, /replayed without counters, as the scaler reads laravel's queue: queue\.backlog and queue\.ack_pending only/);
+    assert.doesNotMatch((await runCli(['tune', 'bullmq', '--trace', 'spiky.txt', '--budget', '2'], { cwd: dir })).out, /without counters/);
   });
 
   it('exits 2 naming the flag on bad input', async () => {

@@ -20,7 +20,7 @@ import { redactSecrets, redactUrl } from '../../sources/secrets';
 import { yamlDiff } from '../../tune/config-diff';
 import { tunePlot } from '../../tune/plot';
 import { EvaluationPool } from '../../tune/pool';
-import { referenceSchedule, tune, TUNE_DEFAULTS } from '../../tune/tune';
+import { referenceSchedule, traceTraffic, tune, TUNE_DEFAULTS } from '../../tune/tune';
 import type { Traffic, TuneFigures, TuneResult } from '../../tune/types';
 import { table } from '../format';
 import type { CliIO } from '../io';
@@ -93,11 +93,9 @@ export async function runTune(io: CliIO, name: string | undefined, o: TuneCliOpt
   let traffic: Traffic;
   if (o.trace) {
     // Without a flag, what the config says; a missing service time is said by the core (exit 1).
-    traffic = {
-      trace: readTraceFile(io.cwd, o.trace, format),
-      serviceTimeS: serviceTimeFlag ?? service.sla?.service_time_seconds ?? Number.NaN,
-      startupDelayS: startupFlag ?? service.sla?.startup_seconds ?? 10,
-    };
+    // (The queue registry loads every driver: only here, where the source's counters matter.)
+    const { countsArrivals } = await import('../../queues/registry.js');
+    traffic = traceTraffic(readTraceFile(io.cwd, o.trace, format), service, { serviceTimeS: serviceTimeFlag, startupDelayS: startupFlag, noRates: !countsArrivals(service.queue) });
   } else if (o.prometheus) {
     const now = Date.now() / 1000;
     const read = await readPrometheusTraffic({
@@ -224,6 +222,7 @@ function writePlot(cwd: string, file: string, traffic: Traffic, service: Service
       service: config.dry_run ? { ...config, dry_run: false } : config,
       serviceTime: traffic.serviceTimeS,
       startupDelay: traffic.startupDelayS,
+      noRates: traffic.noRates === true,
       ...(schedule ? { schedule: (k: number) => schedule[Math.min(k, schedule.length - 1)]! } : {}),
     }).timeline;
   const plan = referenceSchedule(traffic, service);
@@ -250,6 +249,7 @@ export function summary(r: TuneResult, c: { trace: string; kind: string; threads
   const out: string[] = [];
   const part = (p: { from_s: number; to_s: number }) => `${n0(p.from_s)}–${n0(p.to_s)} s`;
   out.push(`tune ${r.service} on ${c.trace} (${c.kind}): ${n0(r.span_s)} s, ${n0(r.model.messages)} messages; service time ${sig3(r.model.service_time_s)} s, startup ${sig3(r.model.startup_delay_s)} s, SLA ${r.current.config.sla?.max_pickup_seconds ?? 30} s`);
+  if (r.model.no_rates) out.push(`  replayed without counters, as the scaler reads ${r.service}'s queue: queue.backlog and queue.ack_pending only`);
   out.push(`  chosen on ${part(r.train)}, judged on the held-out ${part(r.holdout)}; breach allowed: ${(r.allowance.share * 100).toFixed(2)}% of a part (${r.allowance.train_s} s chosen on, ${r.allowance.holdout_s} s held out)`);
   out.push(`  ${r.search.evaluated} simulations in ${r.search.elapsed_s.toFixed(1)} s of a ${r.search.budget_s} s budget on ${c.threads} thread(s) (grid ${r.search.grid}, refinement ${r.search.refined}; ${r.search.stopped_by === 'budget' ? 'stopped by the budget' : 'converged'})`);
   out.push('');

@@ -38,6 +38,10 @@ export interface KafkaQueueSourceOptions extends Partial<KafkaClientOptions> {
 
 export class KafkaQueueSource implements QueueSource<KafkaQueueConfig> {
   readonly kind = 'kafka' as const;
+
+  countsArrivals(): boolean {
+    return true;
+  }
   readonly pool = new ConnectionPool<KafkaAdmin>({ close: (c) => c.admin.disconnect(), alive: (c) => c.connected() });
   private readonly client: KafkaClientOptions;
   private readonly read_timeout_ms: number;

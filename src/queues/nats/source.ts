@@ -23,6 +23,10 @@ export interface NatsQueueSourceOptions extends NatsConnectionPoolOptions {
 
 export class NatsQueueSource implements QueueSource<NatsQueueConfig> {
   readonly kind = 'nats' as const;
+
+  countsArrivals(): boolean {
+    return true;
+  }
   readonly pool: NatsConnectionPool;
   private readonly request_timeout_ms: number;
   private readonly managers = new WeakMap<NatsConnection, JetStreamManager>();

@@ -25,6 +25,10 @@ export interface RabbitmqQueueSourceOptions {
 
 export class RabbitmqQueueSource implements QueueSource<RabbitmqQueueConfig> {
   readonly kind = 'rabbitmq' as const;
+
+  countsArrivals(): boolean {
+    return true;
+  }
   private readonly closed = new WeakSet<ChannelModel>();
   readonly pool = new ConnectionPool<ChannelModel>({ close: (c) => c.close(), alive: (c) => !this.closed.has(c) });
   private readonly timeout_ms: number;

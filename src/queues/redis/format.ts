@@ -25,6 +25,8 @@ export interface FormatReading {
 }
 
 export interface RedisFormat {
+  /** Whether the format keeps a counter of what was added (its reads give `counters.in`). */
+  readonly countsArrivals: boolean;
   /** The keys read and the type each must have (for WRONGTYPE errors and `config validate`). */
   keys(config: RedisQueueConfig): ExpectedKey[];
   /** One read; Redis errors propagate (the source maps them). */

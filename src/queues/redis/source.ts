@@ -51,6 +51,10 @@ function configurationProblem(q: RedisQueueConfig) {
 
 export class RedisQueueSource implements QueueSource<RedisQueueConfig> {
   readonly kind = 'redis' as const;
+
+  countsArrivals(config: RedisQueueConfig): boolean {
+    return REDIS_FORMAT_READERS[config.format].countsArrivals;
+  }
   readonly pool = new RedisConnectionPool();
 
   async read(config: RedisQueueConfig, options: QueueReadOptions): Promise<QueueReading> {

@@ -20,6 +20,11 @@ export interface SqsQueueSourceOptions {
 
 export class SqsQueueSource implements QueueSource<SqsQueueConfig> {
   readonly kind = 'sqs' as const;
+
+  /** SQS gives counts of what waits and what is in flight, no arrivals. */
+  countsArrivals(): boolean {
+    return false;
+  }
   readonly pool = new ConnectionPool<SQSClient>({ close: (c) => c.destroy() });
   private readonly timeout_ms: number;
 

@@ -50,6 +50,7 @@ export function bullmqFinished(f: BullmqFacts): number {
 const isMarker = (id: string | undefined) => id !== undefined && id.startsWith('0:');
 
 export const bullmqFormat: RedisFormat = {
+  countsArrivals: true,
   keys(q) {
     const k = bullmqBase(q.prefix, q.queue);
     return [

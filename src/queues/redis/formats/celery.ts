@@ -43,6 +43,7 @@ export function celeryObservations(waiting: number, unacked: number | undefined)
 }
 
 export const celeryFormat: RedisFormat = {
+  countsArrivals: false,
   keys(q) {
     const k = celeryKeys(q.prefix, q.queue);
     return [...k.lists.map((key) => ({ key, type: 'list' as const })), { key: k.unacked, type: 'hash' }];

@@ -54,6 +54,7 @@ export function laravelPushedMs(payload: string | undefined): number | undefined
 }
 
 export const laravelFormat: RedisFormat = {
+  countsArrivals: false,
   keys(q) {
     const k = laravelKey(q.prefix, q.queue);
     return [

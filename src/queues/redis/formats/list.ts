@@ -5,6 +5,7 @@ import type { RedisFormat } from '../format';
 import { num, scanKeys, snapshot } from '../format';
 
 export const listFormat: RedisFormat = {
+  countsArrivals: false,
   keys: (q) => [{ key: q.queue, type: 'list' }],
   async read(client, q) {
     const [len] = await snapshot(client, [['LLEN', q.queue]]);

@@ -74,6 +74,7 @@ async function busyJobs(client: RedisClient, prefix: string | undefined, queue: 
 }
 
 export const sidekiqFormat: RedisFormat = {
+  countsArrivals: false,
   keys: (q) => [
     { key: sidekiqKey(q.prefix, `queue:${q.queue}`), type: 'list' },
     { key: sidekiqKey(q.prefix, 'stat:processed'), type: 'string' },

@@ -63,6 +63,7 @@ function findGroup(groups: Reply, name: string): Record<string, Reply> | undefin
 const nullableNum = (r: Reply | undefined): number | null | undefined => (r === undefined ? undefined : r === null ? null : num(r));
 
 export const streamFormat: RedisFormat = {
+  countsArrivals: true,
   keys: (q) => [{ key: q.queue, type: 'stream' }],
   async read(client, q, now_ms) {
     const group = q.group!;
