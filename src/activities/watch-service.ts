@@ -46,14 +46,14 @@ function withFound(p: WatchProgress): WatchProgress {
 
 /**
  * Resolves when the watched workflow's history gets input after this activity's schedule: `read`
- * for a `refresh` update (a reader wants the checks so far: the check in hand is finished first,
+ * for a `refresh` signal (a reader wants the checks so far: the check in hand is finished first,
  * so frequent reads cannot keep a slow check from ever completing), `event` for anything else
- * (a signal, another update, a cancellation, an error: the check in hand is dropped).
+ * (another signal, an update, a cancellation, an error: the check in hand is dropped).
  */
 export type HistoryWatch = (done: AbortSignal) => Promise<'read' | 'event'>;
 
-/** The update that only reads (src/workflows/definitions.ts refreshUpdate). */
-const READ_UPDATE = 'refresh';
+/** The signal that only reads (src/workflows/definitions.ts refreshSignal). */
+const READ_SIGNAL = 'refresh';
 
 const EventType = temporal.api.enums.v1.EventType;
 const ACTIVITY_TASK_SCHEDULED = EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED;
@@ -86,7 +86,7 @@ const WAKING = new Set<number>([
 export function historyWatch(client: Client, namespace: string, workflowId: string, runId: string, activityId: string, glanceMs: number, budget: LongPollBudget = workerLongPolls): HistoryWatch {
   const execution = { workflowId, runId };
   const wakes = (e: temporal.api.history.v1.IHistoryEvent): 'read' | 'event' | undefined =>
-    e.eventType != null && WAKING.has(e.eventType) ? (e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === READ_UPDATE ? 'read' : 'event') : undefined;
+    e.eventType != null && WAKING.has(e.eventType) ? (e.workflowExecutionSignaledEventAttributes?.signalName === READ_SIGNAL ? 'read' : 'event') : undefined;
   const ours = (e: temporal.api.history.v1.IHistoryEvent) => e.eventType === ACTIVITY_TASK_SCHEDULED && e.activityTaskScheduledEventAttributes?.activityId === activityId;
 
   /** The newest events, newest first, down to this activity's schedule: what wakes it, if any. */

@@ -3,11 +3,13 @@
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import { temporal } from '@temporalio/proto';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
 import type { Config } from '../config/load';
 import type { ServiceConfig } from '../config/service';
 import { OperationError, UsageError } from '../errors';
-import { WORKFLOW_TYPE, historyQuery, overrideUpdate, pauseSignal, refreshUpdate, resumeSignal, scalerWorkflowId, setConfigUpdate, statusQuery, type Present, type SetConfigArgs } from '../workflows/definitions';
+import { WORKFLOW_TYPE, historyQuery, overrideUpdate, pauseSignal, presentQuery, refreshSignal, resumeSignal, scalerWorkflowId, setConfigUpdate, statusQuery, type Present, type SetConfigArgs } from '../workflows/definitions';
 import type { OverrideArgs } from '../model/scaler-state';
 import { historyWithWatch, withWatchProgress, type RunningWatch } from '../model/history-fold';
 import type { ScalerInput, ScalerStatus, TimedEntry } from '../model/scaler-state';
@@ -67,6 +69,7 @@ export async function up(c: ControlClient, config: Config, names?: string[]): Pr
         ...(config.compose_file ? { compose_file: config.compose_file } : {}),
         service,
         search_attributes: withAttributes,
+        reads_by_signal: true,
       };
       await c.client.workflow.start(WORKFLOW_TYPE, {
         workflowId,
@@ -101,11 +104,17 @@ export async function down(c: ControlClient, config: Config, names?: string[]): 
 export type ServiceStatus = ({ service: string; running: false } | ({ running: true } & ScalerStatus)) & { discovered?: { discovery: string; queue: string } };
 
 /**
- * A read waits this long for the `refresh` update (a worker records the running watch's checks
- * and answers within a second); without an answer (no worker running, a workflow started by an
- * older docktor) it reads the queries and the running watch's last heartbeat instead.
+ * A read waits this long for its `refresh` to be answered (a worker records the running watch's
+ * checks and answers within a second); without an answer (no worker running, a workflow started
+ * by an older docktor) it reads the queries and the running watch's last heartbeat instead.
  */
 const REFRESH_TIMEOUT_MS = 5000;
+/**
+ * How long a read waits before it asks again whether its `refresh` is answered. Each query is a
+ * Temporal action, but most reads need one: the server holds a query until the workflow task in
+ * flight (the one taking the signal) is done, and a watch hands its checks over within it.
+ */
+const REFRESH_POLL_MS = 200;
 
 /**
  * The running watch's progress, from its last heartbeat (at most a minute old): the fallback of
@@ -126,22 +135,37 @@ async function runningWatch(c: ControlClient, h: WorkflowHandle): Promise<Runnin
 }
 
 /**
- * The scaler's status and newest history entries, current to its last completed check: the
- * `refresh` update has the workflow record what the running watch has folded, then answers
+ * Has the workflow record what the running watch has folded (the `refresh` signal), then asks the
+ * `present` query until it says this read is answered: null when it does not say so in time.
+ */
+async function refreshed(c: ControlClient, h: WorkflowHandle, tail: number | undefined): Promise<Present | null> {
+  const deadline = Date.now() + REFRESH_TIMEOUT_MS;
+  const id = randomUUID();
+  return c.client.connection.withDeadline(deadline, async () => {
+    await h.signal(refreshSignal, { id });
+    for (;;) {
+      const present = await h.query(presentQuery, tail === undefined ? { id } : { id, tail });
+      if (present) return present;
+      if (Date.now() + REFRESH_POLL_MS >= deadline) return null;
+      await sleep(REFRESH_POLL_MS);
+    }
+  });
+}
+
+/**
+ * The scaler's status and newest history entries, current to its last completed check
  * (docs/architecture.md, "Reading the present"). Its fallback, two reads of queries plus the
  * watch's heartbeat, adds the watch's checks only while the workflow has not recorded them (the
  * status is read after the history, so a watch that ended in between is not counted twice).
  */
-async function readPresent(c: ControlClient, h: WorkflowHandle, tail: number | undefined): Promise<Present> {
-  try {
-    return await c.client.connection.withDeadline(Date.now() + REFRESH_TIMEOUT_MS, () => h.executeUpdate(refreshUpdate, { args: [tail === undefined ? {} : { tail }] }));
-  } catch {
-    const history = await h.query(historyQuery, tail === undefined ? {} : { tail });
-    const [st, watch] = await Promise.all([h.query(statusQuery), runningWatch(c, h)]);
-    if (!watch) return { status: st, history };
-    const merged = historyWithWatch(history, st.checks, watch);
-    return { status: withWatchProgress(st, watch), history: tail !== undefined && tail > 0 ? merged.slice(-tail) : merged };
-  }
+export async function readPresent(c: ControlClient, h: WorkflowHandle, tail: number | undefined): Promise<Present> {
+  const answer = await refreshed(c, h, tail).catch(() => null);
+  if (answer) return answer;
+  const history = await h.query(historyQuery, tail === undefined ? {} : { tail });
+  const [st, watch] = await Promise.all([h.query(statusQuery), runningWatch(c, h)]);
+  if (!watch) return { status: st, history };
+  const merged = historyWithWatch(history, st.checks, watch);
+  return { status: withWatchProgress(st, watch), history: tail !== undefined && tail > 0 ? merged.slice(-tail) : merged };
 }
 
 /** The status as of the last check; on a host (`runtime.host`), with how many workers serve it now. */

@@ -107,6 +107,13 @@ export interface ScalerInput {
   history_limit?: number;
   /** State carried over by continue-as-new. */
   carried?: ScalerState;
+  /** The ids of the last `refresh` reads answered, carried over too: their readers may ask just after. */
+  answered_reads?: string[];
+  /**
+   * Set by every start and continue-as-new since reads became the `refresh` signal. A run without
+   * it (started before) keeps the `refresh` update's handler, so that its history still replays.
+   */
+  reads_by_signal?: boolean;
   /** How checks are batched into watch activities (defaults in service-scaler.ts; tests shorten them). */
   watch?: { quiet_seconds?: number; heartbeat_seconds?: number; host_pickup_seconds?: number };
 }

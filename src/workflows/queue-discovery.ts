@@ -99,6 +99,7 @@ export async function queueDiscovery(input: DiscoveryInput): Promise<void> {
       ...(input.compose_file ? { compose_file: input.compose_file } : {}),
       service,
       search_attributes: input.search_attributes,
+      reads_by_signal: true,
     };
     const found = { queue, service: service.name, workflow_id: workflowId, since: nowS(), missing_since: null };
     try {

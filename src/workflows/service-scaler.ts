@@ -2,7 +2,8 @@
 // engine, every check_interval on the scaler's grid) run inside a long `watchService` activity
 // that folds the quiet ones and returns when there is something to record or do (issue 15,
 // docs/architecture.md "Durable cost"); the workflow applies a change (a regular activity,
-// idempotent) and records every decision. Signals and updates end a watch at once.
+// idempotent) and records every decision. Signals and updates end a watch at once (a `refresh`
+// read has it hand over what it has, without dropping the check in hand).
 import {
   ApplicationFailure,
   CancellationScope,
@@ -21,10 +22,14 @@ import type { WatchInput, WatchProgress, WatchedCheck } from '../model/watch';
 import { toFieldIssues } from '../config/issues';
 import { changeLanded } from '../decide/change-landed';
 import {
+  ANSWERED_READS_KEPT,
   historyQuery,
+  legacyRefreshUpdate,
   overrideUpdate,
   pauseSignal,
-  refreshUpdate,
+  presentQuery,
+  READ_ID_MAX,
+  refreshSignal,
   resumeSignal,
   setConfigUpdate,
   SET_CONFIG_REASON_MAX,
@@ -67,6 +72,12 @@ import { ScalerEvents } from './event-emitter';
 import { DocktorPaused, DocktorReplicas } from './search-attributes';
 import { serviceSchema } from './service-schema';
 
+/** A read's id as the workflow keeps it; undefined when the argument has none (it comes from outside). */
+function readId(args: unknown): string | undefined {
+  const id: unknown = typeof args === 'object' && args !== null && 'id' in args ? args.id : undefined;
+  return typeof id === 'string' ? id.slice(0, READ_ID_MAX) : undefined;
+}
+
 export async function serviceScaler(input: ScalerInput): Promise<void> {
   let service = input.service;
   const state = input.carried ?? initialState();
@@ -91,10 +102,12 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
   // The apply in progress, if any: pause, resume and override stop it (it may be starting many
   // replicas one by one), and the next check decides again at once.
   let applying: { scope: CancellationScope; by?: string; from: number; to: number; since: number } | undefined;
-  // `refresh` reads: the running watch hands its checks over, the read returns once they are recorded.
+  // `refresh` reads: the running watch hands its checks over, the read is answered once they are recorded.
   let watching = false;
   let watchesHandled = 0;
   let refreshWanted = false;
+  /** The ids of the last reads answered (newest last), for the `present` query. */
+  let answered = input.answered_reads ?? [];
   const present = (): ScalerStatus => statusOf(current(), state, { now: nowS(), applying: applying ? { from: applying.from, to: applying.to, since: applying.since } : null });
   const interruptApply = (by: string) => {
     if (!applying || applying.by) return;
@@ -124,9 +137,11 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
   });
 
   setHandler(
-    refreshUpdate,
+    refreshSignal,
     async (args) => {
-      // Returns once the running watch's checks are recorded (it hands them over within
+      // A signal cannot be refused: one without a usable id still has the checks recorded.
+      const id = readId(args);
+      // Answered once the running watch's checks are recorded (it hands them over within
       // milliseconds, or is given up after WATCH_WAKE_GRACE_MS), or at once while applying.
       // (A watch waiting for a missing host's worker has nothing to hand over: answer at once.)
       if (watching && !state.host_missing_since) {
@@ -134,9 +149,28 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
         refreshWanted = true;
         await condition(() => watchesHandled > seen || applying !== undefined || !watching);
       }
-      return { status: present(), history: tailHistory(state.history, args.tail) };
+      if (id !== undefined) answered = [...answered, id].slice(-ANSWERED_READS_KEPT);
     },
-    { description: 'Record the checks of the running watch now (none is run early); returns { status, history } as of the last check. Arg: { tail?: number }.' },
+    { description: 'Record the checks of the running watch now (none is run early); the `present` query then answers its id. Arg: { id: string }.' },
+  );
+
+  // A run started before reads were a signal may hold `refresh` updates: its replay needs their
+  // handler, as it was then. (Drop it once no such run is left: docs/operations.md, "Upgrades".)
+  if (!input.reads_by_signal) {
+    setHandler(legacyRefreshUpdate, async (args) => {
+      if (watching && !state.host_missing_since) {
+        const seen = watchesHandled;
+        refreshWanted = true;
+        await condition(() => watchesHandled > seen || applying !== undefined || !watching);
+      }
+      return { status: present(), history: tailHistory(state.history, args.tail) };
+    });
+  }
+
+  setHandler(
+    presentQuery,
+    (args) => (args?.id !== undefined && !answered.includes(readId(args) ?? '') ? null : { status: present(), history: tailHistory(state.history, args?.tail) }),
+    { description: 'The status and the newest history entries, as of the last check. Arg: { tail?: number, id?: string }: with the id of a `refresh`, null until it is answered.' },
   );
 
   setHandler(
@@ -370,7 +404,7 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
       if (workflowInfo().continueAsNewSuggested) {
         await condition(allHandlersFinished);
         await events.settle();
-        await continueAsNew<typeof serviceScaler>({ ...input, service, carried: state });
+        await continueAsNew<typeof serviceScaler>({ ...input, service, carried: state, answered_reads: answered, reads_by_signal: true });
       }
       // A signal or update (during the watch or an apply), or an apply stopped half-way: check at once.
       checkNow ||= wake || checkAgain;

@@ -75,6 +75,21 @@ describe('historyWatch', () => {
     }
   });
 
+  it('a `refresh` signal is a read; any other signal, and any update (one named refresh too), is an event', async () => {
+    const refresh: Event = { eventType: T.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, workflowExecutionSignaledEventAttributes: { signalName: 'refresh' } };
+    const pause: Event = { eventType: T.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, workflowExecutionSignaledEventAttributes: { signalName: 'pause' } };
+    const update: Event = { eventType: T.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED, workflowExecutionUpdateAcceptedEventAttributes: { acceptedRequest: { input: { name: 'refresh' } } } };
+    for (const [newest, kind] of [[refresh, 'read'], [pause, 'event'], [update, 'event']] as const) {
+      const { client } = fakeService({ newest: () => [newest, scheduled] });
+      const done = new AbortController();
+      try {
+        assert.equal(await within(historyWatch(client, 'ns', 'wf', 'run', '7', 10, new LongPollBudget(0))(done.signal), 5000, 'asleep'), kind);
+      } finally {
+        done.abort();
+      }
+    }
+  });
+
   it('glancing, a closed workflow ends it', async () => {
     const { client } = fakeService({ newest: () => [{ eventType: T.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED }, scheduled] });
     const done = new AbortController();
