@@ -156,6 +156,9 @@ export async function serviceScaler(input: ScalerInput): Promise<void> {
 
   // A run started before reads were a signal may hold `refresh` updates: its replay needs their
   // handler, as it was then. (Drop it once no such run is left: docs/operations.md, "Upgrades".)
+  // Its lines repeat the signal's on purpose: a shared async step would add a microtask before
+  // the update completes, which may move its completion among the commands of the activation
+  // that a recorded history replays.
   if (!input.reads_by_signal) {
     setHandler(legacyRefreshUpdate, async (args) => {
       if (watching && !state.host_missing_since) {
