@@ -38,10 +38,6 @@ export interface KafkaQueueSourceOptions extends Partial<KafkaClientOptions> {
 
 export class KafkaQueueSource implements QueueSource<KafkaQueueConfig> {
   readonly kind = 'kafka' as const;
-
-  countsArrivals(): boolean {
-    return true;
-  }
   readonly pool = new ConnectionPool<KafkaAdmin>({ close: (c) => c.admin.disconnect(), alive: (c) => c.connected() });
   private readonly client: KafkaClientOptions;
   private readonly read_timeout_ms: number;
@@ -51,6 +47,10 @@ export class KafkaQueueSource implements QueueSource<KafkaQueueConfig> {
   constructor(options: KafkaQueueSourceOptions = {}) {
     this.client = { connect_timeout_ms: options.connect_timeout_ms ?? 3000, request_timeout_ms: options.request_timeout_ms ?? 5000 };
     this.read_timeout_ms = options.read_timeout_ms ?? 15_000;
+  }
+
+  countsArrivals(): boolean {
+    return true;
   }
 
   async read(config: KafkaQueueConfig, options: QueueReadOptions): Promise<QueueReading> {

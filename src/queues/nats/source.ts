@@ -23,10 +23,6 @@ export interface NatsQueueSourceOptions extends NatsConnectionPoolOptions {
 
 export class NatsQueueSource implements QueueSource<NatsQueueConfig> {
   readonly kind = 'nats' as const;
-
-  countsArrivals(): boolean {
-    return true;
-  }
   readonly pool: NatsConnectionPool;
   private readonly request_timeout_ms: number;
   private readonly managers = new WeakMap<NatsConnection, JetStreamManager>();
@@ -34,6 +30,10 @@ export class NatsQueueSource implements QueueSource<NatsQueueConfig> {
   constructor(options: NatsQueueSourceOptions = {}) {
     this.pool = new NatsConnectionPool(options);
     this.request_timeout_ms = options.request_timeout_ms ?? 5000;
+  }
+
+  countsArrivals(): boolean {
+    return true;
   }
 
   async read(config: NatsQueueConfig, options: QueueReadOptions): Promise<QueueReading> {

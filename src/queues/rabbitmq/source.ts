@@ -25,10 +25,6 @@ export interface RabbitmqQueueSourceOptions {
 
 export class RabbitmqQueueSource implements QueueSource<RabbitmqQueueConfig> {
   readonly kind = 'rabbitmq' as const;
-
-  countsArrivals(): boolean {
-    return true;
-  }
   private readonly closed = new WeakSet<ChannelModel>();
   readonly pool = new ConnectionPool<ChannelModel>({ close: (c) => c.close(), alive: (c) => !this.closed.has(c) });
   private readonly timeout_ms: number;
@@ -36,6 +32,10 @@ export class RabbitmqQueueSource implements QueueSource<RabbitmqQueueConfig> {
 
   constructor(options: RabbitmqQueueSourceOptions = {}) {
     this.timeout_ms = options.timeout_ms ?? 5000;
+  }
+
+  countsArrivals(): boolean {
+    return true;
   }
 
   async read(config: RabbitmqQueueConfig, options: QueueReadOptions): Promise<QueueReading> {

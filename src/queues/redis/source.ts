@@ -51,11 +51,11 @@ function configurationProblem(q: RedisQueueConfig) {
 
 export class RedisQueueSource implements QueueSource<RedisQueueConfig> {
   readonly kind = 'redis' as const;
+  readonly pool = new RedisConnectionPool();
 
   countsArrivals(config: RedisQueueConfig): boolean {
     return REDIS_FORMAT_READERS[config.format].countsArrivals;
   }
-  readonly pool = new RedisConnectionPool();
 
   async read(config: RedisQueueConfig, options: QueueReadOptions): Promise<QueueReading> {
     const now_ms = options.now_ms ?? Date.now();

@@ -20,16 +20,16 @@ export interface SqsQueueSourceOptions {
 
 export class SqsQueueSource implements QueueSource<SqsQueueConfig> {
   readonly kind = 'sqs' as const;
-
-  /** SQS gives counts of what waits and what is in flight, no arrivals. */
-  countsArrivals(): boolean {
-    return false;
-  }
   readonly pool = new ConnectionPool<SQSClient>({ close: (c) => c.destroy() });
   private readonly timeout_ms: number;
 
   constructor(options: SqsQueueSourceOptions = {}) {
     this.timeout_ms = options.timeout_ms ?? 5000;
+  }
+
+  /** SQS gives counts of what waits and what is in flight, no arrivals. */
+  countsArrivals(): boolean {
+    return false;
   }
 
   async read(config: SqsQueueConfig, _options: QueueReadOptions): Promise<QueueReading> {
